@@ -1,0 +1,164 @@
+# chaos-kit: chaos-agent, chaosctl, their tests and packaging.
+# Quiet by default; V=1 shows commands. WERROR=1 turns warnings into errors
+# (CI sets it). SANITIZE=address,undefined builds everything with sanitizers.
+
+VERSION := $(shell cat VERSION 2>/dev/null || echo 0.0.0-dev)
+PREFIX ?= /usr/local
+DESTDIR ?=
+
+CC ?= cc
+PKGS := libmicrohttpd libcjson libcurl libseccomp libcrypto
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wshadow -Wpointer-arith \
+	-Wstrict-prototypes -Wmissing-prototypes -Wmissing-declarations \
+	-Wwrite-strings -Wvla -Wcast-qual -Wundef -Wnull-dereference
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+
+OPT ?= -O2 -g
+CPPFLAGS_ALL := -D_GNU_SOURCE -DCHAOS_VERSION='"$(VERSION)"' -include common/prelude.h
+ifeq ($(SANITIZE),)
+HARDEN := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+HARDEN_LD := -pie -Wl,-z,relro,-z,now
+else
+HARDEN := -fsanitize=$(SANITIZE) -fno-sanitize-recover=all -fno-omit-frame-pointer -fPIE
+HARDEN_LD := -fsanitize=$(SANITIZE) -pie -Wl,-z,relro,-z,now
+endif
+ALL_CFLAGS := -std=gnu11 $(OPT) $(WARN) $(HARDEN) $(CPPFLAGS_ALL) $(PKG_CFLAGS) $(CFLAGS)
+ALL_LDFLAGS := $(HARDEN_LD) $(LDFLAGS)
+
+ifneq ($(V),1)
+Q := @
+QCC = @printf '  CC      %s\n' $@;
+QLD = @printf '  LD      %s\n' $@;
+else
+QCC :=
+QLD :=
+endif
+
+B := build
+# Rebuild everything when the flags change (e.g. SANITIZE toggled).
+FLAGS_SIG := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
+$(shell mkdir -p $(B) && (echo '$(FLAGS_SIG)' | cmp -s - $(B)/flags || echo '$(FLAGS_SIG)' > $(B)/flags))
+
+COMMON_SRCS := common/err.c common/log.c common/util.c common/sign.c common/spec.c common/proc.c
+FAULT_SRCS := faults/faults.c faults/cpu/cpu.c
+AGENT_SRCS := agent/main.c agent/config.c agent/priv.c agent/worker.c agent/auth.c \
+	agent/proto.c agent/route.c agent/registry.c agent/state.c agent/sandbox.c \
+	agent/metrics.c
+CTL_SRCS := controller/main.c controller/client.c controller/targets.c \
+	controller/output.c controller/cmd_inject.c controller/cmd_faults.c \
+	controller/cmd_revert.c controller/cmd_info.c controller/cmd_keygen.c \
+	controller/cmd_misc.c
+
+obj = $(patsubst %.c,$(B)/%.o,$(1))
+COMMON_OBJS := $(call obj,$(COMMON_SRCS))
+FAULT_OBJS := $(call obj,$(FAULT_SRCS))
+AGENT_OBJS := $(call obj,$(AGENT_SRCS))
+CTL_OBJS := $(call obj,$(CTL_SRCS))
+
+BINS := bin/chaos-agent bin/chaosctl
+
+all: $(BINS)
+
+$(B)/%.o: %.c $(B)/flags
+	@mkdir -p $(dir $@)
+	$(QCC)$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+# The test-hooks agent: same sources, plus hooks tests need (never shipped).
+$(B)/testhooks/%.o: %.c $(B)/flags
+	@mkdir -p $(dir $@)
+	$(QCC)$(CC) $(ALL_CFLAGS) -DCHAOS_TEST_HOOKS -MMD -MP -c -o $@ $<
+
+bin/chaos-agent: $(AGENT_OBJS) $(FAULT_OBJS) $(COMMON_OBJS)
+	@mkdir -p bin
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+bin/chaosctl: $(CTL_OBJS) $(COMMON_OBJS)
+	@mkdir -p bin
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+tests/bin/chaos-agent-testhooks: $(patsubst %.c,$(B)/testhooks/%.o,$(AGENT_SRCS)) $(FAULT_OBJS) $(COMMON_OBJS)
+	@mkdir -p tests/bin
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# ---- unit tests: one cmocka binary per module, linked with that module only
+UNIT_TESTS := sign spec config proto auth route registry util
+UNIT_BINS := $(patsubst %,tests/bin/test_%,$(UNIT_TESTS))
+UNIT_DEPS_sign := common/sign.c common/util.c common/err.c
+UNIT_DEPS_spec := common/spec.c common/util.c common/err.c
+UNIT_DEPS_config := agent/config.c common/util.c common/err.c common/log.c
+UNIT_DEPS_proto := agent/proto.c common/err.c
+UNIT_DEPS_auth := agent/auth.c common/sign.c common/util.c common/err.c
+UNIT_DEPS_route := agent/route.c common/util.c common/err.c
+UNIT_DEPS_registry := agent/registry.c faults/faults.c common/spec.c common/util.c common/err.c tests/unit/fake_ops.c
+UNIT_DEPS_util := common/util.c common/err.c common/proc.c
+
+.SECONDEXPANSION:
+tests/bin/test_%: $(B)/tests/unit/test_%.o $$(call obj,$$(UNIT_DEPS_$$*))
+	@mkdir -p tests/bin
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
+
+# ---- fuzz targets: libFuzzer with clang (make fuzz), corpus replay otherwise
+FUZZ_TARGETS := request authhdr spec config proto
+FUZZ_DEPS_request := agent/route.c common/spec.c common/sign.c common/util.c common/err.c
+FUZZ_DEPS_authhdr := common/sign.c common/util.c common/err.c
+FUZZ_DEPS_spec := common/spec.c common/util.c common/err.c
+FUZZ_DEPS_config := agent/config.c common/util.c common/err.c common/log.c
+FUZZ_DEPS_proto := agent/proto.c common/err.c
+REPLAY_BINS := $(patsubst %,tests/bin/replay_%,$(FUZZ_TARGETS))
+
+tests/bin/replay_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $$(call obj,$$(FUZZ_DEPS_$$*))
+	@mkdir -p tests/bin
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+FUZZ_CC ?= clang
+FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS_ALL) $(PKG_CFLAGS)
+bin/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*)
+	@mkdir -p bin/fuzz
+	$(QLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS)
+
+fuzz: $(patsubst %,bin/fuzz/fuzz_%,$(FUZZ_TARGETS))
+	@echo "fuzzers in bin/fuzz; run e.g. bin/fuzz/fuzz_request tests/fuzz/corpus/request"
+
+# Run each fuzzer briefly over its corpus (FUZZ_SECONDS each).
+FUZZ_SECONDS ?= 30
+fuzz-run: fuzz
+	$(Q)for t in $(FUZZ_TARGETS); do \
+		mkdir -p $(B)/fuzz-out/$$t; \
+		bin/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 \
+			$(B)/fuzz-out/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
+
+# ---- checks
+PYTEST ?= /usr/bin/python3 -m pytest
+check: all $(UNIT_BINS) $(REPLAY_BINS) tests/bin/chaos-agent-testhooks
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+	$(Q)tests/run-replay.sh $(FUZZ_TARGETS)
+	$(Q)$(PYTEST) -q tests/integration
+
+check-unit: $(UNIT_BINS)
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+
+demo: all
+	$(Q)scripts/demo.sh
+
+bench: all
+	$(Q)tests/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 bin/chaos-agent $(DESTDIR)$(PREFIX)/sbin/chaos-agent
+	install -m 0755 bin/chaosctl $(DESTDIR)$(PREFIX)/bin/chaosctl
+
+clean:
+	rm -rf $(B) bin tests/bin
+
+.PHONY: all check check-unit demo bench fuzz fuzz-run install clean
+.DELETE_ON_ERROR:
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -1,0 +1,324 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * main.c: chaos-agent's entry point. Reads the configuration and the key
+ * file, takes the state directory's lock, reverts whatever a previous run
+ * left in the state file, binds the listening socket and hands over to the
+ * privileged parent, which starts the sandboxed HTTP worker.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+#include "priv.h"
+#include "state.h"
+#include "../common/err.h"
+#include "../common/log.h"
+#include "../common/sign.h"
+#include "../common/util.h"
+#include "../faults/fault.h"
+
+#ifndef CHAOS_VERSION
+#define CHAOS_VERSION "0.0.0-dev"
+#endif
+#define DEFAULT_CONFIG "/etc/chaos-agent/agent.conf"
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	FILE *out = status == 0 ? stdout : stderr;
+
+	fprintf(out,
+"usage: chaos-agent [-n] [-c FILE] [--listen ADDR:PORT] [--key-file FILE]\n"
+"                   [--state-dir DIR] [--set KEY=VALUE]... [--revert-all]\n"
+"\n"
+"Serve authenticated, time-bounded fault primitives over HTTP.\n"
+"\n"
+"  -c, --config FILE     configuration file (default %s if it exists)\n"
+"  -l, --listen ADDR:PORT  address to listen on; port 0 picks a free port\n"
+"  -k, --key-file FILE   HMAC key file (\"<key-id> <hex>\" lines, mode 0600)\n"
+"  -s, --state-dir DIR   directory of the state file and lock\n"
+"      --set KEY=VALUE   set any configuration key (see docs/operations.md)\n"
+"  -n, --check           check the configuration and key file, then exit\n"
+"      --print-config    print the effective configuration and exit\n"
+"      --revert-all      revert every fault listed in the state file and exit\n"
+"  -v, --verbose         log at debug level\n"
+"      --version         print the version and exit\n"
+"  -h, --help            show this help\n"
+"\n"
+"Logs are JSON lines on stderr. SIGTERM or SIGINT reverts every fault and exits.\n",
+	    DEFAULT_CONFIG);
+	exit(status);
+}
+
+/* Parse "a.b.c.d:port" or "[v6]:port" into ss. Returns 0 or CE_INVALID. */
+static int
+parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
+{
+	char host[128];
+	const char *colon, *hs = s;
+	size_t hl;
+	int64_t port;
+
+	memset(ss, 0, sizeof(*ss));
+	if (s[0] == '[') {
+		const char *rb = strchr(s, ']');
+
+		if (rb == NULL || rb[1] != ':')
+			return CE_INVALID;
+		hs = s + 1;
+		hl = (size_t)(rb - hs);
+		colon = rb + 1;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL)
+			return CE_INVALID;
+		hl = (size_t)(colon - s);
+	}
+	if (hl == 0 || hl >= sizeof(host) || parse_i64(colon + 1, 0, 65535, &port) != 0)
+		return CE_INVALID;
+	memcpy(host, hs, hl);
+	host[hl] = '\0';
+	if (s[0] == '[') {
+		struct sockaddr_in6 *a = (struct sockaddr_in6 *)ss;
+
+		if (inet_pton(AF_INET6, host, &a->sin6_addr) != 1)
+			return CE_INVALID;
+		a->sin6_family = AF_INET6;
+		a->sin6_port = htons((uint16_t)port);
+		*len = sizeof(*a);
+	} else {
+		struct sockaddr_in *a = (struct sockaddr_in *)ss;
+
+		if (inet_pton(AF_INET, host, &a->sin_addr) != 1)
+			return CE_INVALID;
+		a->sin_family = AF_INET;
+		a->sin_port = htons((uint16_t)port);
+		*len = sizeof(*a);
+	}
+	return 0;
+}
+
+static int
+open_listener(const char *spec)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+	char addr[INET6_ADDRSTRLEN] = "";
+	int fd, one = 1, port;
+	cJSON *f;
+
+	if (parse_listen(spec, &ss, &len) != 0)
+		fatalx("listen: '%s' is not ADDR:PORT (e.g. 10.0.0.5:8421 or [::1]:8421)",
+		    spec);
+	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+		fatal("socket");
+	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (ss.ss_family == AF_INET6)
+		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&ss, len) != 0)
+		fatal("bind %s", spec);
+	if (listen(fd, 64) != 0)
+		fatal("listen %s", spec);
+	len = sizeof(ss);
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		fatal("getsockname");
+	if (ss.ss_family == AF_INET6) {
+		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&ss;
+
+		(void)inet_ntop(AF_INET6, &a->sin6_addr, addr, sizeof(addr));
+		port = ntohs(a->sin6_port);
+	} else {
+		const struct sockaddr_in *a = (const struct sockaddr_in *)&ss;
+
+		(void)inet_ntop(AF_INET, &a->sin_addr, addr, sizeof(addr));
+		port = ntohs(a->sin_port);
+	}
+	/* Tests and supervisors read the bound port from this event. */
+	if ((f = cJSON_CreateObject()) != NULL) {
+		cJSON_AddStringToObject(f, "address", addr);
+		cJSON_AddNumberToObject(f, "port", port);
+		cJSON_AddNumberToObject(f, "pid", getpid());
+		log_event(LOG_LVL_INFO, "listening", f);
+		cJSON_Delete(f);
+	}
+	return fd;
+}
+
+static void
+ensure_state_dir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		fatal("cannot create state_dir '%s'", dir);
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		fatalx("state_dir '%s' is not a directory", dir);
+	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0)
+		fatalx("state_dir '%s' must be owned by uid %u and not writable by others",
+		    dir, (unsigned)geteuid());
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "key-file", required_argument, NULL, 'k' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "set", required_argument, NULL, 'S' },
+		{ "check", no_argument, NULL, 'n' },
+		{ "print-config", no_argument, NULL, 'P' },
+		{ "revert-all", no_argument, NULL, 'R' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct config cfg;
+	struct errbuf eb = { "" };
+	struct sign_key keys[SIGN_KEYS_MAX];
+	struct priv_args pa;
+	const char *config_path = NULL;
+	bool check = false, print = false, revert_all = false, verbose = false;
+	char *overrides[64];
+	int noverrides = 0, ch, i, nkeys, lockfd, n;
+
+	log_init("parent", LOG_FMT_JSON, LOG_LVL_INFO);
+	config_defaults(&cfg);
+	while ((ch = getopt_long(argc, argv, "c:l:k:s:nvh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			config_path = optarg;
+			break;
+		case 'l':
+		case 'k':
+		case 's':
+		case 'S':
+			if (noverrides == (int)NELEM(overrides))
+				fatalx("too many configuration overrides");
+			/* Keep the order: later options win over earlier ones. */
+			if (ch == 'S') {
+				overrides[noverrides++] = optarg;
+			} else {
+				size_t len = strlen(optarg) + 16;
+				char *kv = malloc(len);
+
+				if (kv == NULL)
+					fatalx("out of memory");
+				(void)snprintf(kv, len, "%s=%s", ch == 'l' ? "listen" :
+				    ch == 'k' ? "key_file" : "state_dir", optarg);
+				overrides[noverrides++] = kv;
+			}
+			break;
+		case 'n':
+			check = true;
+			break;
+		case 'P':
+			print = true;
+			break;
+		case 'R':
+			revert_all = true;
+			break;
+		case 'v':
+			verbose = true;
+			break;
+		case 'V':
+			printf("chaos-agent %s\n", CHAOS_VERSION);
+			return 0;
+		case 'h':
+			usage(0);
+		default:
+			usage(2);
+		}
+	}
+	if (optind != argc) {
+		fprintf(stderr, "chaos-agent: unexpected argument '%s'\n", argv[optind]);
+		usage(2);
+	}
+	if (config_path == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
+		config_path = DEFAULT_CONFIG;
+	if (config_path != NULL && config_load(&cfg, config_path, &eb) != 0)
+		fatalx("%s", eb.msg);
+	for (i = 0; i < noverrides; i++) {
+		char *eq = strchr(overrides[i], '=');
+
+		if (eq == NULL)
+			fatalx("--set '%s': expected KEY=VALUE", overrides[i]);
+		*eq = '\0';
+		if (config_set(&cfg, overrides[i], eq + 1, &eb) != 0)
+			fatalx("command line: %s", eb.msg);
+	}
+	if (config_check(&cfg, &eb) != 0)
+		fatalx("%s", eb.msg);
+	log_init("parent", LOG_FMT_JSON, verbose ? LOG_LVL_DEBUG :
+	    (enum log_level)log_level_parse(cfg.log_level));
+	if (print) {
+		config_print(&cfg);
+		return 0;
+	}
+
+	memset(&pa, 0, sizeof(pa));
+	if (geteuid() == 0) {
+		struct passwd *pw = getpwnam(cfg.user);
+
+		if (pw == NULL)
+			fatalx("user: no such user '%s'", cfg.user);
+		if (pw->pw_uid == 0)
+			fatalx("user: '%s' is root; the worker must run unprivileged",
+			    cfg.user);
+		pa.drop = true;
+		pa.uid = pw->pw_uid;
+		pa.gid = pw->pw_gid;
+	}
+	if (revert_all) {
+		ensure_state_dir(cfg.state_dir);
+		if ((lockfd = state_lock(cfg.state_dir, &eb)) < 0)
+			fatalx("%s; stop it first, or revert through its API "
+			    "(chaosctl revert --all)", eb.msg);
+		if (state_recover(cfg.state_dir, &n, &eb) != 0)
+			fatalx("%s", eb.msg);
+		log_info("reverted %d fault(s) listed in the state file", n);
+		return 0;
+	}
+	if ((nkeys = sign_load_keyfile(cfg.key_file, keys, NELEM(keys), &eb)) < 0)
+		fatalx("%s", eb.msg);
+	if (check) {
+		printf("configuration OK (%d key%s, listen %s)\n", nkeys,
+		    nkeys == 1 ? "" : "s", cfg.listen);
+		return 0;
+	}
+	if (!pa.drop)
+		log_warnx("running as uid %u, not root: the worker cannot switch users "
+		    "(the seccomp sandbox still applies) and some faults may fail",
+		    (unsigned)geteuid());
+	ensure_state_dir(cfg.state_dir);
+	if ((lockfd = state_lock(cfg.state_dir, &eb)) < 0)
+		fatalx("%s", eb.msg);
+	if (state_recover(cfg.state_dir, &n, &eb) != 0)
+		fatalx("%s", eb.msg);
+	if (n > 0)
+		log_warnx("reverted %d fault(s) left by a previous run", n);
+	fault_env.drop = pa.drop;
+	fault_env.uid = pa.uid;
+	fault_env.gid = pa.gid;
+	pa.cfg = &cfg;
+	pa.keys = keys;
+	pa.nkeys = (size_t)nkeys;
+	pa.lock_fd = lockfd;
+	pa.listen_fd = open_listener(cfg.listen);
+	log_info("chaos-agent %s starting (%d key%s, max_duration %llds, max_faults %lld)",
+	    CHAOS_VERSION, nkeys, nkeys == 1 ? "" : "s", (long long)cfg.max_duration,
+	    (long long)cfg.max_faults);
+	return priv_run(&pa);
+}

@@ -1,0 +1,772 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * priv.c: the parent's event loop. One thread, one poll() over: the
+ * worker's socket (requests), a signalfd (SIGTERM, SIGINT, SIGHUP,
+ * SIGCHLD) and a timerfd armed at the earliest fault deadline. Each
+ * backend slot is bounded work, so a revert is never queued behind
+ * anything slow.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "config.h"
+#include "metrics.h"
+#include "priv.h"
+#include "proto.h"
+#include "registry.h"
+#include "route.h"
+#include "state.h"
+#include "worker.h"
+#include "../common/err.h"
+#include "../common/log.h"
+#include "../common/sign.h"
+#include "../common/util.h"
+
+#ifndef CHAOS_VERSION
+#define CHAOS_VERSION "0.0.0-dev"
+#endif
+
+#define RESTART_BURST 5		/* worker restarts allowed ... */
+#define RESTART_WINDOW_MS 10000	/* ... within this window before backing off */
+#define RESTART_BACKOFF_MS 1000
+
+struct reply {
+	int status;
+	enum proto_ctype ctype;
+	char *body;		/* malloc'd */
+};
+
+struct parent {
+	const struct priv_args *args;
+	const struct config *cfg;
+	struct registry *reg;
+	int sigfd, timerfd;
+	pid_t worker_pid;
+	int worker_fd;
+	int64_t restart_at;	/* mono ms when a delayed restart is due, or 0 */
+	int64_t burst_start;
+	int burst;
+	int64_t started_ms;
+	char *ipcbuf;
+};
+
+static struct parent P;
+
+/* The request fields every handler may use; strings borrowed from req. */
+struct call {
+	const cJSON *req;
+	const char *id;
+	const char *state;
+	const char *remote;
+	const char *key_id;
+};
+
+static void
+reply_json(struct reply *rp, int status, cJSON *doc)
+{
+	rp->status = status;
+	rp->ctype = PROTO_CT_JSON;
+	rp->body = doc != NULL ? cJSON_PrintUnformatted(doc) : NULL;
+	cJSON_Delete(doc);
+	if (rp->body == NULL) {
+		rp->status = 500;
+		rp->body = strdup("{\"error\":{\"code\":\"out_of_memory\","
+		    "\"message\":\"out of memory\"}}");
+	}
+}
+
+static void
+reply_error(struct reply *rp, int code, const char *msg)
+{
+	cJSON *doc = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(doc, "error");
+
+	cJSON_AddStringToObject(e, "code", err_name(code));
+	cJSON_AddStringToObject(e, "message", msg);
+	reply_json(rp, err_http_status(code), doc);
+}
+
+/* One audit record per mutating request: who, what, outcome. */
+static void
+audit(const struct call *c, const char *action, const struct fault *f, int status,
+    const char *error)
+{
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return;
+	cJSON_AddStringToObject(o, "action", action);
+	cJSON_AddStringToObject(o, "remote", c != NULL ? c->remote : "agent");
+	cJSON_AddStringToObject(o, "key_id", c != NULL ? c->key_id : "");
+	if (f != NULL) {
+		cJSON_AddStringToObject(o, "fault_id", f->id);
+		cJSON_AddStringToObject(o, "type", f->req.spec->name);
+		cJSON_AddNumberToObject(o, "duration", (double)f->req.duration);
+		cJSON_AddItemToObject(o, "params", fault_req_params_json(&f->req));
+		cJSON_AddStringToObject(o, "state", fault_state_name(f->state));
+	}
+	cJSON_AddNumberToObject(o, "status", status);
+	if (error != NULL && error[0] != '\0')
+		cJSON_AddStringToObject(o, "error", error);
+	log_event(LOG_LVL_INFO, "audit", o);
+	cJSON_Delete(o);
+}
+
+static void
+arm_timer(void)
+{
+	struct itimerspec its;
+	int64_t next = registry_next_deadline(P.reg);
+
+	if (P.restart_at != 0 && (next < 0 || P.restart_at < next))
+		next = P.restart_at;
+	memset(&its, 0, sizeof(its));
+	if (next >= 0) {
+		/* An absolute time of zero would disarm: never ask for it. */
+		if (next < 1)
+			next = 1;
+		its.it_value.tv_sec = next / 1000;
+		its.it_value.tv_nsec = (next % 1000) * 1000000;
+	}
+	if (timerfd_settime(P.timerfd, TFD_TIMER_ABSTIME, &its, NULL) != 0)
+		log_warn("timerfd_settime");
+}
+
+static void
+save_state(void)
+{
+	struct errbuf eb = { "" };
+
+	if (state_save(P.cfg->state_dir, P.reg, &eb) != 0)
+		log_warnx("state file not updated: %s", eb.msg);
+}
+
+/*
+ * End one pending or active fault: revert, record, persist. The state
+ * file is rewritten after the revert, so a crash in between leaves the
+ * record behind and recovery undoes it again (reverts are idempotent).
+ */
+static void
+end_fault(struct fault *f, enum fault_state state, const char *reason,
+    const struct call *c)
+{
+	struct errbuf eb = { "" };
+	int64_t now_us;
+
+	if (f->state != FAULT_PENDING && f->state != FAULT_ACTIVE)
+		return;
+	if (f->ops->revert(f, f->record, &eb) != 0) {
+		state = FAULT_FAILED;
+		(void)snprintf(f->error, sizeof(f->error), "revert failed: %s", eb.msg);
+	}
+	if (strcmp(reason, "deadline") == 0) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+		metrics_revert_lateness(now_us - f->deadline_mono * 1000);
+	}
+	registry_finish(P.reg, f, state, reason);
+	metrics_fault_ended(f->req.spec->name, fault_state_name(state));
+	save_state();
+	audit(c, "fault_end", f, 200, f->error);
+	log_info("fault %s (%s) ended: %s (%s)", f->id, f->req.spec->name,
+	    fault_state_name(state), reason);
+}
+
+static void
+end_all(const char *reason, const struct call *c, cJSON *ids)
+{
+	struct fault **all;
+	size_t i, n;
+
+	all = registry_all(P.reg, &n);
+	for (i = 0; i < n; i++) {
+		struct fault *f = all[i];
+
+		if (f->state != FAULT_ACTIVE && f->state != FAULT_PENDING)
+			continue;
+		if (ids != NULL)
+			cJSON_AddItemToArray(ids, cJSON_CreateString(f->id));
+		end_fault(f, FAULT_REVERTED, reason, c);
+		/* end_fault may drop old history: reload the array. */
+		all = registry_all(P.reg, &n);
+		i = (size_t)-1;
+	}
+}
+
+static void
+api_info(const struct call *c, struct reply *rp)
+{
+	cJSON *doc = cJSON_CreateObject(), *caps, *lim, *inst;
+	char host[256] = "";
+	size_t i;
+
+	(void)c;
+	(void)gethostname(host, sizeof(host) - 1);
+	cJSON_AddStringToObject(doc, "version", CHAOS_VERSION);
+	cJSON_AddStringToObject(doc, "hostname", host);
+	cJSON_AddNumberToObject(doc, "uptime_s", (double)((mono_ms() - P.started_ms) / 1000));
+	inst = cJSON_AddObjectToObject(doc, "instance");
+	cJSON_AddBoolToObject(inst, "available", 0);
+	cJSON_AddStringToObject(inst, "reason", "instance metadata lookup is not "
+	    "implemented in this release");
+	lim = cJSON_AddObjectToObject(doc, "limits");
+	cJSON_AddNumberToObject(lim, "max_duration", (double)P.cfg->max_duration);
+	cJSON_AddNumberToObject(lim, "max_faults", (double)P.cfg->max_faults);
+	cJSON_AddNumberToObject(lim, "max_body", (double)P.cfg->max_body);
+	cJSON_AddNumberToObject(lim, "auth_window", (double)P.cfg->auth_window);
+	caps = cJSON_AddArrayToObject(doc, "capabilities");
+	for (i = 0; i < spec_nfaults; i++) {
+		const struct fault_ops *ops = fault_ops_find(spec_faults[i].name);
+		cJSON *o = cJSON_CreateObject();
+		char why[256] = "no backend in this build";
+		bool ok = ops != NULL && (ops->available == NULL ||
+		    ops->available(why, sizeof(why)));
+
+		cJSON_AddItemToArray(caps, o);
+		cJSON_AddStringToObject(o, "type", spec_faults[i].name);
+		cJSON_AddBoolToObject(o, "available", ok);
+		if (!ok)
+			cJSON_AddStringToObject(o, "reason", why);
+		cJSON_AddBoolToObject(o, "revertible", spec_faults[i].revertible);
+	}
+	reply_json(rp, 200, doc);
+}
+
+static void
+api_list(const struct call *c, struct reply *rp)
+{
+	cJSON *doc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(doc, "faults");
+	struct fault **all;
+	size_t i, n;
+	int want = c->state != NULL ? fault_state_parse(c->state) : -1;
+
+	all = registry_all(P.reg, &n);
+	for (i = 0; i < n; i++)
+		if (want < 0 || (int)all[i]->state == want)
+			cJSON_AddItemToArray(arr, registry_fault_json(all[i]));
+	reply_json(rp, 200, doc);
+}
+
+static void
+api_get(const struct call *c, struct reply *rp)
+{
+	struct fault *f = c->id != NULL ? registry_find(P.reg, c->id) : NULL;
+
+	if (f == NULL) {
+		reply_error(rp, CE_NOT_FOUND, "no such fault");
+		return;
+	}
+	reply_json(rp, 200, registry_fault_json(f));
+}
+
+static void
+api_create(const struct call *c, struct reply *rp)
+{
+	struct fault_req req;
+	struct errbuf eb = { "" };
+	struct fault *f;
+	bool full;
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	if ((r = spec_validate(cJSON_GetObjectItemCaseSensitive(c->req, "body"),
+	    P.cfg->max_duration, &req, &eb)) != 0) {
+		reply_error(rp, r, eb.msg);
+		audit(c, "fault_start", NULL, err_http_status(r), eb.msg);
+		return;
+	}
+	/* Idempotency: the same client id names the same fault. */
+	if ((f = registry_find_client(P.reg, req.client_id)) != NULL) {
+		fault_req_release(&req);
+		reply_json(rp, 200, registry_fault_json(f));
+		audit(c, "fault_start_repeat", f, 200, NULL);
+		return;
+	}
+	{
+		const struct fault_ops *ops = fault_ops_find(req.spec->name);
+		char why[256] = "no backend in this build";
+
+		if (ops == NULL || (ops->available != NULL && !ops->available(why, sizeof(why)))) {
+			char m[320];
+
+			(void)snprintf(m, sizeof(m), "%s is unavailable on this host: %s",
+			    req.spec->name, why);
+			fault_req_release(&req);
+			reply_error(rp, CE_UNAVAILABLE, m);
+			audit(c, "fault_start", NULL, 422, m);
+			return;
+		}
+		if ((f = registry_create(P.reg, &req, &full)) == NULL) {
+			char m[128];
+
+			fault_req_release(&req);
+			(void)snprintf(m, sizeof(m), "%lld faults are active already "
+			    "(max_faults)", (long long)P.cfg->max_faults);
+			reply_error(rp, full ? CE_TOO_MANY : CE_NOMEM, full ? m : "out of memory");
+			audit(c, "fault_start", NULL, full ? 429 : 500, m);
+			return;
+		}
+		f->ops = ops;
+	}
+	f->created_ms = wall_ms();
+	f->expires_ms = f->created_ms + f->req.duration * 1000;
+	f->deadline_mono = mono_ms() + f->req.duration * 1000;
+	(void)str_copy(f->remote, sizeof(f->remote), c->remote);
+	(void)str_copy(f->key_id, sizeof(f->key_id), c->key_id);
+	if ((r = f->ops->prepare(f, &eb)) != 0) {
+		reply_error(rp, r, eb.msg);
+		audit(c, "fault_start", f, err_http_status(r), eb.msg);
+		registry_discard(P.reg, f);
+		return;
+	}
+	/* The revert record reaches the disk before the fault takes effect. */
+	if ((r = state_save(P.cfg->state_dir, P.reg, &eb)) != 0) {
+		char m[ERRBUF_MAX + 64];
+
+		(void)snprintf(m, sizeof(m), "cannot record the fault: %s", eb.msg);
+		(void)f->ops->revert(f, f->record, NULL);
+		reply_error(rp, CE_SYSTEM, m);
+		audit(c, "fault_start", f, 500, m);
+		registry_discard(P.reg, f);
+		return;
+	}
+	if ((r = f->ops->commit(f, &eb)) != 0) {
+		(void)str_copy(f->error, sizeof(f->error), eb.msg);
+		f->state = FAULT_ACTIVE;
+		end_fault(f, FAULT_FAILED, "start_failed", c);
+		reply_error(rp, r, eb.msg);
+		return;
+	}
+	f->state = FAULT_ACTIVE;
+	metrics_fault_started(f->req.spec->name);
+	arm_timer();
+	audit(c, "fault_start", f, 201, NULL);
+	log_info("fault %s (%s) active for %llds", f->id, f->req.spec->name,
+	    (long long)f->req.duration);
+	reply_json(rp, 201, registry_fault_json(f));
+}
+
+static void
+api_revert(const struct call *c, struct reply *rp)
+{
+	struct fault *f = c->id != NULL ? registry_find(P.reg, c->id) : NULL;
+
+	if (f == NULL) {
+		reply_error(rp, CE_NOT_FOUND, "no such fault");
+		audit(c, "fault_revert", NULL, 404, "no such fault");
+		return;
+	}
+	/* Idempotent: an ended fault is reported as it is. */
+	end_fault(f, FAULT_REVERTED, "delete", c);
+	arm_timer();
+	reply_json(rp, 200, registry_fault_json(f));
+}
+
+static void
+api_revert_all(const struct call *c, struct reply *rp)
+{
+	cJSON *doc = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(doc, "reverted");
+
+	end_all("delete_all", c, ids);
+	arm_timer();
+	audit(c, "fault_revert_all", NULL, 200, NULL);
+	reply_json(rp, 200, doc);
+}
+
+static void
+api_targets(const struct call *c, struct reply *rp)
+{
+	cJSON *doc = cJSON_CreateObject(), *d;
+
+	(void)c;
+	cJSON_AddArrayToObject(doc, "targets");
+	d = cJSON_AddObjectToObject(doc, "docker");
+	cJSON_AddBoolToObject(d, "available", 0);
+	cJSON_AddStringToObject(d, "reason", "container targeting is not part of this "
+	    "release");
+	reply_json(rp, 200, doc);
+}
+
+static void
+api_metrics(const struct call *c, struct reply *rp)
+{
+	(void)c;
+	rp->status = 200;
+	rp->ctype = PROTO_CT_TEXT;
+	if ((rp->body = metrics_render(P.reg)) == NULL)
+		reply_error(rp, CE_NOMEM, "out of memory");
+}
+
+/* The only requests the parent answers. */
+static const struct {
+	enum route_id id;
+	void (*fn)(const struct call *, struct reply *);
+} dispatch[] = {
+	{ R_INFO, api_info },
+	{ R_FAULTS_LIST, api_list },
+	{ R_FAULT_CREATE, api_create },
+	{ R_FAULTS_REVERT_ALL, api_revert_all },
+	{ R_FAULT_GET, api_get },
+	{ R_FAULT_REVERT, api_revert },
+	{ R_TARGETS, api_targets },
+	{ R_METRICS, api_metrics },
+};
+
+static void
+kill_worker(const char *why)
+{
+	if (P.worker_pid > 0) {
+		log_warnx("killing worker %d: %s", (int)P.worker_pid, why);
+		(void)kill(P.worker_pid, SIGKILL);
+	}
+	if (P.worker_fd >= 0) {
+		close(P.worker_fd);
+		P.worker_fd = -1;
+	}
+}
+
+static const char *
+str_field(const cJSON *o, const char *name)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
+}
+
+static void
+handle_request(const struct proto_msg *m)
+{
+	struct reply rp = { 500, PROTO_CT_JSON, NULL };
+	struct call c;
+	const struct route *rt;
+	cJSON *req;
+	size_t i;
+
+	if ((req = cJSON_ParseWithLength(m->payload, m->len)) == NULL ||
+	    (rt = route_by_name(str_field(req, "route") != NULL ?
+	    str_field(req, "route") : "")) == NULL) {
+		cJSON_Delete(req);
+		kill_worker("malformed request message");
+		return;
+	}
+	memset(&c, 0, sizeof(c));
+	c.req = req;
+	c.id = str_field(req, "id");
+	c.state = str_field(req, "state");
+	c.remote = str_field(req, "remote") != NULL ? str_field(req, "remote") : "unknown";
+	c.key_id = str_field(req, "key_id") != NULL ? str_field(req, "key_id") : "";
+	/* Defense in depth: re-check what the worker already checked. */
+	if ((c.id != NULL && !route_fault_id_ok(c.id)) ||
+	    (c.state != NULL && fault_state_parse(c.state) < 0)) {
+		cJSON_Delete(req);
+		kill_worker("request message with invalid fields");
+		return;
+	}
+	for (i = 0; i < NELEM(dispatch); i++)
+		if (dispatch[i].id == rt->id)
+			break;
+	if (i == NELEM(dispatch)) {
+		cJSON_Delete(req);
+		kill_worker("request for a route the parent does not serve");
+		return;
+	}
+	dispatch[i].fn(&c, &rp);
+	cJSON_Delete(req);
+	if (rp.body == NULL)
+		reply_error(&rp, CE_NOMEM, "out of memory");
+	metrics_request(rp.status);
+	if (proto_send(P.worker_fd, MSG_RESPONSE, m->seq,
+	    (uint32_t)rp.status | (uint32_t)rp.ctype << 16, rp.body,
+	    rp.body != NULL ? strlen(rp.body) : 0) != 0)
+		kill_worker("cannot send the response");
+	free(rp.body);
+}
+
+static void
+handle_stat(const struct proto_msg *m)
+{
+	cJSON *o = cJSON_ParseWithLength(m->payload, m->len);
+	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
+	const char *af = str_field(o, "auth_failure");
+
+	if (!cJSON_IsNumber(st)) {
+		cJSON_Delete(o);
+		kill_worker("malformed stat message");
+		return;
+	}
+	metrics_request((int)st->valuedouble);
+	if (af != NULL)
+		metrics_auth_failure(af);
+	cJSON_Delete(o);
+}
+
+static void
+worker_readable(void)
+{
+	struct proto_msg m;
+	int r = proto_recv(P.worker_fd, P.ipcbuf, &m);
+
+	if (r == CE_NOT_FOUND) {
+		close(P.worker_fd);
+		P.worker_fd = -1;
+		return;
+	}
+	if (r != 0) {
+		kill_worker(r == CE_TOO_LARGE ? "oversized message" : "invalid message");
+		return;
+	}
+	switch (m.type) {
+	case MSG_REQUEST:
+		handle_request(&m);
+		break;
+	case MSG_STAT:
+		handle_stat(&m);
+		break;
+	default:
+		kill_worker("unexpected message type");
+	}
+}
+
+/* Close every descriptor but 0-2 and keep[]; keep must be sorted. */
+static void
+close_except(const int *keep, size_t n)
+{
+	unsigned lo = 3;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if ((unsigned)keep[i] > lo)
+			(void)close_range(lo, (unsigned)keep[i] - 1, 0);
+		lo = (unsigned)keep[i] + 1;
+	}
+	(void)close_range(lo, ~0U, 0);
+}
+
+static void
+start_worker(void)
+{
+	struct worker_args wa;
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+		log_warn("socketpair");
+		P.restart_at = mono_ms() + RESTART_BACKOFF_MS;
+		return;
+	}
+	memset(&wa, 0, sizeof(wa));
+	wa.listen_fd = P.args->listen_fd;
+	wa.parent_fd = sv[1];
+	wa.cfg = P.cfg;
+	wa.keys = P.args->keys;
+	wa.nkeys = P.args->nkeys;
+	wa.drop = P.args->drop;
+	wa.uid = P.args->uid;
+	wa.gid = P.args->gid;
+	/* A new worker forgets the old nonces: refuse anything signed before it. */
+	wa.not_before = wall_ms() / 1000;
+	if ((pid = fork()) < 0) {
+		log_warn("fork");
+		close(sv[0]);
+		close(sv[1]);
+		P.restart_at = mono_ms() + RESTART_BACKOFF_MS;
+		return;
+	}
+	if (pid == 0) {
+		sigset_t none;
+		int keep[2];
+
+		sigemptyset(&none);
+		(void)sigprocmask(SIG_SETMASK, &none, NULL);
+		keep[0] = wa.listen_fd < wa.parent_fd ? wa.listen_fd : wa.parent_fd;
+		keep[1] = wa.listen_fd < wa.parent_fd ? wa.parent_fd : wa.listen_fd;
+		close_except(keep, 2);
+		worker_main(&wa);
+	}
+	close(sv[1]);
+	P.worker_pid = pid;
+	P.worker_fd = sv[0];
+	P.restart_at = 0;
+	log_info("worker %d started", (int)pid);
+}
+
+static void
+schedule_restart(void)
+{
+	int64_t now = mono_ms();
+
+	if (now - P.burst_start > RESTART_WINDOW_MS) {
+		P.burst_start = now;
+		P.burst = 0;
+	}
+	metrics_worker_restart();
+	if (++P.burst > RESTART_BURST) {
+		log_warnx("worker restarting too often; next start in %d ms",
+		    RESTART_BACKOFF_MS);
+		P.restart_at = now + RESTART_BACKOFF_MS;
+		arm_timer();
+		return;
+	}
+	start_worker();
+}
+
+static void
+reap(bool stopping)
+{
+	int status;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		struct fault **all;
+		size_t i, n;
+
+		if (pid == P.worker_pid) {
+			if (WIFSIGNALED(status))
+				log_warnx("worker %d killed by signal %d (%s)", (int)pid,
+				    WTERMSIG(status), sigabbrev_np(WTERMSIG(status)) ?
+				    sigabbrev_np(WTERMSIG(status)) : "?");
+			else
+				log_warnx("worker %d exited with status %d", (int)pid,
+				    WEXITSTATUS(status));
+			P.worker_pid = -1;
+			if (P.worker_fd >= 0) {
+				close(P.worker_fd);
+				P.worker_fd = -1;
+			}
+			if (!stopping)
+				schedule_restart();
+			continue;
+		}
+		all = registry_all(P.reg, &n);
+		for (i = 0; i < n; i++) {
+			struct fault *f = all[i];
+			bool lost = false;
+
+			if (f->ops == NULL || f->ops->child_exited == NULL || f->priv == NULL)
+				continue;
+			if (!f->ops->child_exited(f, pid, status, &lost))
+				continue;
+			if (lost && f->state == FAULT_ACTIVE) {
+				/* Stressors stop themselves at the deadline too. */
+				if (mono_ms() >= f->deadline_mono - 250) {
+					end_fault(f, FAULT_EXPIRED, "deadline", NULL);
+				} else {
+					(void)snprintf(f->error, sizeof(f->error),
+					    "every stressor process exited before the deadline");
+					end_fault(f, FAULT_FAILED, "stressors_exited", NULL);
+				}
+				arm_timer();
+			}
+			break;
+		}
+	}
+}
+
+static void
+expire_due(void)
+{
+	struct fault **all;
+	size_t i, n;
+	int64_t now = mono_ms();
+
+	all = registry_all(P.reg, &n);
+	for (i = 0; i < n; i++) {
+		struct fault *f = all[i];
+
+		if (f->state == FAULT_ACTIVE && f->deadline_mono <= now) {
+			end_fault(f, FAULT_EXPIRED, "deadline", NULL);
+			all = registry_all(P.reg, &n);
+			i = (size_t)-1;
+		}
+	}
+	if (P.restart_at != 0 && P.restart_at <= now && P.worker_pid < 0)
+		start_worker();
+	arm_timer();
+}
+
+int
+priv_run(const struct priv_args *args)
+{
+	sigset_t mask;
+	struct signalfd_siginfo si;
+	bool stopping = false;
+
+	memset(&P, 0, sizeof(P));
+	P.args = args;
+	P.cfg = args->cfg;
+	P.worker_pid = -1;
+	P.worker_fd = -1;
+	P.started_ms = mono_ms();
+	if ((P.reg = registry_new((size_t)P.cfg->max_faults, (size_t)P.cfg->history)) == NULL ||
+	    (P.ipcbuf = malloc(PROTO_BUF_SIZE)) == NULL)
+		fatalx("out of memory");
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGCHLD);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) != 0)
+		fatal("sigprocmask");
+	(void)signal(SIGPIPE, SIG_IGN);
+	if ((P.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+		fatal("signalfd");
+	if ((P.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0)
+		fatal("timerfd_create");
+	start_worker();
+	while (!stopping) {
+		struct pollfd pfd[3] = {
+			{ .fd = P.sigfd, .events = POLLIN },
+			{ .fd = P.timerfd, .events = POLLIN },
+			{ .fd = P.worker_fd, .events = POLLIN },
+		};
+
+		if (poll(pfd, P.worker_fd >= 0 ? 3 : 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("poll");
+		}
+		if (pfd[1].revents & POLLIN) {
+			uint64_t ticks;
+
+			(void)!read(P.timerfd, &ticks, sizeof(ticks));
+			expire_due();
+		}
+		if (P.worker_fd >= 0 && pfd[2].revents != 0)
+			worker_readable();
+		while (read(P.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+			switch (si.ssi_signo) {
+			case SIGCHLD:
+				reap(false);
+				break;
+			case SIGHUP:
+				log_info("SIGHUP ignored: restart the agent to change its "
+				    "configuration");
+				break;
+			default:
+				log_info("signal %d: reverting every fault and stopping",
+				    (int)si.ssi_signo);
+				stopping = true;
+			}
+		}
+	}
+	end_all("shutdown", NULL, NULL);
+	if (P.worker_pid > 0) {
+		(void)kill(P.worker_pid, SIGKILL);
+		(void)waitpid(P.worker_pid, NULL, 0);
+	}
+	reap(true);
+	registry_free(P.reg);
+	free(P.ipcbuf);
+	log_info("stopped");
+	return 0;
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * priv.h: the privileged parent. It owns the fault registry, the timers,
+ * the state file and every action; it never parses HTTP. It answers only
+ * the requests in its dispatch table, re-validating each one, and keeps
+ * faults governed by its own timers whatever happens to the worker.
+ */
+#ifndef CHAOS_AGENT_PRIV_H
+#define CHAOS_AGENT_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct config;
+struct sign_key;
+
+struct priv_args {
+	const struct config *cfg;
+	const struct sign_key *keys;
+	size_t nkeys;
+	int listen_fd;
+	int lock_fd;
+	bool drop;
+	uid_t uid;
+	gid_t gid;
+};
+
+/* Run the parent until SIGTERM or SIGINT; returns the exit status. */
+int priv_run(const struct priv_args *args);
+
+#endif

@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * spec.c: the fault table and the request validator. Error messages follow
+ * one shape: "<field>: <why> (allowed: <what>)", so a person fixing a
+ * request, or a chaosctl flag, knows exactly what to change.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "err.h"
+#include "spec.h"
+#include "util.h"
+
+#define LABEL_KEY_CHARSET "_.:/-"
+#define STRING_CHARSET "_.:/-"
+
+const struct spec_fault spec_faults[] = {
+	{
+		.name = "burn-cpu",
+		.summary = "burn CPU on some or all cores at a given load",
+		.targets = SPEC_TARGET_HOST,
+		.revertible = true,
+		.params = {
+			{ .name = "load", .type = SPEC_INT, .unit = "%", .min = 1,
+			  .max = 100, .def = 100,
+			  .help = "CPU load to hold on each burned core" },
+			{ .name = "cores", .type = SPEC_INT, .unit = "cores",
+			  .min = 0, .max = 1024, .def = 0,
+			  .help = "number of cores to burn; 0 burns every online core" },
+		},
+	},
+};
+
+const size_t spec_nfaults = NELEM(spec_faults);
+
+static const char *const state_names[] = {
+	[FAULT_PENDING] = "pending",
+	[FAULT_ACTIVE] = "active",
+	[FAULT_REVERTED] = "reverted",
+	[FAULT_EXPIRED] = "expired",
+	[FAULT_FAILED] = "failed",
+};
+
+const char *
+fault_state_name(enum fault_state s)
+{
+	if ((size_t)s < NELEM(state_names))
+		return state_names[s];
+	return "unknown";
+}
+
+int
+fault_state_parse(const char *s)
+{
+	size_t i;
+
+	for (i = 0; i < NELEM(state_names); i++)
+		if (strcmp(state_names[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
+static const char *const top_fields[] = {
+	"type", "duration", "params", "target", "labels", "client_id",
+};
+
+const struct spec_fault *
+spec_find(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return NULL;
+	for (i = 0; i < spec_nfaults; i++)
+		if (strcmp(spec_faults[i].name, name) == 0)
+			return &spec_faults[i];
+	return NULL;
+}
+
+size_t
+spec_nparams(const struct spec_fault *f)
+{
+	size_t n = 0;
+
+	while (n < SPEC_PARAMS_MAX && f->params[n].name != NULL)
+		n++;
+	return n;
+}
+
+void
+spec_param_describe(const struct spec_param *p, char *buf, size_t len)
+{
+	switch (p->type) {
+	case SPEC_INT:
+		(void)snprintf(buf, len, "integer %lld..%lld%s%s", (long long)p->min,
+		    (long long)p->max, p->unit != NULL ? " " : "",
+		    p->unit != NULL ? p->unit : "");
+		break;
+	case SPEC_MILLIS:
+		(void)snprintf(buf, len, "milliseconds %lld..%lld",
+		    (long long)p->min, (long long)p->max);
+		break;
+	case SPEC_STRING:
+		(void)snprintf(buf, len, "string of %lld..%lld characters [A-Za-z0-9_.:/-]",
+		    (long long)p->min, (long long)p->max);
+		break;
+	case SPEC_ENUM:
+		(void)snprintf(buf, len, "one of %s", p->choices);
+		break;
+	case SPEC_BOOL:
+		(void)snprintf(buf, len, "true or false");
+		break;
+	}
+}
+
+/* True when s is one of the '|'-separated choices. */
+static bool
+enum_ok(const char *choices, const char *s)
+{
+	size_t n = strlen(s);
+	const char *c = choices;
+
+	while (c != NULL && *c != '\0') {
+		const char *bar = strchr(c, '|');
+		size_t clen = bar != NULL ? (size_t)(bar - c) : strlen(c);
+
+		if (clen == n && strncmp(c, s, n) == 0)
+			return true;
+		c = bar != NULL ? bar + 1 : NULL;
+	}
+	return false;
+}
+
+/* Read a JSON number that must be an integer; false if it is not one. */
+static bool
+json_int(const cJSON *item, int64_t *out)
+{
+	double d;
+
+	if (!cJSON_IsNumber(item))
+		return false;
+	d = item->valuedouble;
+	if (!isfinite(d) || d != floor(d) || d < -9.0e15 || d > 9.0e15)
+		return false;
+	*out = (int64_t)d;
+	return true;
+}
+
+static int
+validate_param(const struct spec_fault *f, const struct spec_param *p, const cJSON *item,
+    struct spec_value *v, struct errbuf *eb)
+{
+	char allowed[160];
+	int64_t i;
+
+	spec_param_describe(p, allowed, sizeof(allowed));
+	switch (p->type) {
+	case SPEC_INT:
+	case SPEC_MILLIS:
+		if (!json_int(item, &i))
+			return err_set(eb, CE_INVALID, "params.%s: must be an integer "
+			    "(allowed: %s)", p->name, allowed);
+		if (i < p->min || i > p->max)
+			return err_set(eb, CE_INVALID, "params.%s: %lld is out of range "
+			    "(allowed: %s)", p->name, (long long)i, allowed);
+		v->i = i;
+		break;
+	case SPEC_BOOL:
+		if (!cJSON_IsBool(item))
+			return err_set(eb, CE_INVALID, "params.%s: must be true or false",
+			    p->name);
+		v->i = cJSON_IsTrue(item) ? 1 : 0;
+		break;
+	case SPEC_STRING:
+	case SPEC_ENUM: {
+		const char *s = cJSON_GetStringValue(item);
+		size_t len;
+
+		if (s == NULL)
+			return err_set(eb, CE_INVALID, "params.%s: must be a string "
+			    "(allowed: %s)", p->name, allowed);
+		len = strlen(s);
+		if (p->type == SPEC_ENUM) {
+			if (!enum_ok(p->choices, s))
+				return err_set(eb, CE_INVALID, "params.%s: '%.64s' is not "
+				    "allowed (allowed: %s)", p->name, s, allowed);
+		} else if ((int64_t)len < p->min || (int64_t)len > p->max ||
+		    len > SPEC_STR_MAX || !str_charset_ok(s, STRING_CHARSET)) {
+			return err_set(eb, CE_INVALID, "params.%s: bad value (allowed: %s)",
+			    p->name, allowed);
+		}
+		(void)str_copy(v->s, sizeof(v->s), s);
+		break;
+	}
+	}
+	(void)f;
+	v->set = true;
+	return 0;
+}
+
+static void
+apply_default(const struct spec_param *p, struct spec_value *v)
+{
+	v->set = false;
+	v->i = p->def;
+	v->s[0] = '\0';
+	if (p->def_str != NULL)
+		(void)str_copy(v->s, sizeof(v->s), p->def_str);
+}
+
+static int
+validate_params(const struct spec_fault *f, const cJSON *params, struct spec_value *values,
+    struct errbuf *eb)
+{
+	const cJSON *item;
+	size_t i, n = spec_nparams(f);
+	int r;
+
+	for (i = 0; i < n; i++)
+		apply_default(&f->params[i], &values[i]);
+	if (params == NULL || cJSON_IsNull(params))
+		goto required;
+	if (!cJSON_IsObject(params))
+		return err_set(eb, CE_INVALID, "params: must be an object");
+	cJSON_ArrayForEach(item, params) {
+		for (i = 0; i < n; i++)
+			if (strcmp(item->string, f->params[i].name) == 0)
+				break;
+		if (i == n) {
+			char names[256] = "";
+			size_t j, used = 0;
+
+			for (j = 0; j < n; j++) {
+				int w = snprintf(names + used, sizeof(names) - used, "%s%s",
+				    j ? ", " : "", f->params[j].name);
+				if (w < 0 || (size_t)w >= sizeof(names) - used)
+					break;
+				used += (size_t)w;
+			}
+			return err_set(eb, CE_INVALID, "params.%.64s: unknown parameter "
+			    "for %s (allowed: %s)", item->string, f->name,
+			    n ? names : "none");
+		}
+		if (values[i].set)
+			return err_set(eb, CE_INVALID, "params.%s: given twice",
+			    f->params[i].name);
+		if ((r = validate_param(f, &f->params[i], item, &values[i], eb)) != 0)
+			return r;
+	}
+required:
+	for (i = 0; i < n; i++)
+		if (f->params[i].required && !values[i].set)
+			return err_set(eb, CE_INVALID, "params.%s: required for %s",
+			    f->params[i].name, f->name);
+	return 0;
+}
+
+/* Normalize the target object; only host targets exist in this release. */
+static int
+validate_target(const struct spec_fault *f, const cJSON *target, cJSON **out,
+    struct errbuf *eb)
+{
+	const cJSON *item;
+	const char *kind = "host";
+
+	if (target != NULL && !cJSON_IsNull(target)) {
+		if (!cJSON_IsObject(target))
+			return err_set(eb, CE_INVALID, "target: must be an object");
+		cJSON_ArrayForEach(item, target) {
+			if (strcmp(item->string, "kind") != 0)
+				return err_set(eb, CE_INVALID, "target.%.64s: unknown field "
+				    "(allowed: kind)", item->string);
+			if ((kind = cJSON_GetStringValue(item)) == NULL)
+				return err_set(eb, CE_INVALID, "target.kind: must be a string");
+		}
+	}
+	if (strcmp(kind, "host") == 0) {
+		if (!(f->targets & SPEC_TARGET_HOST))
+			return err_set(eb, CE_INVALID, "target.kind: %s cannot target "
+			    "the host", f->name);
+	} else if (strcmp(kind, "container") == 0) {
+		if (!(f->targets & SPEC_TARGET_CONTAINER))
+			return err_set(eb, CE_INVALID, "target.kind: %s cannot target "
+			    "a container (allowed: host)", f->name);
+	} else {
+		return err_set(eb, CE_INVALID, "target.kind: '%.32s' is not a target "
+		    "kind (allowed: host, container)", kind);
+	}
+	if ((*out = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(*out, "kind", kind) == NULL)
+		return CE_NOMEM;
+	return 0;
+}
+
+static int
+validate_labels(const cJSON *labels, cJSON **out, struct errbuf *eb)
+{
+	const cJSON *item;
+	int n = 0;
+
+	if ((*out = cJSON_CreateObject()) == NULL)
+		return CE_NOMEM;
+	if (labels == NULL || cJSON_IsNull(labels))
+		return 0;
+	if (!cJSON_IsObject(labels))
+		return err_set(eb, CE_INVALID, "labels: must be an object of strings");
+	cJSON_ArrayForEach(item, labels) {
+		const char *v = cJSON_GetStringValue(item);
+		const unsigned char *c;
+
+		if (++n > SPEC_LABELS_MAX)
+			return err_set(eb, CE_INVALID, "labels: more than %d labels",
+			    SPEC_LABELS_MAX);
+		if (item->string[0] == '\0' || strlen(item->string) > SPEC_LABEL_KEY_MAX ||
+		    !str_charset_ok(item->string, LABEL_KEY_CHARSET))
+			return err_set(eb, CE_INVALID, "labels: key '%.64s' must be 1-%d "
+			    "characters of [A-Za-z0-9_.:/-]", item->string,
+			    SPEC_LABEL_KEY_MAX);
+		if (v == NULL || strlen(v) > SPEC_LABEL_VALUE_MAX)
+			return err_set(eb, CE_INVALID, "labels.%s: must be a string of "
+			    "at most %d bytes", item->string, SPEC_LABEL_VALUE_MAX);
+		for (c = (const unsigned char *)v; *c != '\0'; c++)
+			if (*c < 0x20 || *c == 0x7f)
+				return err_set(eb, CE_INVALID, "labels.%s: control "
+				    "characters are not allowed", item->string);
+		if (cJSON_GetObjectItemCaseSensitive(*out, item->string) != NULL)
+			return err_set(eb, CE_INVALID, "labels.%s: given twice",
+			    item->string);
+		if (cJSON_AddStringToObject(*out, item->string, v) == NULL)
+			return CE_NOMEM;
+	}
+	return 0;
+}
+
+int
+spec_validate(const cJSON *doc, int64_t max_duration, struct fault_req *out,
+    struct errbuf *eb)
+{
+	struct fault_req req;
+	const cJSON *item, *type, *dur, *cid;
+	size_t i;
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	if (!cJSON_IsObject(doc))
+		return err_set(eb, CE_INVALID, "body: must be a JSON object");
+	cJSON_ArrayForEach(item, doc) {
+		for (i = 0; i < NELEM(top_fields); i++)
+			if (strcmp(item->string, top_fields[i]) == 0)
+				break;
+		if (i == NELEM(top_fields))
+			return err_set(eb, CE_INVALID, "%.64s: unknown field (allowed: "
+			    "type, duration, params, target, labels, client_id)",
+			    item->string);
+		/* cJSON keeps duplicate keys; the first would silently win. */
+		if (cJSON_GetObjectItemCaseSensitive(doc, item->string) != item)
+			return err_set(eb, CE_INVALID, "%s: given twice", item->string);
+	}
+	type = cJSON_GetObjectItemCaseSensitive(doc, "type");
+	if (type == NULL)
+		return err_set(eb, CE_INVALID, "type: required");
+	if (!cJSON_IsString(type))
+		return err_set(eb, CE_INVALID, "type: must be a string");
+	if ((req.spec = spec_find(type->valuestring)) == NULL) {
+		char names[256] = "";
+		size_t used = 0;
+
+		for (i = 0; i < spec_nfaults; i++) {
+			int w = snprintf(names + used, sizeof(names) - used, "%s%s",
+			    i ? ", " : "", spec_faults[i].name);
+			if (w < 0 || (size_t)w >= sizeof(names) - used)
+				break;
+			used += (size_t)w;
+		}
+		return err_set(eb, CE_NOT_FOUND, "type: unknown fault '%.64s' "
+		    "(allowed: %s)", type->valuestring, names);
+	}
+	if (max_duration > SPEC_DURATION_MAX)
+		max_duration = SPEC_DURATION_MAX;
+	dur = cJSON_GetObjectItemCaseSensitive(doc, "duration");
+	if (dur == NULL)
+		return err_set(eb, CE_INVALID, "duration: required (allowed: integer "
+		    "1..%lld seconds)", (long long)max_duration);
+	if (!json_int(dur, &req.duration) || req.duration < 1 ||
+	    req.duration > max_duration)
+		return err_set(eb, CE_INVALID, "duration: must be an integer from 1 to "
+		    "%lld seconds (this agent's max_duration)", (long long)max_duration);
+	cid = cJSON_GetObjectItemCaseSensitive(doc, "client_id");
+	if (cid != NULL && !cJSON_IsNull(cid)) {
+		const char *s = cJSON_GetStringValue(cid);
+
+		if (s == NULL || s[0] == '\0' || strlen(s) > SPEC_CLIENT_ID_MAX ||
+		    !str_charset_ok(s, "_.:-"))
+			return err_set(eb, CE_INVALID, "client_id: must be 1-%d "
+			    "characters of [A-Za-z0-9_.:-]", SPEC_CLIENT_ID_MAX);
+		(void)str_copy(req.client_id, sizeof(req.client_id), s);
+	}
+	if ((r = validate_params(req.spec, cJSON_GetObjectItemCaseSensitive(doc, "params"),
+	    req.values, eb)) != 0)
+		goto fail;
+	if ((r = validate_target(req.spec, cJSON_GetObjectItemCaseSensitive(doc, "target"),
+	    &req.target, eb)) != 0)
+		goto fail;
+	if ((r = validate_labels(cJSON_GetObjectItemCaseSensitive(doc, "labels"),
+	    &req.labels, eb)) != 0)
+		goto fail;
+	*out = req;
+	return 0;
+fail:
+	fault_req_release(&req);
+	return r;
+}
+
+void
+fault_req_release(struct fault_req *req)
+{
+	if (req == NULL)
+		return;
+	cJSON_Delete(req->target);
+	cJSON_Delete(req->labels);
+	req->target = NULL;
+	req->labels = NULL;
+}
+
+const struct spec_value *
+fault_req_get(const struct fault_req *req, const char *name)
+{
+	size_t i, n = spec_nparams(req->spec);
+
+	for (i = 0; i < n; i++)
+		if (strcmp(req->spec->params[i].name, name) == 0)
+			return &req->values[i];
+	return NULL;
+}
+
+cJSON *
+fault_req_params_json(const struct fault_req *req)
+{
+	cJSON *obj = cJSON_CreateObject();
+	size_t i, n = spec_nparams(req->spec);
+
+	if (obj == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		const struct spec_param *p = &req->spec->params[i];
+		const struct spec_value *v = &req->values[i];
+		cJSON *item = NULL;
+
+		switch (p->type) {
+		case SPEC_INT:
+		case SPEC_MILLIS:
+			item = cJSON_CreateNumber((double)v->i);
+			break;
+		case SPEC_BOOL:
+			item = cJSON_CreateBool(v->i != 0);
+			break;
+		case SPEC_STRING:
+		case SPEC_ENUM:
+			/* An unset string without default is omitted. */
+			if (!v->set && p->def_str == NULL)
+				continue;
+			item = cJSON_CreateString(v->s);
+			break;
+		}
+		if (item == NULL || !cJSON_AddItemToObject(obj, p->name, item)) {
+			cJSON_Delete(item);
+			cJSON_Delete(obj);
+			return NULL;
+		}
+	}
+	return obj;
+}
+
+cJSON *
+fault_req_to_json(const struct fault_req *req)
+{
+	cJSON *doc = cJSON_CreateObject(), *params;
+
+	if (doc == NULL)
+		return NULL;
+	if ((params = fault_req_params_json(req)) == NULL ||
+	    !cJSON_AddItemToObject(doc, "params", params)) {
+		cJSON_Delete(params);
+		goto fail;
+	}
+	if (cJSON_AddStringToObject(doc, "type", req->spec->name) == NULL ||
+	    cJSON_AddNumberToObject(doc, "duration", (double)req->duration) == NULL ||
+	    !cJSON_AddItemToObject(doc, "target", cJSON_Duplicate(req->target, 1)) ||
+	    !cJSON_AddItemToObject(doc, "labels", cJSON_Duplicate(req->labels, 1)))
+		goto fail;
+	if (req->client_id[0] != '\0' &&
+	    cJSON_AddStringToObject(doc, "client_id", req->client_id) == NULL)
+		goto fail;
+	return doc;
+fail:
+	cJSON_Delete(doc);
+	return NULL;
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_faults.c: "chaosctl faults": list faults on every target agent. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ctl.h"
+#include "../common/err.h"
+#include "../faults/fault.h"
+
+void
+usage_faults(FILE *out)
+{
+	fprintf(out,
+"usage: chaosctl faults [--state STATE]\n"
+"\n"
+"List the faults every target agent knows: active ones and recently ended ones.\n"
+"\n"
+"  --state STATE   only faults in STATE: pending, active, reverted, expired, failed\n");
+}
+
+int
+cmd_faults(struct ctl *ctl, int argc, char **argv)
+{
+	static const struct ctl_opt opts[] = {
+		{ "state", true, 1 }, { "help", false, 2 }, { NULL, false, 0 },
+	};
+	const char *state = NULL, *arg;
+	struct ctl_req *reqs;
+	size_t i;
+	int id, r;
+
+	for (int a = 1; a < argc; a++) {
+		if ((id = ctl_getopt(opts, argc, argv, &a, &arg)) == -2)
+			return EXIT_USAGE;
+		if (id == -1)
+			return ctl_usage_error("faults: unexpected argument '%s'", argv[a]);
+		if (id == 2) {
+			usage_faults(stdout);
+			return EXIT_ALL_OK;
+		}
+		if (fault_state_parse(arg) < 0)
+			return ctl_usage_error("--state: '%s' is not one of pending, active, "
+			    "reverted, expired, failed", arg);
+		state = arg;
+	}
+	if ((reqs = calloc(ctl->nagents, sizeof(*reqs))) == NULL)
+		return ctl_usage_error("out of memory");
+	for (i = 0; i < ctl->nagents; i++) {
+		reqs[i].agent = ctl->agents[i];
+		reqs[i].method = "GET";
+		(void)snprintf(reqs[i].path, sizeof(reqs[i].path), "/v1/faults");
+		if (state != NULL)
+			(void)snprintf(reqs[i].query, sizeof(reqs[i].query), "state=%s", state);
+	}
+	if (ctl_send(ctl, reqs, ctl->nagents) != 0) {
+		free(reqs);
+		return ctl_usage_error("cannot run requests");
+	}
+	if (ctl->output == OUT_JSON) {
+		ctl_print_json(ctl, reqs, ctl->nagents, NULL);
+	} else {
+		size_t shown = 0;
+
+		ctl_print_fault_header(stdout);
+		for (i = 0; i < ctl->nagents; i++) {
+			const cJSON *f;
+			char m[512];
+
+			if (ctl_result_class(&reqs[i]) != EXIT_ALL_OK) {
+				ctl_result_error(&reqs[i], m, sizeof(m));
+				printf("%-28s error: %s\n", reqs[i].agent, m);
+				continue;
+			}
+			cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(reqs[i].json,
+			    "faults")) {
+				ctl_print_fault_row(stdout, reqs[i].agent, f);
+				shown++;
+			}
+		}
+		if (shown == 0)
+			printf("(no faults)\n");
+	}
+	r = ctl_exit_code(reqs, ctl->nagents);
+	ctl_reqs_release(reqs, ctl->nagents);
+	free(reqs);
+	return r;
+}

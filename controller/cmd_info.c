@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_info.c: "chaosctl info": each agent's version, limits, capabilities. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ctl.h"
+
+void
+usage_info(FILE *out)
+{
+	fprintf(out,
+"usage: chaosctl info\n"
+"\n"
+"Show each target agent's version, host, limits and which faults it can run\n"
+"(with the reason when one is unavailable).\n");
+}
+
+int
+cmd_info(struct ctl *ctl, int argc, char **argv)
+{
+	struct ctl_req *reqs;
+	size_t i;
+	int r;
+
+	if (argc > 1) {
+		if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+			usage_info(stdout);
+			return EXIT_ALL_OK;
+		}
+		return ctl_usage_error("info: unexpected argument '%s'", argv[1]);
+	}
+	if ((reqs = calloc(ctl->nagents, sizeof(*reqs))) == NULL)
+		return ctl_usage_error("out of memory");
+	for (i = 0; i < ctl->nagents; i++) {
+		reqs[i].agent = ctl->agents[i];
+		reqs[i].method = "GET";
+		(void)snprintf(reqs[i].path, sizeof(reqs[i].path), "/v1/info");
+	}
+	(void)ctl_send(ctl, reqs, ctl->nagents);
+	if (ctl->output == OUT_JSON) {
+		ctl_print_json(ctl, reqs, ctl->nagents, NULL);
+	} else {
+		for (i = 0; i < ctl->nagents; i++) {
+			const cJSON *j = reqs[i].json, *c;
+			const cJSON *lim = cJSON_GetObjectItemCaseSensitive(j, "limits");
+			char m[512];
+
+			if (ctl_result_class(&reqs[i]) != EXIT_ALL_OK) {
+				ctl_result_error(&reqs[i], m, sizeof(m));
+				printf("%s\n  error: %s\n", reqs[i].agent, m);
+				continue;
+			}
+			printf("%s\n  version   %s\n  hostname  %s\n  uptime    %.0fs\n"
+			    "  limits    max_duration=%.0fs max_faults=%.0f\n  faults   ",
+			    reqs[i].agent,
+			    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "version")),
+			    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "hostname")),
+			    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "uptime_s")),
+			    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(lim, "max_duration")),
+			    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(lim, "max_faults")));
+			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "capabilities")) {
+				const char *why = cJSON_GetStringValue(
+				    cJSON_GetObjectItemCaseSensitive(c, "reason"));
+
+				printf(" %s%s%s%s",
+				    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "type")),
+				    why ? " (unavailable: " : "", why ? why : "", why ? ")" : "");
+			}
+			printf("\n");
+		}
+	}
+	r = ctl_exit_code(reqs, ctl->nagents);
+	ctl_reqs_release(reqs, ctl->nagents);
+	free(reqs);
+	return r;
+}

@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cmd_inject.c: "chaosctl inject FAULT": start one fault on every target
+ * agent. The fault's flags, their bounds, defaults and help come from the
+ * spec table the agents validate against, so they cannot drift apart.
+ * --wait follows the faults to their end; Ctrl-C reverts them.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "ctl.h"
+#include "../common/err.h"
+#include "../common/spec.h"
+#include "../common/util.h"
+#include "../faults/fault.h"
+
+enum { O_DURATION = 1000, O_LABEL, O_CLIENT_ID, O_WAIT, O_HELP };
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+static void
+fault_usage(FILE *out, const struct spec_fault *f)
+{
+	size_t i, n = spec_nparams(f);
+
+	fprintf(out, "usage: chaosctl inject %s --duration D [options]\n\n%s.\n", f->name,
+	    f->summary);
+	fprintf(out, "Targets: %s%s%s. %s\n\nfault options:\n",
+	    (f->targets & SPEC_TARGET_HOST) ? "the host" : "",
+	    (f->targets & SPEC_TARGET_HOST) && (f->targets & SPEC_TARGET_CONTAINER) ?
+	    ", " : "", (f->targets & SPEC_TARGET_CONTAINER) ? "one container" : "",
+	    f->revertible ? "Reverted at its deadline, on 'chaosctl revert' and when the "
+	    "agent stops." : "Takes effect once; nothing to revert.");
+	for (i = 0; i < n; i++) {
+		const struct spec_param *p = &f->params[i];
+		char allowed[160], flag[64], def[64] = "";
+
+		spec_param_describe(p, allowed, sizeof(allowed));
+		(void)snprintf(flag, sizeof(flag), "--%s%s", p->name,
+		    p->type == SPEC_BOOL ? "" : " VALUE");
+		if (p->required)
+			(void)snprintf(def, sizeof(def), "; required");
+		else if (p->type == SPEC_INT || p->type == SPEC_MILLIS)
+			(void)snprintf(def, sizeof(def), "; default %lld", (long long)p->def);
+		else if (p->def_str != NULL)
+			(void)snprintf(def, sizeof(def), "; default %s", p->def_str);
+		fprintf(out, "  %-18s %s\n  %-18s (%s%s)\n", flag, p->help, "", allowed, def);
+	}
+	fprintf(out,
+"\ncommon options:\n"
+"  --duration D       how long the fault lasts: seconds, or 90s, 5m, 1h (required;\n"
+"                     each agent refuses more than its max_duration)\n"
+"  --label K=V        attach a label to the fault (repeatable)\n"
+"  --client-id ID     idempotency key: sending the same id again returns the\n"
+"                     existing fault instead of starting a second one\n"
+"  --wait             follow the faults until they end; Ctrl-C reverts them\n"
+"\nTargets and key: see 'chaosctl --help'.\n");
+}
+
+void
+usage_inject(FILE *out)
+{
+	size_t i;
+
+	fprintf(out, "usage: chaosctl inject FAULT --duration D [fault options] [--wait]\n\n"
+	    "Start FAULT on every target agent. Faults:\n");
+	for (i = 0; i < spec_nfaults; i++)
+		fprintf(out, "  %-12s %s\n", spec_faults[i].name, spec_faults[i].summary);
+	fprintf(out, "\n'chaosctl inject FAULT --help' lists a fault's options.\n"
+	    "example: chaosctl --agent http://10.0.1.17:8421 --key-file agent.key \\\n"
+	    "           inject burn-cpu --duration 120 --load 80 --cores 1\n");
+}
+
+/* Add one parameter's value to params, parsed per its spec type. */
+static int
+add_param(cJSON *params, const struct spec_param *p, const char *arg)
+{
+	char allowed[160];
+	int64_t v;
+
+	spec_param_describe(p, allowed, sizeof(allowed));
+	switch (p->type) {
+	case SPEC_INT:
+		if (parse_i64(arg, p->min, p->max, &v) != 0)
+			return ctl_usage_error("--%s: '%s' is not allowed (allowed: %s)",
+			    p->name, arg, allowed);
+		cJSON_AddNumberToObject(params, p->name, (double)v);
+		break;
+	case SPEC_MILLIS: {
+		char buf[40];
+
+		/* A bare number means milliseconds here: "200" == "200ms". */
+		(void)snprintf(buf, sizeof(buf), "%s%s", arg,
+		    arg[0] != '\0' && str_charset_ok(arg, "") &&
+		    strspn(arg, "0123456789") == strlen(arg) ? "ms" : "");
+		if (parse_duration_ms(buf, p->min, p->max, &v) != 0)
+			return ctl_usage_error("--%s: '%s' is not allowed (allowed: %s; "
+			    "write e.g. 200ms or 1s)", p->name, arg, allowed);
+		cJSON_AddNumberToObject(params, p->name, (double)v);
+		break;
+	}
+	case SPEC_BOOL:
+		cJSON_AddBoolToObject(params, p->name, arg == NULL ||
+		    strcmp(arg, "true") == 0);
+		break;
+	case SPEC_STRING:
+	case SPEC_ENUM:
+		cJSON_AddStringToObject(params, p->name, arg);
+		break;
+	}
+	return 0;
+}
+
+struct tracked {
+	const char *agent;
+	char id[FAULT_ID_MAX];
+	char state[16];
+	double remaining_ms;
+	bool done;
+};
+
+static void
+track_update(struct tracked *t, const cJSON *fault)
+{
+	const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fault, "state"));
+
+	if (st != NULL)
+		(void)str_copy(t->state, sizeof(t->state), st);
+	t->remaining_ms = cJSON_GetNumberValue(
+	    cJSON_GetObjectItemCaseSensitive(fault, "remaining_ms"));
+	t->done = st != NULL && strcmp(st, "active") != 0 && strcmp(st, "pending") != 0;
+}
+
+/* Ask each agent to revert its fault now (after Ctrl-C). */
+static void
+revert_tracked(struct ctl *ctl, struct tracked *ts, size_t n)
+{
+	struct ctl_req *reqs = calloc(n, sizeof(*reqs));
+	size_t i, m = 0;
+
+	if (reqs == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		if (ts[i].done)
+			continue;
+		reqs[m].agent = ts[i].agent;
+		reqs[m].method = "DELETE";
+		(void)snprintf(reqs[m].path, sizeof(reqs[m].path), "/v1/faults/%s", ts[i].id);
+		m++;
+	}
+	(void)ctl_send(ctl, reqs, m);
+	for (i = 0; i < m; i++) {
+		char e[512];
+
+		if (ctl_result_class(&reqs[i]) == EXIT_ALL_OK) {
+			fprintf(stderr, "chaosctl: reverted %s on %s\n",
+			    reqs[i].path + strlen("/v1/faults/"), reqs[i].agent);
+		} else {
+			ctl_result_error(&reqs[i], e, sizeof(e));
+			fprintf(stderr, "chaosctl: could not revert %s on %s: %s (it still "
+			    "ends at its deadline)\n", reqs[i].path + strlen("/v1/faults/"),
+			    reqs[i].agent, e);
+		}
+	}
+	ctl_reqs_release(reqs, m);
+	free(reqs);
+}
+
+/*
+ * Follow the started faults until every one has ended. Returns the exit
+ * code: 0 when all expired or were reverted, 1 if one failed, 3 if an
+ * agent stopped answering, 130 when interrupted (faults reverted).
+ */
+static int
+wait_faults(struct ctl *ctl, struct tracked *ts, size_t n)
+{
+	struct sigaction sa, old_int, old_term;
+	bool tty = isatty(STDERR_FILENO) && ctl->output == OUT_TEXT;
+	struct ctl_req *reqs = calloc(n, sizeof(*reqs));
+	int r = EXIT_ALL_OK;
+	size_t i;
+
+	if (reqs == NULL)
+		return ctl_usage_error("out of memory");
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigaction(SIGINT, &sa, &old_int);
+	sigaction(SIGTERM, &sa, &old_term);
+	for (;;) {
+		size_t m = 0, active = 0, unreachable = 0;
+		double left = 0;
+		struct timespec ts1 = { 0, 500 * 1000000L };
+
+		for (i = 0; i < n; i++) {
+			if (ts[i].done)
+				continue;
+			memset(&reqs[m], 0, sizeof(reqs[m]));
+			reqs[m].agent = ts[i].agent;
+			reqs[m].method = "GET";
+			(void)snprintf(reqs[m].path, sizeof(reqs[m].path), "/v1/faults/%s",
+			    ts[i].id);
+			m++;
+		}
+		if (m == 0 || interrupted)
+			break;
+		(void)ctl_send(ctl, reqs, m);
+		for (i = 0, m = 0; i < n; i++) {
+			if (ts[i].done)
+				continue;
+			if (ctl_result_class(&reqs[m]) == EXIT_ALL_OK)
+				track_update(&ts[i], reqs[m].json);
+			else
+				unreachable++;
+			m++;
+		}
+		ctl_reqs_release(reqs, m);
+		for (i = 0; i < n; i++) {
+			if (!ts[i].done) {
+				active++;
+				if (ts[i].remaining_ms / 1000 > left)
+					left = ts[i].remaining_ms / 1000;
+			}
+		}
+		if (tty && active > 0)
+			fprintf(stderr, "\r\033[Kwaiting: %zu of %zu fault(s) active, %.0fs "
+			    "left%s (Ctrl-C reverts)", active, n, left, unreachable ?
+			    ", some agents not answering" : "");
+		if (active == 0)
+			break;
+		for (int k = 0; k < 2 && !interrupted; k++)
+			(void)nanosleep(&ts1, NULL);
+	}
+	if (tty)
+		fprintf(stderr, "\r\033[K");
+	if (interrupted) {
+		fprintf(stderr, "chaosctl: interrupted; reverting the faults\n");
+		revert_tracked(ctl, ts, n);
+		r = EXIT_INTERRUPTED;
+	} else {
+		for (i = 0; i < n; i++)
+			if (strcmp(ts[i].state, "failed") == 0 && r == EXIT_ALL_OK)
+				r = EXIT_SOME_FAILED;
+	}
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGTERM, &old_term, NULL);
+	free(reqs);
+	return r;
+}
+
+int
+cmd_inject(struct ctl *ctl, int argc, char **argv)
+{
+	struct ctl_opt opts[SPEC_PARAMS_MAX + 8];
+	const struct spec_fault *f;
+	cJSON *doc = NULL, *params, *labels;
+	struct ctl_req *reqs = NULL;
+	struct tracked *ts = NULL;
+	char *body = NULL;
+	const char *arg;
+	bool wait = false, have_duration = false;
+	size_t i, np, nt = 0;
+	int id, r = EXIT_USAGE;
+
+	if (argc < 2 || argv[1][0] == '-') {
+		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+			usage_inject(stdout);
+			return EXIT_ALL_OK;
+		}
+		usage_inject(stderr);
+		return ctl_usage_error("inject: name a fault");
+	}
+	if ((f = spec_find(argv[1])) == NULL) {
+		usage_inject(stderr);
+		return ctl_usage_error("inject: unknown fault '%s'", argv[1]);
+	}
+	np = spec_nparams(f);
+	for (i = 0; i < np; i++) {
+		opts[i].name = f->params[i].name;
+		opts[i].has_arg = f->params[i].type != SPEC_BOOL;
+		opts[i].id = (int)i;
+	}
+	opts[i++] = (struct ctl_opt){ "duration", true, O_DURATION };
+	opts[i++] = (struct ctl_opt){ "label", true, O_LABEL };
+	opts[i++] = (struct ctl_opt){ "client-id", true, O_CLIENT_ID };
+	opts[i++] = (struct ctl_opt){ "wait", false, O_WAIT };
+	opts[i++] = (struct ctl_opt){ "help", false, O_HELP };
+	opts[i] = (struct ctl_opt){ NULL, false, 0 };
+
+	doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(doc, "type", f->name);
+	params = cJSON_AddObjectToObject(doc, "params");
+	labels = cJSON_AddObjectToObject(doc, "labels");
+	for (int a = 2; a < argc; a++) {
+		if ((id = ctl_getopt(opts, argc, argv, &a, &arg)) == -2)
+			goto out;
+		if (id == -1) {
+			r = ctl_usage_error("inject: unexpected argument '%s'", argv[a]);
+			goto out;
+		}
+		if (id >= 0 && (size_t)id < np) {
+			if (cJSON_GetObjectItemCaseSensitive(params, f->params[id].name) != NULL) {
+				r = ctl_usage_error("--%s: given twice", f->params[id].name);
+				goto out;
+			}
+			if ((r = add_param(params, &f->params[id], arg)) != 0)
+				goto out;
+			r = EXIT_USAGE;
+			continue;
+		}
+		switch (id) {
+		case O_DURATION: {
+			int64_t ms;
+
+			if (parse_duration_ms(arg, 1000, (int64_t)SPEC_DURATION_MAX * 1000, &ms) != 0 ||
+			    ms % 1000 != 0) {
+				r = ctl_usage_error("--duration: '%s' is not a whole number of "
+				    "seconds from 1 to %d (write 90, 90s, 5m or 1h)", arg,
+				    SPEC_DURATION_MAX);
+				goto out;
+			}
+			cJSON_AddNumberToObject(doc, "duration", (double)(ms / 1000));
+			have_duration = true;
+			break;
+		}
+		case O_LABEL: {
+			const char *eq = strchr(arg, '=');
+			char k[SPEC_LABEL_KEY_MAX + 1];
+
+			if (eq == NULL || eq == arg || (size_t)(eq - arg) > SPEC_LABEL_KEY_MAX) {
+				r = ctl_usage_error("--label: '%s' is not KEY=VALUE", arg);
+				goto out;
+			}
+			memcpy(k, arg, (size_t)(eq - arg));
+			k[eq - arg] = '\0';
+			cJSON_DeleteItemFromObjectCaseSensitive(labels, k);
+			cJSON_AddStringToObject(labels, k, eq + 1);
+			break;
+		}
+		case O_CLIENT_ID:
+			cJSON_DeleteItemFromObjectCaseSensitive(doc, "client_id");
+			cJSON_AddStringToObject(doc, "client_id", arg);
+			break;
+		case O_WAIT:
+			wait = true;
+			break;
+		case O_HELP:
+			fault_usage(stdout, f);
+			r = EXIT_ALL_OK;
+			goto out;
+		}
+	}
+	if (!have_duration) {
+		r = ctl_usage_error("inject %s: --duration is required (e.g. --duration 120)",
+		    f->name);
+		goto out;
+	}
+	/* Check locally with the agents' own validator: errors before any request. */
+	{
+		struct fault_req req;
+		struct errbuf eb = { "" };
+		int v = spec_validate(doc, SPEC_DURATION_MAX, &req, &eb);
+
+		if (v != 0) {
+			r = ctl_usage_error("inject %s: %s", f->name, eb.msg);
+			goto out;
+		}
+		fault_req_release(&req);
+	}
+	if ((body = cJSON_PrintUnformatted(doc)) == NULL ||
+	    (reqs = calloc(ctl->nagents, sizeof(*reqs))) == NULL ||
+	    (ts = calloc(ctl->nagents, sizeof(*ts))) == NULL) {
+		r = ctl_usage_error("out of memory");
+		goto out;
+	}
+	for (i = 0; i < ctl->nagents; i++) {
+		reqs[i].agent = ctl->agents[i];
+		reqs[i].method = "POST";
+		(void)snprintf(reqs[i].path, sizeof(reqs[i].path), "/v1/faults");
+		reqs[i].body = body;
+	}
+	(void)ctl_send(ctl, reqs, ctl->nagents);
+	r = ctl_exit_code(reqs, ctl->nagents);
+	for (i = 0; i < ctl->nagents; i++) {
+		const char *fid = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(reqs[i].json, "id"));
+
+		if (ctl_result_class(&reqs[i]) != EXIT_ALL_OK || fid == NULL)
+			continue;
+		ts[nt].agent = reqs[i].agent;
+		(void)str_copy(ts[nt].id, sizeof(ts[nt].id), fid);
+		track_update(&ts[nt], reqs[i].json);
+		nt++;
+	}
+	if (ctl->output == OUT_JSON && !wait) {
+		ctl_print_json(ctl, reqs, ctl->nagents, NULL);
+	} else if (ctl->output == OUT_TEXT) {
+		ctl_print_fault_header(stdout);
+		for (i = 0; i < ctl->nagents; i++) {
+			char m[512];
+
+			if (ctl_result_class(&reqs[i]) == EXIT_ALL_OK) {
+				ctl_print_fault_row(stdout, reqs[i].agent, reqs[i].json);
+			} else {
+				ctl_result_error(&reqs[i], m, sizeof(m));
+				printf("%-28s error: %s\n", reqs[i].agent, m);
+			}
+		}
+		fflush(stdout);
+	}
+	if (wait && nt > 0) {
+		int w = wait_faults(ctl, ts, nt);
+
+		if (w == EXIT_INTERRUPTED || w > r)
+			r = w;
+		if (ctl->output == OUT_TEXT) {
+			for (i = 0; i < nt; i++)
+				printf("%-28s %-20s ended: %s\n", ts[i].agent, ts[i].id,
+				    ts[i].state);
+		} else {
+			cJSON *extra = cJSON_CreateObject(), *arr;
+
+			arr = cJSON_AddArrayToObject(extra, "ended");
+			for (i = 0; i < nt; i++) {
+				cJSON *o = cJSON_CreateObject();
+
+				cJSON_AddStringToObject(o, "agent", ts[i].agent);
+				cJSON_AddStringToObject(o, "id", ts[i].id);
+				cJSON_AddStringToObject(o, "state", ts[i].state);
+				cJSON_AddItemToArray(arr, o);
+			}
+			ctl_print_json(ctl, reqs, ctl->nagents, extra);
+			cJSON_Delete(extra);
+		}
+	} else if (wait && ctl->output == OUT_JSON) {
+		ctl_print_json(ctl, reqs, ctl->nagents, NULL);
+	}
+out:
+	if (reqs != NULL)
+		ctl_reqs_release(reqs, ctl->nagents);
+	free(reqs);
+	free(ts);
+	free(body);
+	cJSON_Delete(doc);
+	return r;
+}

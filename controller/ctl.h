@@ -1,0 +1,142 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ctl.h: what chaosctl's commands share: global options, the commands
+ * table, the agent client (signed requests fanned out in parallel) and the
+ * exit-code contract.
+ */
+#ifndef CHAOS_CTL_H
+#define CHAOS_CTL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "../common/sign.h"
+
+struct cJSON;
+
+/* Exit codes, documented in --help and README. */
+enum {
+	EXIT_ALL_OK = 0,	/* every target succeeded */
+	EXIT_SOME_FAILED = 1,	/* at least one target answered an error */
+	EXIT_USAGE = 2,		/* bad flags, arguments or local configuration */
+	EXIT_TRANSPORT = 3,	/* a target was unreachable or refused our signature */
+	EXIT_INTERRUPTED = 130,	/* interrupted (--wait), faults reverted */
+};
+
+enum ctl_output { OUT_TEXT, OUT_JSON };
+
+#define CTL_AGENTS_MAX 4096
+
+struct ctl {
+	char **agents;		/* base URLs, owned */
+	size_t nagents;
+	const char *key_file;
+	const char *key_id;
+	struct sign_key key;
+	bool key_loaded;
+	enum ctl_output output;
+	long timeout_ms;
+	int verbose;
+	const char *cmd;	/* the command's name, for output */
+};
+
+struct cmd {
+	const char *name;
+	int (*run)(struct ctl *ctl, int argc, char **argv);
+	const char *summary;
+	void (*usage)(FILE *out);
+	bool needs_agents;	/* targets and key required */
+};
+
+extern const struct cmd ctl_commands[];
+extern const size_t ctl_ncommands;
+
+/* Print to stderr as "chaosctl: message" and return EXIT_USAGE. */
+int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One request to one agent and what came back. */
+struct ctl_req {
+	const char *agent;	/* base URL (borrowed) */
+	const char *method;
+	char path[SIGN_PATH_MAX];
+	char query[SIGN_QUERY_MAX + 1];	/* canonical, may be empty */
+	const char *body;	/* borrowed, may be NULL */
+	/* results */
+	long status;		/* HTTP status; 0 when the request failed */
+	char *resp;		/* response body, NUL-terminated; owned */
+	size_t resp_len;
+	struct cJSON *json;	/* parsed response, NULL if not JSON; owned */
+	char error[256];	/* transport error, empty otherwise */
+	double elapsed_ms;
+};
+
+/*
+ * Sign and send every request in parallel (libcurl multi), each bounded by
+ * ctl->timeout_ms. Always returns 0 once every request has a result;
+ * per-request failures are recorded in the request. Returns a negative
+ * code only when the client itself cannot run (no memory, curl init).
+ */
+int ctl_send(struct ctl *ctl, struct ctl_req *reqs, size_t n);
+
+/* Free the results held by reqs (not reqs itself). */
+void ctl_reqs_release(struct ctl_req *reqs, size_t n);
+
+/* Load the signing key named by the options (once). Returns 0 or EXIT_USAGE. */
+int ctl_load_key(struct ctl *ctl);
+
+/* Classify one result: 0 ok, 1 API error, 3 transport or auth failure. */
+int ctl_result_class(const struct ctl_req *r);
+
+/* The exit code for a set of results (worst class wins: 3 > 1 > 0). */
+int ctl_exit_code(const struct ctl_req *reqs, size_t n);
+
+/* The error message of a failed result ("409 conflict: ..."), into buf. */
+void ctl_result_error(const struct ctl_req *r, char *buf, size_t len);
+
+/*
+ * Print the JSON document for a command: {"command", "results": [...],
+ * "summary"} where each result carries "agent", "ok", "status" and
+ * "body" or "error". extra (borrowed, may be NULL) is merged at the top.
+ */
+void ctl_print_json(const struct ctl *ctl, const struct ctl_req *reqs, size_t n,
+    const struct cJSON *extra);
+
+/* Options table shared by the commands' small parsers. */
+struct ctl_opt {
+	const char *name;	/* long name without "--" */
+	bool has_arg;
+	int id;
+};
+
+/*
+ * Parse one option at argv[*i] against opts. Returns the option's id and
+ * sets *arg, -1 for "not an option" (a positional argument), or -2 for an
+ * unknown option / missing argument (message printed).
+ */
+int ctl_getopt(const struct ctl_opt *opts, int argc, char **argv, int *i, const char **arg);
+
+/* Commands. */
+int cmd_inject(struct ctl *ctl, int argc, char **argv);
+int cmd_faults(struct ctl *ctl, int argc, char **argv);
+int cmd_revert(struct ctl *ctl, int argc, char **argv);
+int cmd_info(struct ctl *ctl, int argc, char **argv);
+int cmd_keygen(struct ctl *ctl, int argc, char **argv);
+int cmd_version(struct ctl *ctl, int argc, char **argv);
+int cmd_help(struct ctl *ctl, int argc, char **argv);
+void usage_inject(FILE *out);
+void usage_faults(FILE *out);
+void usage_revert(FILE *out);
+void usage_info(FILE *out);
+void usage_keygen(FILE *out);
+void usage_version(FILE *out);
+void usage_help(FILE *out);
+
+/* Print the main help. */
+void ctl_main_usage(FILE *out);
+
+/* Shared text-output helpers. */
+void ctl_print_fault_row(FILE *out, const char *agent, const struct cJSON *fault);
+void ctl_print_fault_header(FILE *out);
+
+#endif

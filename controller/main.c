@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * main.c: chaosctl's entry point and commands table. Global options
+ * (targets, key, output) may appear before or after the command name;
+ * everything else belongs to the command.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "ctl.h"
+#include "targets.h"
+#include "../common/log.h"
+#include "../common/util.h"
+
+const struct cmd ctl_commands[] = {
+	{ "inject", cmd_inject, "start a fault on every target agent", usage_inject, true },
+	{ "faults", cmd_faults, "list the faults of every target agent", usage_faults, true },
+	{ "revert", cmd_revert, "revert one fault, or all of them (--all)", usage_revert, true },
+	{ "info", cmd_info, "show each agent's version, limits and capabilities", usage_info, true },
+	{ "keygen", cmd_keygen, "create a new agent key file", usage_keygen, false },
+	{ "version", cmd_version, "print chaosctl's version", usage_version, false },
+	{ "help", cmd_help, "show help for chaosctl or one command", usage_help, false },
+};
+const size_t ctl_ncommands = NELEM(ctl_commands);
+
+int
+ctl_usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("chaosctl: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return EXIT_USAGE;
+}
+
+void
+ctl_main_usage(FILE *out)
+{
+	size_t i;
+
+	fprintf(out,
+"usage: chaosctl [global options] <command> [options]\n"
+"\n"
+"Drive chaos-agents: start time-bounded faults on many hosts at once, list\n"
+"and revert them.\n"
+"\n"
+"commands:\n");
+	for (i = 0; i < ctl_ncommands; i++)
+		fprintf(out, "  %-9s %s\n", ctl_commands[i].name, ctl_commands[i].summary);
+	fprintf(out,
+"\n"
+"global options (before or after the command):\n"
+"  --agent URL         an agent, e.g. http://10.0.1.17:8421 (repeatable)\n"
+"  --agents-file FILE  agent URLs, one per line ('#' comments)\n"
+"  --key-file FILE     the agents' key file (mode 0600)\n"
+"  --key-id ID         which key of the file to sign with (default: the first)\n"
+"  --output text|json  text for people (default), one JSON document for programs\n"
+"  --timeout SECONDS   per-agent request timeout, 1-300 (default 10)\n"
+"  -v, --verbose       show each request on stderr\n"
+"\n"
+"environment:\n"
+"  CHAOS_AGENTS          comma-separated agent URLs (used when no --agent is given)\n"
+"  CHAOS_AGENT_KEY_FILE  key file (used when no --key-file is given)\n"
+"\n"
+"exit status:\n"
+"  0    every target agent succeeded\n"
+"  1    at least one agent answered with an error (bad parameters, conflict, ...)\n"
+"  2    usage error: bad options or arguments, unreadable key file\n"
+"  3    at least one agent was unreachable, timed out or rejected the signature\n"
+"  130  interrupted during --wait (the faults were reverted)\n"
+"\n"
+"Run 'chaosctl help <command>' or 'chaosctl <command> --help' for details;\n"
+"'chaosctl inject <fault> --help' lists a fault's parameters.\n");
+}
+
+enum { G_AGENT = 1, G_AGENTS_FILE, G_KEY_FILE, G_KEY_ID, G_OUTPUT, G_TIMEOUT, G_VERBOSE };
+
+static const struct ctl_opt global_opts[] = {
+	{ "agent", true, G_AGENT },
+	{ "agents-file", true, G_AGENTS_FILE },
+	{ "key-file", true, G_KEY_FILE },
+	{ "key-id", true, G_KEY_ID },
+	{ "output", true, G_OUTPUT },
+	{ "timeout", true, G_TIMEOUT },
+	{ "verbose", false, G_VERBOSE },
+	{ NULL, false, 0 },
+};
+
+/* Is argv[i] one of the global options? (-v is the only short one.) */
+static bool
+is_global(const char *a)
+{
+	size_t i;
+
+	if (strcmp(a, "-v") == 0)
+		return true;
+	if (strncmp(a, "--", 2) != 0)
+		return false;
+	for (i = 0; global_opts[i].name != NULL; i++) {
+		size_t n = strlen(global_opts[i].name);
+
+		if (strncmp(a + 2, global_opts[i].name, n) == 0 &&
+		    (a[2 + n] == '\0' || a[2 + n] == '='))
+			return true;
+	}
+	return false;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct ctl ctl;
+	struct targets tg;
+	char **rest;
+	const char *agents_file = NULL;
+	int nrest = 0, i, r;
+	size_t c;
+
+	log_init("chaosctl", LOG_FMT_TEXT, LOG_LVL_INFO);
+	memset(&ctl, 0, sizeof(ctl));
+	targets_init(&tg);
+	ctl.timeout_ms = 10000;
+	if ((rest = calloc((size_t)argc + 1, sizeof(*rest))) == NULL)
+		return ctl_usage_error("out of memory");
+	rest[nrest++] = argv[0];
+	/* Pull the global options out wherever they are; "--" ends options. */
+	for (i = 1; i < argc; i++) {
+		const char *arg = NULL;
+		int id;
+
+		if (strcmp(argv[i], "--") == 0) {
+			for (; i < argc; i++)
+				rest[nrest++] = argv[i];
+			break;
+		}
+		if (!is_global(argv[i])) {
+			rest[nrest++] = argv[i];
+			continue;
+		}
+		if (strcmp(argv[i], "-v") == 0) {
+			ctl.verbose++;
+			continue;
+		}
+		if ((id = ctl_getopt(global_opts, argc, argv, &i, &arg)) < 0)
+			return EXIT_USAGE;
+		switch (id) {
+		case G_AGENT:
+			if ((r = targets_add(&tg, arg)) != 0)
+				return r;
+			break;
+		case G_AGENTS_FILE:
+			agents_file = arg;
+			break;
+		case G_KEY_FILE:
+			ctl.key_file = arg;
+			break;
+		case G_KEY_ID:
+			ctl.key_id = arg;
+			break;
+		case G_OUTPUT:
+			if (strcmp(arg, "json") == 0)
+				ctl.output = OUT_JSON;
+			else if (strcmp(arg, "text") == 0)
+				ctl.output = OUT_TEXT;
+			else
+				return ctl_usage_error("--output: '%s' is not text or json", arg);
+			break;
+		case G_TIMEOUT: {
+			int64_t v;
+
+			if (parse_i64(arg, 1, 300, &v) != 0)
+				return ctl_usage_error("--timeout: '%s' is not a number of "
+				    "seconds from 1 to 300", arg);
+			ctl.timeout_ms = (long)v * 1000;
+			break;
+		}
+		case G_VERBOSE:
+			ctl.verbose++;
+			break;
+		}
+	}
+	rest[nrest] = NULL;
+	if (nrest < 2) {
+		ctl_main_usage(stderr);
+		return EXIT_USAGE;
+	}
+	if (strcmp(rest[1], "--help") == 0 || strcmp(rest[1], "-h") == 0) {
+		ctl_main_usage(stdout);
+		return EXIT_ALL_OK;
+	}
+	if (strcmp(rest[1], "--version") == 0)
+		return cmd_version(&ctl, nrest - 1, rest + 1);
+	for (c = 0; c < ctl_ncommands; c++)
+		if (strcmp(ctl_commands[c].name, rest[1]) == 0)
+			break;
+	if (c == ctl_ncommands)
+		return ctl_usage_error("'%s' is not a command; see 'chaosctl --help'",
+		    rest[1]);
+	ctl.cmd = ctl_commands[c].name;
+	if (ctl_commands[c].needs_agents) {
+		bool wants_help = false;
+
+		for (i = 2; i < nrest; i++)
+			if (strcmp(rest[i], "--help") == 0 || strcmp(rest[i], "-h") == 0)
+				wants_help = true;
+		if (!wants_help) {
+			if ((r = targets_resolve(&tg, agents_file)) != 0)
+				return r;
+			ctl.agents = tg.urls;
+			ctl.nagents = tg.n;
+			if (ctl.key_file == NULL)
+				ctl.key_file = getenv("CHAOS_AGENT_KEY_FILE");
+			if ((r = ctl_load_key(&ctl)) != 0)
+				return r;
+		}
+	}
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
+		return ctl_usage_error("cannot initialize libcurl");
+	r = ctl_commands[c].run(&ctl, nrest - 1, rest + 1);
+	curl_global_cleanup();
+	targets_release(&tg);
+	free(rest);
+	return r;
+}

@@ -1,0 +1,314 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cpu.c: the burn-cpu fault. One burner process per burned core, pinned to
+ * it, holding the requested load with a duty cycle steered by the burner's
+ * own CPU time (so the measured load stays close to the request even when
+ * the core is shared). Burners are forked held (waiting on a pipe) so their
+ * pids are in the state file before any CPU is burned; they die with the
+ * agent (PR_SET_PDEATHSIG) and stop by themselves at their absolute
+ * deadline, so a burn never outlives its duration even if the agent is
+ * frozen.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "../fault.h"
+#include "../../common/err.h"
+#include "../../common/proc.h"
+#include "../../common/util.h"
+
+#define PERIOD_NS 100000000LL	/* duty-cycle period: 100 ms */
+#define NSEC 1000000000LL
+
+struct cpu_priv {
+	int gofd;		/* write end of the start pipe, -1 once used */
+	int n;
+	int alive;
+	pid_t pids[CPU_SETSIZE];
+};
+
+static int64_t
+clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * NSEC + ts.tv_nsec;
+}
+
+/*
+ * Hold load percent of one core until deadline_ns (CLOCK_MONOTONIC). Each
+ * 100 ms period spins until the burner's cumulative CPU time reaches
+ * load% of the wall time elapsed, then sleeps to the period's end. A
+ * burner starved by other work owes at most one period, so it does not
+ * overshoot for long once the core frees up.
+ */
+static void
+burn(int load, int64_t deadline_ns)
+{
+	int64_t t0 = clock_ns(CLOCK_MONOTONIC), c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	int64_t k;
+
+	for (k = 1;; k++) {
+		int64_t pend = t0 + k * PERIOD_NS, target, now;
+		struct timespec ts;
+
+		if (pend > deadline_ns)
+			pend = deadline_ns;
+		target = (pend - t0) * load / 100;
+		/* Forgive debt older than one period. */
+		if (target - (clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0) > PERIOD_NS)
+			c0 = clock_ns(CLOCK_THREAD_CPUTIME_ID) - (target - PERIOD_NS);
+		while ((now = clock_ns(CLOCK_MONOTONIC)) < pend &&
+		    clock_ns(CLOCK_THREAD_CPUTIME_ID) - c0 < target)
+			;
+		if (now < pend) {
+			ts.tv_sec = pend / NSEC;
+			ts.tv_nsec = pend % NSEC;
+			while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts,
+			    NULL) == EINTR)
+				;
+		}
+		if (pend >= deadline_ns)
+			break;
+	}
+}
+
+/* The body of a burner child; never returns. */
+static void __attribute__((noreturn))
+burner_main(int gofd, int cpu, int load, int64_t deadline_ns, pid_t parent)
+{
+	cpu_set_t set;
+	sigset_t none;
+	char go = 0;
+
+	/* Die with the agent; if it is already gone, do nothing at all. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(0);
+	(void)prctl(PR_SET_NAME, "chaos-burn");
+	sigemptyset(&none);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
+	if (gofd > 3)
+		(void)close_range(3, (unsigned)gofd - 1, 0);
+	(void)close_range((unsigned)gofd + 1, ~0U, 0);
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	(void)sched_setaffinity(0, sizeof(set), &set);
+	/* Burning CPU needs no privilege at all. */
+	if (geteuid() == 0 && fault_env.drop) {
+		if (setgroups(1, &fault_env.gid) != 0 ||
+		    setresgid(fault_env.gid, fault_env.gid, fault_env.gid) != 0 ||
+		    setresuid(fault_env.uid, fault_env.uid, fault_env.uid) != 0)
+			_exit(1);
+	}
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
+	/* Wait for commit: one 'g' each; EOF means the agent gave up. */
+	if (read(gofd, &go, 1) != 1 || go != 'g')
+		_exit(0);
+	close(gofd);
+	burn(load, deadline_ns);
+	_exit(0);
+}
+
+static void
+kill_all(struct cpu_priv *p)
+{
+	int i;
+
+	for (i = 0; i < p->n; i++)
+		if (p->pids[i] > 0)
+			(void)kill(p->pids[i], SIGKILL);
+}
+
+static int
+cpu_prepare(struct fault *f, struct errbuf *eb)
+{
+	const struct spec_value *load = fault_req_get(&f->req, "load");
+	const struct spec_value *cores = fault_req_get(&f->req, "cores");
+	struct cpu_priv *p = NULL;
+	cJSON *rec = NULL, *burners, *cpus;
+	cpu_set_t allowed;
+	int pipefd[2] = { -1, -1 }, navail, want, cpu, i, r;
+	pid_t self = getpid();
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
+		return err_set(eb, CE_SYSTEM, "sched_getaffinity: %s", strerror(errno));
+	navail = CPU_COUNT(&allowed);
+	want = cores->i == 0 ? navail : (int)cores->i;
+	if (want > navail)
+		return err_set(eb, CE_INVALID, "params.cores: %d requested but this "
+		    "host has %d online (allowed: 0..%d; 0 burns them all)",
+		    want, navail, navail);
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return CE_NOMEM;
+	p->gofd = -1;
+	if ((rec = cJSON_CreateObject()) == NULL ||
+	    (burners = cJSON_AddArrayToObject(rec, "burners")) == NULL ||
+	    (cpus = cJSON_AddArrayToObject(rec, "cpus")) == NULL) {
+		r = CE_NOMEM;
+		goto fail;
+	}
+	if (pipe2(pipefd, O_CLOEXEC) != 0) {
+		r = err_set(eb, CE_SYSTEM, "pipe: %s", strerror(errno));
+		goto fail;
+	}
+	for (cpu = 0, i = 0; i < want && cpu < CPU_SETSIZE; cpu++) {
+		uint64_t start = 0;
+		cJSON *b;
+		pid_t pid;
+
+		if (!CPU_ISSET(cpu, &allowed))
+			continue;
+		pid = fork();
+		if (pid < 0) {
+			r = err_set(eb, CE_SYSTEM, "fork: %s", strerror(errno));
+			goto fail;
+		}
+		if (pid == 0) {
+			close(pipefd[1]);
+			burner_main(pipefd[0], cpu, (int)load->i,
+			    f->deadline_mono * 1000000LL, self);
+		}
+		p->pids[p->n++] = pid;
+		p->alive++;
+		i++;
+		(void)proc_starttime(pid, &start);
+		if ((b = cJSON_CreateObject()) == NULL ||
+		    !cJSON_AddItemToArray(burners, b) ||
+		    cJSON_AddNumberToObject(b, "pid", pid) == NULL ||
+		    cJSON_AddNumberToObject(b, "start", (double)start) == NULL ||
+		    !cJSON_AddItemToArray(cpus, cJSON_CreateNumber(cpu))) {
+			r = CE_NOMEM;
+			goto fail;
+		}
+	}
+	close(pipefd[0]);
+	p->gofd = pipefd[1];
+	f->priv = p;
+	f->record = rec;
+	return 0;
+fail:
+	kill_all(p);
+	if (pipefd[0] >= 0)
+		close(pipefd[0]);
+	if (pipefd[1] >= 0)
+		close(pipefd[1]);
+	cJSON_Delete(rec);
+	free(p);
+	return r;
+}
+
+static int
+cpu_commit(struct fault *f, struct errbuf *eb)
+{
+	struct cpu_priv *p = f->priv;
+	char go[CPU_SETSIZE];
+	ssize_t n;
+
+	memset(go, 'g', sizeof(go));
+	n = write(p->gofd, go, (size_t)p->n);
+	close(p->gofd);
+	p->gofd = -1;
+	if (n != p->n)
+		return err_set(eb, CE_SYSTEM, "starting burners: %s",
+		    n < 0 ? strerror(errno) : "short write");
+	return 0;
+}
+
+static int
+cpu_revert(struct fault *f, const cJSON *record, struct errbuf *eb)
+{
+	const cJSON *b, *burners = cJSON_GetObjectItemCaseSensitive(record, "burners");
+
+	(void)eb;
+	if (f != NULL && f->priv != NULL) {
+		struct cpu_priv *p = f->priv;
+
+		/* An uncommitted burner sees EOF and exits by itself. */
+		if (p->gofd >= 0) {
+			close(p->gofd);
+			p->gofd = -1;
+		}
+	}
+	/* Only kill a pid that is still the burner we started. */
+	cJSON_ArrayForEach(b, burners) {
+		const cJSON *pid = cJSON_GetObjectItemCaseSensitive(b, "pid");
+		const cJSON *start = cJSON_GetObjectItemCaseSensitive(b, "start");
+
+		if (!cJSON_IsNumber(pid) || !cJSON_IsNumber(start))
+			continue;
+		(void)proc_kill_exact((pid_t)pid->valuedouble,
+		    (uint64_t)start->valuedouble, SIGKILL);
+	}
+	return 0;
+}
+
+static bool
+cpu_child_exited(struct fault *f, pid_t pid, int status, bool *lost)
+{
+	struct cpu_priv *p = f->priv;
+	int i;
+
+	(void)status;
+	if (p == NULL)
+		return false;
+	for (i = 0; i < p->n; i++) {
+		if (p->pids[i] == pid) {
+			p->pids[i] = -pid;	/* remember, but never signal again */
+			if (--p->alive == 0)
+				*lost = true;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void
+cpu_describe(const struct fault *f, cJSON *detail)
+{
+	const cJSON *b;
+	cJSON *pids = cJSON_AddArrayToObject(detail, "burner_pids");
+
+	if (f->record == NULL || pids == NULL)
+		return;
+	cJSON_ArrayForEach(b, cJSON_GetObjectItemCaseSensitive(f->record, "burners"))
+		cJSON_AddItemToArray(pids, cJSON_Duplicate(
+		    cJSON_GetObjectItemCaseSensitive(b, "pid"), 1));
+	cJSON_AddItemToObject(detail, "cpus", cJSON_Duplicate(
+	    cJSON_GetObjectItemCaseSensitive(f->record, "cpus"), 1));
+}
+
+static void
+cpu_release(struct fault *f)
+{
+	struct cpu_priv *p = f->priv;
+
+	if (p == NULL)
+		return;
+	if (p->gofd >= 0)
+		close(p->gofd);
+	free(p);
+	f->priv = NULL;
+}
+
+const struct fault_ops fault_cpu_ops = {
+	.name = "burn-cpu",
+	.available = NULL,
+	.prepare = cpu_prepare,
+	.commit = cpu_commit,
+	.revert = cpu_revert,
+	.child_exited = cpu_child_exited,
+	.describe = cpu_describe,
+	.release = cpu_release,
+};

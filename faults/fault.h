@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fault.h: what a fault backend implements. A fault is a spec (the table in
+ * common/spec.c) plus one struct fault_ops. The agent's privileged parent
+ * drives every fault through the same life cycle:
+ *
+ *   prepare  -> the revert record is complete, nothing has taken effect
+ *   (the parent writes the record to the state file, atomically)
+ *   commit   -> the fault takes effect
+ *   revert   -> undone, from the record alone (also after a crash)
+ *
+ * so that a fault can always be undone by a process that knows nothing but
+ * the state file. Backends run in the parent, which is single-threaded:
+ * every slot must return promptly (bounded work, no waiting on a child).
+ */
+#ifndef CHAOS_FAULT_H
+#define CHAOS_FAULT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/spec.h"
+
+struct cJSON;
+struct errbuf;
+
+#define FAULT_ID_MAX 24
+
+/* Everything the agent knows of one fault. Owned by the registry. */
+struct fault {
+	char id[FAULT_ID_MAX];
+	const struct fault_ops *ops;
+	struct fault_req req;		/* validated request, defaults applied */
+	enum fault_state state;
+	int64_t created_ms;		/* wall clock, epoch ms */
+	int64_t expires_ms;		/* wall clock deadline */
+	int64_t ended_ms;		/* wall clock, 0 while active */
+	int64_t deadline_mono;		/* CLOCK_MONOTONIC deadline, ms */
+	char end_reason[32];		/* "deadline", "delete", "shutdown", ... */
+	char error[256];		/* why it failed, empty otherwise */
+	char remote[64];		/* who asked (audit) */
+	char key_id[40];
+	struct cJSON *record;		/* revert record; persisted in the state file */
+	void *priv;			/* backend runtime data */
+};
+
+struct fault_ops {
+	/* The spec name this backend implements ("burn-cpu"). */
+	const char *name;
+
+	/*
+	 * Check that the fault can run on this host. Fill why and return
+	 * false when it cannot ("sch_netem is not loadable"). Called for
+	 * /v1/info and before every prepare. NULL means always available.
+	 */
+	bool (*available)(char *why, size_t len);
+
+	/*
+	 * Get everything ready without any effect and fill f->record with
+	 * what revert needs. On failure nothing may be left behind (clean up
+	 * before returning) and eb says why. Returns 0 or a CE_* code.
+	 */
+	int (*prepare)(struct fault *f, struct errbuf *eb);
+
+	/* Make the prepared fault take effect. Returns 0 or a CE_* code. */
+	int (*commit)(struct fault *f, struct errbuf *eb);
+
+	/*
+	 * Undo using the record alone (f may be NULL when called from crash
+	 * recovery). Must be idempotent and tolerate a record whose effects
+	 * are already gone. Returns 0 or a CE_* code with eb set.
+	 */
+	int (*revert)(struct fault *f, const struct cJSON *record, struct errbuf *eb);
+
+	/*
+	 * A child process of the agent exited. Return true if pid belonged
+	 * to f; set *lost when the fault can no longer hold its effect.
+	 * NULL when the backend has no children.
+	 */
+	bool (*child_exited)(struct fault *f, pid_t pid, int status, bool *lost);
+
+	/* Add runtime details to the fault's JSON ("detail"); may be NULL. */
+	void (*describe)(const struct fault *f, struct cJSON *detail);
+
+	/* Free f->priv; NULL-safe. */
+	void (*release)(struct fault *f);
+};
+
+/*
+ * Process facts the agent sets once at startup for backends that spawn
+ * children: the unprivileged user that stressors drop to (drop is false
+ * when the agent itself runs unprivileged).
+ */
+struct fault_env {
+	bool drop;
+	uid_t uid;
+	gid_t gid;
+};
+extern struct fault_env fault_env;
+
+/* Every backend, one per spec entry; NULL when a type has no backend. */
+const struct fault_ops *fault_ops_find(const char *name);
+
+#endif

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Install every build and test dependency of chaos-kit on a fresh Debian 12
+# machine. Idempotent: packages already present are skipped by apt itself.
+# Usage: scripts/install-deps.sh [--no-update]
+set -euo pipefail
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "install-deps: must run as root (apt-get)" >&2
+	exit 1
+fi
+
+pkgs=(
+	# toolchain
+	build-essential pkg-config clang llvm libclang-rt-14-dev
+	# libraries the agent and chaosctl link against
+	libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev libseccomp-dev libssl-dev
+	# unit tests
+	libcmocka-dev
+	# integration tests: process inspection, networking
+	procps iproute2 python3 python3-pytest curl ca-certificates
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+
+if [ "${#missing[@]}" -gt 0 ]; then
+	export DEBIAN_FRONTEND=noninteractive
+	[ "${1:-}" = "--no-update" ] || apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+echo "install-deps: all dependencies present"
