@@ -10,6 +10,9 @@ CC ?= cc
 PKGS := libmicrohttpd libcjson libcurl libseccomp libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# Each binary links only what it uses (the agent has no libcurl yet).
+AGENT_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson libseccomp libcrypto 2>/dev/null)
+CTL_LIBS := $(shell pkg-config --libs libcjson libcurl libcrypto 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wshadow -Wpointer-arith \
@@ -76,11 +79,11 @@ $(B)/testhooks/%.o: %.c $(B)/flags
 
 bin/chaos-agent: $(AGENT_OBJS) $(FAULT_OBJS) $(COMMON_OBJS)
 	@mkdir -p bin
-	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(AGENT_LIBS)
 
 bin/chaosctl: $(CTL_OBJS) $(COMMON_OBJS)
 	@mkdir -p bin
-	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -Wl,--as-needed -o $@ $^ $(CTL_LIBS)
 
 tests/bin/chaos-agent-testhooks: $(patsubst %.c,$(B)/testhooks/%.o,$(AGENT_SRCS)) $(FAULT_OBJS) $(COMMON_OBJS)
 	@mkdir -p tests/bin
@@ -144,7 +147,7 @@ check: all $(UNIT_BINS) $(REPLAY_BINS) tests/bin/chaos-agent-testhooks
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 
-demo: all
+demo:
 	$(Q)scripts/demo.sh
 
 bench: all

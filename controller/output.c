@@ -19,7 +19,7 @@ void
 ctl_print_fault_header(FILE *out)
 {
 	fprintf(out, "%-28s %-20s %-10s %-9s %-24s %s\n", "AGENT", "FAULT", "TYPE",
-	    "STATE", "EXPIRES", "PARAMS");
+	    "STATE", "EXPIRES|ENDED", "PARAMS");
 }
 
 void
