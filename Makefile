@@ -48,15 +48,12 @@ B := build
 FLAGS_SIG := $(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS)
 $(shell mkdir -p $(B) && (echo '$(FLAGS_SIG)' | cmp -s - $(B)/flags || echo '$(FLAGS_SIG)' > $(B)/flags))
 
-COMMON_SRCS := common/err.c common/log.c common/util.c common/sign.c common/spec.c common/proc.c
-FAULT_SRCS := faults/faults.c faults/cpu/cpu.c
-AGENT_SRCS := agent/main.c agent/config.c agent/priv.c agent/worker.c agent/auth.c \
-	agent/proto.c agent/route.c agent/registry.c agent/state.c agent/sandbox.c \
-	agent/metrics.c
-CTL_SRCS := controller/main.c controller/client.c controller/targets.c \
-	controller/output.c controller/cmd_inject.c controller/cmd_faults.c \
-	controller/cmd_revert.c controller/cmd_info.c controller/cmd_keygen.c \
-	controller/cmd_misc.c
+# Every .c of a program's folders belongs to it: a new fault or command is
+# a new file, not a Makefile edit.
+COMMON_SRCS := $(sort $(wildcard common/*.c))
+FAULT_SRCS := $(sort $(wildcard faults/*.c faults/*/*.c))
+AGENT_SRCS := $(sort $(wildcard agent/*.c))
+CTL_SRCS := $(sort $(wildcard controller/*.c))
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 COMMON_OBJS := $(call obj,$(COMMON_SRCS))

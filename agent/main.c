@@ -192,6 +192,7 @@ main(int argc, char **argv)
 	const char *config_path = NULL;
 	bool check = false, print = false, revert_all = false, verbose = false;
 	char *overrides[64];
+	bool owned[64] = { false };
 	int noverrides = 0, ch, i, nkeys, lockfd, n;
 
 	log_init("parent", LOG_FMT_JSON, LOG_LVL_INFO);
@@ -218,6 +219,7 @@ main(int argc, char **argv)
 					fatalx("out of memory");
 				(void)snprintf(kv, len, "%s=%s", ch == 'l' ? "listen" :
 				    ch == 'k' ? "key_file" : "state_dir", optarg);
+				owned[noverrides] = true;
 				overrides[noverrides++] = kv;
 			}
 			break;
@@ -258,6 +260,8 @@ main(int argc, char **argv)
 		*eq = '\0';
 		if (config_set(&cfg, overrides[i], eq + 1, &eb) != 0)
 			fatalx("command line: %s", eb.msg);
+		if (owned[i])
+			free(overrides[i]);
 	}
 	if (config_check(&cfg, &eb) != 0)
 		fatalx("%s", eb.msg);

@@ -150,13 +150,18 @@ static void
 revert_tracked(struct ctl *ctl, struct tracked *ts, size_t n)
 {
 	struct ctl_req *reqs = calloc(n, sizeof(*reqs));
+	size_t *which = calloc(n, sizeof(*which));
 	size_t i, m = 0;
 
-	if (reqs == NULL)
+	if (reqs == NULL || which == NULL) {
+		free(reqs);
+		free(which);
 		return;
+	}
 	for (i = 0; i < n; i++) {
 		if (ts[i].done)
 			continue;
+		which[m] = i;
 		reqs[m].agent = ts[i].agent;
 		reqs[m].method = "DELETE";
 		(void)snprintf(reqs[m].path, sizeof(reqs[m].path), "/v1/faults/%s", ts[i].id);
@@ -167,6 +172,7 @@ revert_tracked(struct ctl *ctl, struct tracked *ts, size_t n)
 		char e[512];
 
 		if (ctl_result_class(&reqs[i]) == EXIT_ALL_OK) {
+			track_update(&ts[which[i]], reqs[i].json);
 			fprintf(stderr, "chaosctl: reverted %s on %s\n",
 			    reqs[i].path + strlen("/v1/faults/"), reqs[i].agent);
 		} else {
@@ -178,6 +184,7 @@ revert_tracked(struct ctl *ctl, struct tracked *ts, size_t n)
 	}
 	ctl_reqs_release(reqs, m);
 	free(reqs);
+	free(which);
 }
 
 /*
