@@ -10,8 +10,8 @@ CC ?= cc
 PKGS := libmicrohttpd libcjson libcurl libseccomp libcrypto
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# Each binary links only what it uses (the agent has no libcurl yet).
-AGENT_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson libseccomp libcrypto 2>/dev/null)
+# Each binary links only what it uses.
+AGENT_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson libcurl libseccomp libcrypto 2>/dev/null)
 CTL_LIBS := $(shell pkg-config --libs libcjson libcurl libcrypto 2>/dev/null)
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 

@@ -51,6 +51,8 @@ static const struct cfg_key keys[] = {
 	INT_KEY(auth_window, 5, 600, 30, "allowed clock skew of signed requests in seconds"),
 	INT_KEY(nonce_cache, 64, 1048576, 16384, "nonces remembered against replay"),
 	INT_KEY(history, 0, 64, 32, "ended faults kept for listing"),
+	STR_KEY(docker_socket, "/var/run/docker.sock", "Docker Engine API unix socket"),
+	INT_KEY(docker_timeout, 1, 300, 30, "bound of one Docker API call in seconds"),
 };
 
 void

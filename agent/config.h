@@ -29,6 +29,8 @@ struct config {
 	int64_t auth_window;			/* seconds of clock skew allowed */
 	int64_t nonce_cache;			/* entries */
 	int64_t history;			/* ended faults kept for GET */
+	char docker_socket[CONFIG_STR_MAX];	/* Docker Engine API unix socket */
+	int64_t docker_timeout;			/* seconds, one Docker API call */
 };
 
 /* Fill cfg with every default. */

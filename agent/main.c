@@ -285,6 +285,13 @@ main(int argc, char **argv)
 		pa.uid = pw->pw_uid;
 		pa.gid = pw->pw_gid;
 	}
+	/* Backends need these for crash recovery too. */
+	fault_env.drop = pa.drop;
+	fault_env.uid = pa.uid;
+	fault_env.gid = pa.gid;
+	fault_env.docker_socket = cfg.docker_socket;
+	fault_env.docker_timeout_ms = cfg.docker_timeout * 1000;
+	fault_env.agent_pid = getpid();
 	if (revert_all) {
 		ensure_state_dir(cfg.state_dir);
 		if ((lockfd = state_lock(cfg.state_dir, &eb)) < 0)
@@ -313,9 +320,6 @@ main(int argc, char **argv)
 		fatalx("%s", eb.msg);
 	if (n > 0)
 		log_warnx("reverted %d fault(s) left by a previous run", n);
-	fault_env.drop = pa.drop;
-	fault_env.uid = pa.uid;
-	fault_env.gid = pa.gid;
 	pa.cfg = &cfg;
 	pa.keys = keys;
 	pa.nkeys = (size_t)nkeys;

@@ -144,13 +144,13 @@ metrics_render(struct registry *reg)
 	    "# TYPE chaos_agent_faults gauge\n");
 	all = registry_all(reg, &n);
 	for (j = 0; j < spec_nfaults; j++) {
-		size_t counts[FAULT_FAILED + 1] = { 0 };
+		size_t counts[FAULT_COMPLETED + 1] = { 0 };
 		int s;
 
 		for (i = 0; i < n; i++)
 			if (all[i]->req.spec == &spec_faults[j])
 				counts[all[i]->state]++;
-		for (s = FAULT_PENDING; s <= FAULT_FAILED; s++)
+		for (s = FAULT_PENDING; s <= FAULT_COMPLETED; s++)
 			emit(&o, "chaos_agent_faults{type=\"%s\",state=\"%s\"} %zu\n",
 			    spec_faults[j].name, fault_state_name((enum fault_state)s),
 			    counts[s]);

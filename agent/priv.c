@@ -21,6 +21,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "job.h"
 #include "metrics.h"
 #include "priv.h"
 #include "proto.h"
@@ -32,6 +33,7 @@
 #include "../common/log.h"
 #include "../common/sign.h"
 #include "../common/util.h"
+#include "../faults/docker/docker.h"
 
 #ifndef CHAOS_VERSION
 #define CHAOS_VERSION "0.0.0-dev"
@@ -40,11 +42,13 @@
 #define RESTART_BURST 5		/* worker restarts allowed ... */
 #define RESTART_WINDOW_MS 10000	/* ... within this window before backing off */
 #define RESTART_BACKOFF_MS 1000
+#define SHUTDOWN_GRACE_MS 30000	/* how long shutdown waits for revert jobs */
 
 struct reply {
 	int status;
 	enum proto_ctype ctype;
 	char *body;		/* malloc'd */
+	bool deferred;		/* the handler answers later, through a pending */
 };
 
 struct parent {
@@ -54,6 +58,7 @@ struct parent {
 	int sigfd, timerfd;
 	pid_t worker_pid;
 	int worker_fd;
+	unsigned worker_gen;	/* bumped per worker: stale answers are dropped */
 	int64_t restart_at;	/* mono ms when a delayed restart is due, or 0 */
 	int64_t burst_start;
 	int burst;
@@ -70,7 +75,62 @@ struct call {
 	const char *state;
 	const char *remote;
 	const char *key_id;
+	uint32_t seq;
+	unsigned gen;
 };
+
+/* A request answered after a job: who asked, and where the answer goes. */
+struct pending {
+	uint32_t seq;
+	unsigned gen;
+	char remote[64];
+	char key_id[40];
+	char fault_id[FAULT_ID_MAX];
+};
+
+/* DELETE /v1/faults waits for every revert it started. */
+struct group {
+	struct pending pd;
+	int remaining;
+	cJSON *doc;
+};
+
+/* One request waiting for a fault to end. */
+struct waiter {
+	struct pending pd;
+	struct group *grp;	/* or NULL: answer with the fault itself */
+	struct waiter *next;
+};
+
+static struct pending *
+pending_new(const struct call *c, const char *fault_id)
+{
+	struct pending *pd = calloc(1, sizeof(*pd));
+
+	if (pd == NULL)
+		return NULL;
+	pd->seq = c->seq;
+	pd->gen = c->gen;
+	(void)str_copy(pd->remote, sizeof(pd->remote), c->remote);
+	(void)str_copy(pd->key_id, sizeof(pd->key_id), c->key_id);
+	if (fault_id != NULL)
+		(void)str_copy(pd->fault_id, sizeof(pd->fault_id), fault_id);
+	return pd;
+}
+
+/* The audit identity of a pending request. */
+static struct call
+pending_call(const struct pending *pd)
+{
+	struct call c;
+
+	memset(&c, 0, sizeof(c));
+	c.remote = pd->remote;
+	c.key_id = pd->key_id;
+	c.seq = pd->seq;
+	c.gen = pd->gen;
+	return c;
+}
 
 static void
 reply_json(struct reply *rp, int status, cJSON *doc)
@@ -96,6 +156,42 @@ reply_error(struct reply *rp, int code, const char *msg)
 	reply_json(rp, err_http_status(code), doc);
 }
 
+static void kill_worker(const char *why);
+
+/* Send rp (and free its body) to the worker that asked, if it still lives. */
+static void
+send_reply(uint32_t seq, unsigned gen, struct reply *rp)
+{
+	if (rp->body == NULL)
+		reply_error(rp, CE_NOMEM, "out of memory");
+	metrics_request(rp->status);
+	if (gen == P.worker_gen && P.worker_fd >= 0 &&
+	    proto_send(P.worker_fd, MSG_RESPONSE, seq,
+	    (uint32_t)rp->status | (uint32_t)rp->ctype << 16, rp->body,
+	    rp->body != NULL ? strlen(rp->body) : 0) != 0)
+		kill_worker("cannot send the response");
+	free(rp->body);
+	rp->body = NULL;
+}
+
+static void
+pending_json(const struct pending *pd, int status, cJSON *doc)
+{
+	struct reply rp = { 500, PROTO_CT_JSON, NULL, false };
+
+	reply_json(&rp, status, doc);
+	send_reply(pd->seq, pd->gen, &rp);
+}
+
+static void
+pending_error(const struct pending *pd, int code, const char *msg)
+{
+	struct reply rp = { 500, PROTO_CT_JSON, NULL, false };
+
+	reply_error(&rp, code, msg);
+	send_reply(pd->seq, pd->gen, &rp);
+}
+
 /* One audit record per mutating request: who, what, outcome. */
 static void
 audit(const struct call *c, const char *action, const struct fault *f, int status,
@@ -113,6 +209,8 @@ audit(const struct call *c, const char *action, const struct fault *f, int statu
 		cJSON_AddStringToObject(o, "type", f->req.spec->name);
 		cJSON_AddNumberToObject(o, "duration", (double)f->req.duration);
 		cJSON_AddItemToObject(o, "params", fault_req_params_json(&f->req));
+		if (f->targets != NULL)
+			cJSON_AddItemToObject(o, "targets", cJSON_Duplicate(f->targets, 1));
 		cJSON_AddStringToObject(o, "state", fault_state_name(f->state));
 	}
 	cJSON_AddNumberToObject(o, "status", status);
@@ -126,8 +224,10 @@ static void
 arm_timer(void)
 {
 	struct itimerspec its;
-	int64_t next = registry_next_deadline(P.reg);
+	int64_t next = registry_next_deadline(P.reg), jn = job_next_deadline();
 
+	if (jn >= 0 && (next < 0 || jn < next))
+		next = jn;
 	if (P.restart_at != 0 && (next < 0 || P.restart_at < next))
 		next = P.restart_at;
 	memset(&its, 0, sizeof(its));
@@ -151,68 +251,206 @@ save_state(void)
 		log_warnx("state file not updated: %s", eb.msg);
 }
 
-/*
- * End one pending or active fault: revert, record, persist. The state
- * file is rewritten after the revert, so a crash in between leaves the
- * record behind and recovery undoes it again (reverts are idempotent).
- */
 static void
-end_fault(struct fault *f, enum fault_state state, const char *reason,
-    const struct call *c)
+waiters_add(struct fault *f, const struct pending *pd, struct group *grp)
 {
-	struct errbuf eb = { "" };
-	int64_t now_us;
+	struct waiter *w = calloc(1, sizeof(*w));
 
-	if (f->state != FAULT_PENDING && f->state != FAULT_ACTIVE)
+	if (w == NULL) {
+		if (grp != NULL)
+			grp->remaining--;
+		else
+			pending_error(pd, CE_NOMEM, "out of memory");
 		return;
-	if (f->ops->revert(f, f->record, &eb) != 0) {
+	}
+	w->pd = *pd;
+	w->grp = grp;
+	w->next = f->waiters;
+	f->waiters = w;
+}
+
+static void
+group_done(struct group *g)
+{
+	if (--g->remaining > 0)
+		return;
+	pending_json(&g->pd, 200, g->doc);
+	free(g);
+}
+
+/* The fault ended: answer everyone who waited for it. */
+static void
+waiters_wake(struct fault *f)
+{
+	struct waiter *w = f->waiters, *next;
+
+	f->waiters = NULL;
+	for (; w != NULL; w = next) {
+		next = w->next;
+		if (w->grp != NULL)
+			group_done(w->grp);
+		else
+			pending_json(&w->pd, 200, registry_fault_json(f));
+		free(w);
+	}
+}
+
+/* Record the end of a fault whose revert is done (rc: how it went). */
+static void
+end_finish(struct fault *f, enum fault_state state, const char *reason, int rc,
+    const char *err, const struct call *c)
+{
+	if (rc != 0) {
 		state = FAULT_FAILED;
-		(void)snprintf(f->error, sizeof(f->error), "revert failed: %s", eb.msg);
+		(void)snprintf(f->error, sizeof(f->error), "revert failed: %s; the "
+		    "state file keeps the fault: the next agent start or --revert-all "
+		    "tries again", err);
+		f->revert_failed = true;
 	}
 	if (strcmp(reason, "deadline") == 0) {
 		struct timespec ts;
+		int64_t now_us;
 
 		clock_gettime(CLOCK_MONOTONIC, &ts);
 		now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 		metrics_revert_lateness(now_us - f->deadline_mono * 1000);
 	}
+	f->busy = false;
+	f->end_wanted = false;
 	registry_finish(P.reg, f, state, reason);
 	metrics_fault_ended(f->req.spec->name, fault_state_name(state));
 	save_state();
 	audit(c, "fault_end", f, 200, f->error);
 	log_info("fault %s (%s) ended: %s (%s)", f->id, f->req.spec->name,
 	    fault_state_name(state), reason);
+	waiters_wake(f);
 }
 
+/* A revert job finished. */
 static void
-end_all(const char *reason, const struct call *c, cJSON *ids)
+revert_done(void *ctx, int rc, const char *err, const cJSON *out)
 {
+	char *id = ctx;
+	struct fault *f = registry_find(P.reg, id);
+
+	(void)out;
+	free(id);
+	if (f == NULL)
+		return;
+	end_finish(f, f->end_state, f->end_why, rc, err, NULL);
+	arm_timer();
+}
+
+static int
+revert_job(void *arg, cJSON **out, struct errbuf *eb)
+{
+	struct fault *f = arg;
+
+	(void)out;
+	return f->ops->revert(f, f->record, eb);
+}
+
+/* Bound of a job that makes a few Docker calls. */
+static int64_t
+docker_job_ms(void)
+{
+	return P.cfg->docker_timeout * 1000 * 3 + 5000;
+}
+
+/*
+ * End one pending or active fault: revert, record, persist. The state
+ * file is rewritten after the revert, so a crash in between leaves the
+ * record behind and recovery undoes it again (reverts are idempotent).
+ * A blocking backend reverts in a job; pd (or grp) is answered once the
+ * fault has ended. A fault a job works on ends when that job is done.
+ */
+static void
+end_fault(struct fault *f, enum fault_state state, const char *reason,
+    const struct call *c, const struct pending *pd, struct group *grp)
+{
+	struct errbuf eb = { "" };
+	char *id;
+	int rc;
+
+	if (f->state != FAULT_PENDING && f->state != FAULT_ACTIVE) {
+		if (grp != NULL)
+			grp->remaining--;
+		else if (pd != NULL)
+			pending_json(pd, 200, registry_fault_json(f));
+		return;
+	}
+	if (pd != NULL || grp != NULL)
+		waiters_add(f, grp != NULL ? &grp->pd : pd, grp);
+	if (f->busy) {
+		/* Its job ends it (a revert running already, or the start). */
+		if (!f->end_wanted && f->end_why[0] == '\0') {
+			f->end_wanted = true;
+			f->end_state = state;
+			(void)str_copy(f->end_why, sizeof(f->end_why), reason);
+		}
+		return;
+	}
+	if (f->record == NULL) {
+		/* Nothing took effect yet. */
+		end_finish(f, state, reason, 0, "", c);
+		return;
+	}
+	if (!f->ops->blocking) {
+		rc = f->ops->revert(f, f->record, &eb);
+		end_finish(f, state, reason, rc, eb.msg, c);
+		return;
+	}
+	f->end_state = state;
+	(void)str_copy(f->end_why, sizeof(f->end_why), reason);
+	if ((id = strdup(f->id)) == NULL ||
+	    job_start("revert", revert_job, f, docker_job_ms(), revert_done, id, &eb) != 0) {
+		free(id);
+		end_finish(f, state, reason, CE_SYSTEM, eb.msg[0] ? eb.msg : "out of memory", c);
+		return;
+	}
+	f->busy = true;
+}
+
+/* End every pending or active fault; returns how many were asked to end. */
+static size_t
+end_all(const char *reason, const struct call *c, cJSON *ids, struct group *grp)
+{
+	char (*todo)[FAULT_ID_MAX];
 	struct fault **all;
-	size_t i, n;
+	size_t i, n, m = 0;
 
 	all = registry_all(P.reg, &n);
-	for (i = 0; i < n; i++) {
-		struct fault *f = all[i];
+	if (n == 0 || (todo = calloc(n, sizeof(*todo))) == NULL)
+		return 0;
+	for (i = 0; i < n; i++)
+		if (all[i]->state == FAULT_ACTIVE || all[i]->state == FAULT_PENDING)
+			(void)str_copy(todo[m++], FAULT_ID_MAX, all[i]->id);
+	/* By id: ending one fault may drop old ones from the registry. */
+	for (i = 0; i < m; i++) {
+		struct fault *f = registry_find(P.reg, todo[i]);
 
-		if (f->state != FAULT_ACTIVE && f->state != FAULT_PENDING)
+		if (f == NULL)
 			continue;
 		if (ids != NULL)
 			cJSON_AddItemToArray(ids, cJSON_CreateString(f->id));
-		end_fault(f, FAULT_REVERTED, reason, c);
-		/* end_fault may drop old history: reload the array. */
-		all = registry_all(P.reg, &n);
-		i = (size_t)-1;
+		if (grp != NULL)
+			grp->remaining++;
+		end_fault(f, FAULT_REVERTED, reason, c, NULL, grp);
 	}
+	free(todo);
+	return m;
 }
 
+/* Host facts, limits and capabilities; Docker's state comes from a job. */
 static void
-api_info(const struct call *c, struct reply *rp)
+info_done(void *ctx, int rc, const char *err, const cJSON *out)
 {
-	cJSON *doc = cJSON_CreateObject(), *caps, *lim, *inst;
+	struct pending *pd = ctx;
+	cJSON *doc = cJSON_CreateObject(), *caps, *lim, *inst, *d;
 	char host[256] = "";
+	bool docker_ok = rc == 0 && out != NULL;
 	size_t i;
 
-	(void)c;
 	(void)gethostname(host, sizeof(host) - 1);
 	cJSON_AddStringToObject(doc, "version", CHAOS_VERSION);
 	cJSON_AddStringToObject(doc, "hostname", host);
@@ -221,6 +459,13 @@ api_info(const struct call *c, struct reply *rp)
 	cJSON_AddBoolToObject(inst, "available", 0);
 	cJSON_AddStringToObject(inst, "reason", "instance metadata lookup is not "
 	    "implemented in this release");
+	d = docker_ok ? cJSON_Duplicate(out, 1) : cJSON_CreateObject();
+	if (!docker_ok) {
+		cJSON_AddBoolToObject(d, "available", 0);
+		cJSON_AddStringToObject(d, "socket", P.cfg->docker_socket);
+		cJSON_AddStringToObject(d, "reason", err);
+	}
+	cJSON_AddItemToObject(doc, "docker", d);
 	lim = cJSON_AddObjectToObject(doc, "limits");
 	cJSON_AddNumberToObject(lim, "max_duration", (double)P.cfg->max_duration);
 	cJSON_AddNumberToObject(lim, "max_faults", (double)P.cfg->max_faults);
@@ -241,7 +486,23 @@ api_info(const struct call *c, struct reply *rp)
 			cJSON_AddStringToObject(o, "reason", why);
 		cJSON_AddBoolToObject(o, "revertible", spec_faults[i].revertible);
 	}
-	reply_json(rp, 200, doc);
+	pending_json(pd, 200, doc);
+	free(pd);
+}
+
+static void
+api_info(const struct call *c, struct reply *rp)
+{
+	struct errbuf eb = { "" };
+	struct pending *pd = pending_new(c, NULL);
+
+	if (pd == NULL) {
+		reply_error(rp, CE_NOMEM, "out of memory");
+		return;
+	}
+	rp->deferred = true;
+	if (job_start("docker ping", docker_ping_job, NULL, 5000, info_done, pd, &eb) != 0)
+		info_done(pd, CE_SYSTEM, eb.msg, NULL);
 }
 
 static void
@@ -271,18 +532,190 @@ api_get(const struct call *c, struct reply *rp)
 	reply_json(rp, 200, registry_fault_json(f));
 }
 
+/*
+ * Starting a fault is a chain of steps, each of which may wait for a job:
+ *   resolve (container targets only, a job) -> prepare (in the parent) ->
+ *   record in the state file -> commit (a job for blocking backends) ->
+ *   active (revertible) or completed (one-shot).
+ * The request is answered at the end of the chain, or where it fails.
+ */
+static void start_finish(struct fault *f, struct pending *pd, int rc, const char *err);
+
+static void
+start_abort(struct fault *f, struct pending *pd, int code, const char *msg)
+{
+	struct call c = pending_call(pd);
+
+	audit(&c, "fault_start", f, err_http_status(code), msg);
+	pending_error(pd, code, msg);
+	waiters_wake(f);
+	registry_discard(P.reg, f);
+	free(pd);
+	arm_timer();
+}
+
+static void
+commit_done(void *ctx, int rc, const char *err, const cJSON *out)
+{
+	struct pending *pd = ctx;
+	struct fault *f = registry_find(P.reg, pd->fault_id);
+	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(out, "record");
+
+	if (f == NULL) {
+		free(pd);
+		return;
+	}
+	f->busy = false;
+	if (rec != NULL && cJSON_IsObject(rec)) {
+		cJSON_Delete(f->record);
+		f->record = cJSON_Duplicate(rec, 1);
+	}
+	start_finish(f, pd, rc, err);
+}
+
+static int
+commit_job(void *arg, cJSON **out, struct errbuf *eb)
+{
+	struct fault *f = arg;
+	int rc = f->ops->commit(f, eb);
+
+	if (f->record != NULL && (*out = cJSON_CreateObject()) != NULL)
+		cJSON_AddItemToObject(*out, "record", cJSON_Duplicate(f->record, 1));
+	return rc;
+}
+
+/* The target is known: prepare, record, commit. */
+static void
+start_prepare(struct fault *f, struct pending *pd)
+{
+	const struct spec_value *grace;
+	struct errbuf eb = { "" };
+	int r;
+
+	if (f->end_wanted) {
+		start_abort(f, pd, CE_CONFLICT, "the fault was reverted before it started");
+		return;
+	}
+	if ((r = f->ops->prepare(f, &eb)) != 0) {
+		start_abort(f, pd, r, eb.msg);
+		return;
+	}
+	/* The revert record reaches the disk before the fault takes effect. */
+	if ((r = state_save(P.cfg->state_dir, P.reg, &eb)) != 0) {
+		char m[ERRBUF_MAX + 64];
+
+		(void)snprintf(m, sizeof(m), "cannot record the fault: %s", eb.msg);
+		if (!f->ops->blocking)
+			(void)f->ops->revert(f, f->record, NULL);
+		start_abort(f, pd, CE_SYSTEM, m);
+		return;
+	}
+	if (!f->ops->blocking) {
+		r = f->ops->commit(f, &eb);
+		start_finish(f, pd, r, eb.msg);
+		return;
+	}
+	/* A graceful stop may take its grace period on top of the calls. */
+	grace = fault_req_get(&f->req, "grace");
+	if (job_start("commit", commit_job, f, docker_job_ms() +
+	    (grace != NULL ? grace->i * 1000 : 0), commit_done, pd, &eb) != 0) {
+		start_finish(f, pd, CE_SYSTEM, eb.msg);
+		return;
+	}
+	f->busy = true;
+}
+
+static void
+start_finish(struct fault *f, struct pending *pd, int rc, const char *err)
+{
+	struct call c = pending_call(pd);
+	bool revertible = f->req.spec->revertible;
+
+	f->state = FAULT_ACTIVE;
+	if (rc != 0) {
+		(void)str_copy(f->error, sizeof(f->error), err);
+		audit(&c, "fault_start", f, err_http_status(rc), err);
+		pending_error(pd, rc, err);
+		free(pd);
+		/* Undo whatever part took effect; the fault ends failed. */
+		f->end_wanted = false;
+		f->end_why[0] = '\0';
+		end_fault(f, FAULT_FAILED, "start_failed", &c, NULL, NULL);
+		arm_timer();
+		return;
+	}
+	metrics_fault_started(f->req.spec->name);
+	audit(&c, "fault_start", f, 201, NULL);
+	if (!revertible) {
+		/* One-shot: done now; its record has nothing left to undo. */
+		end_finish(f, FAULT_COMPLETED, "completed", 0, "", &c);
+		pending_json(pd, 201, registry_fault_json(f));
+		free(pd);
+		return;
+	}
+	log_info("fault %s (%s) active for %llds", f->id, f->req.spec->name,
+	    (long long)f->req.duration);
+	pending_json(pd, 201, registry_fault_json(f));
+	free(pd);
+	if (f->end_wanted) {
+		f->end_wanted = false;
+		f->end_why[0] = '\0';
+		end_fault(f, f->end_state, "delete", NULL, NULL, NULL);
+	}
+	arm_timer();
+}
+
+static void
+resolve_done(void *ctx, int rc, const char *err, const cJSON *out)
+{
+	struct pending *pd = ctx;
+	struct fault *f = registry_find(P.reg, pd->fault_id);
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(out, "targets");
+
+	if (f == NULL) {
+		free(pd);
+		return;
+	}
+	f->busy = false;
+	if (rc != 0) {
+		start_abort(f, pd, rc, err);
+		return;
+	}
+	if (!cJSON_IsArray(t)) {
+		start_abort(f, pd, CE_INTERNAL, "target lookup returned no targets");
+		return;
+	}
+	f->targets = cJSON_Duplicate(t, 1);
+	if (f->dry_run) {
+		cJSON *doc = cJSON_Duplicate(out, 1);
+		struct call c = pending_call(pd);
+
+		cJSON_AddBoolToObject(doc, "dry_run", 1);
+		cJSON_AddStringToObject(doc, "type", f->req.spec->name);
+		audit(&c, "fault_dry_run", f, 200, NULL);
+		pending_json(pd, 200, doc);
+		free(pd);
+		registry_discard(P.reg, f);
+		return;
+	}
+	start_prepare(f, pd);
+}
+
 static void
 api_create(const struct call *c, struct reply *rp)
 {
+	const cJSON *body = cJSON_GetObjectItemCaseSensitive(c->req, "body");
+	const struct fault_ops *ops;
 	struct fault_req req;
 	struct errbuf eb = { "" };
+	struct pending *pd;
 	struct fault *f;
-	bool full;
+	char why[256] = "no backend in this build";
+	bool full, container;
 	int r;
 
 	memset(&req, 0, sizeof(req));
-	if ((r = spec_validate(cJSON_GetObjectItemCaseSensitive(c->req, "body"),
-	    P.cfg->max_duration, &req, &eb)) != 0) {
+	if ((r = spec_validate(body, P.cfg->max_duration, &req, &eb)) != 0) {
 		reply_error(rp, r, eb.msg);
 		audit(c, "fault_start", NULL, err_http_status(r), eb.msg);
 		return;
@@ -294,74 +727,79 @@ api_create(const struct call *c, struct reply *rp)
 		audit(c, "fault_start_repeat", f, 200, NULL);
 		return;
 	}
-	{
-		const struct fault_ops *ops = fault_ops_find(req.spec->name);
-		char why[256] = "no backend in this build";
+	ops = fault_ops_find(req.spec->name);
+	if (ops == NULL || (ops->available != NULL && !ops->available(why, sizeof(why)))) {
+		char m[320];
 
-		if (ops == NULL || (ops->available != NULL && !ops->available(why, sizeof(why)))) {
-			char m[320];
-
-			(void)snprintf(m, sizeof(m), "%s is unavailable on this host: %s",
-			    req.spec->name, why);
-			fault_req_release(&req);
-			reply_error(rp, CE_UNAVAILABLE, m);
-			audit(c, "fault_start", NULL, 422, m);
-			return;
-		}
-		if ((f = registry_create(P.reg, &req, &full)) == NULL) {
-			char m[128];
-
-			fault_req_release(&req);
-			(void)snprintf(m, sizeof(m), "%lld faults are active already "
-			    "(max_faults)", (long long)P.cfg->max_faults);
-			reply_error(rp, full ? CE_TOO_MANY : CE_NOMEM, full ? m : "out of memory");
-			audit(c, "fault_start", NULL, full ? 429 : 500, m);
-			return;
-		}
-		f->ops = ops;
+		(void)snprintf(m, sizeof(m), "%s is unavailable on this host: %s",
+		    req.spec->name, why);
+		fault_req_release(&req);
+		reply_error(rp, CE_UNAVAILABLE, m);
+		audit(c, "fault_start", NULL, 422, m);
+		return;
 	}
+	container = spec_target_is_container(&req);
+	if (container && !docker_socket_reachable(P.cfg->docker_socket, why, sizeof(why))) {
+		char m[320];
+
+		(void)snprintf(m, sizeof(m), "container targets are unavailable on this "
+		    "host: %s", why);
+		fault_req_release(&req);
+		reply_error(rp, CE_UNAVAILABLE, m);
+		audit(c, "fault_start", NULL, 422, m);
+		return;
+	}
+	if ((f = registry_create(P.reg, &req, &full)) == NULL) {
+		char m[128];
+
+		fault_req_release(&req);
+		(void)snprintf(m, sizeof(m), "%lld faults are active already "
+		    "(max_faults)", (long long)P.cfg->max_faults);
+		reply_error(rp, full ? CE_TOO_MANY : CE_NOMEM, full ? m : "out of memory");
+		audit(c, "fault_start", NULL, full ? 429 : 500, m);
+		return;
+	}
+	f->ops = ops;
+	f->dry_run = f->req.dry_run;
 	f->created_ms = wall_ms();
 	f->expires_ms = f->created_ms + f->req.duration * 1000;
 	f->deadline_mono = mono_ms() + f->req.duration * 1000;
 	(void)str_copy(f->remote, sizeof(f->remote), c->remote);
 	(void)str_copy(f->key_id, sizeof(f->key_id), c->key_id);
-	if ((r = f->ops->prepare(f, &eb)) != 0) {
-		reply_error(rp, r, eb.msg);
-		audit(c, "fault_start", f, err_http_status(r), eb.msg);
+	if ((pd = pending_new(c, f->id)) == NULL) {
+		reply_error(rp, CE_NOMEM, "out of memory");
 		registry_discard(P.reg, f);
 		return;
 	}
-	/* The revert record reaches the disk before the fault takes effect. */
-	if ((r = state_save(P.cfg->state_dir, P.reg, &eb)) != 0) {
-		char m[ERRBUF_MAX + 64];
+	rp->deferred = true;
+	if (!container) {
+		if (f->dry_run) {
+			cJSON *doc = cJSON_CreateObject();
 
-		(void)snprintf(m, sizeof(m), "cannot record the fault: %s", eb.msg);
-		(void)f->ops->revert(f, f->record, NULL);
-		reply_error(rp, CE_SYSTEM, m);
-		audit(c, "fault_start", f, 500, m);
-		registry_discard(P.reg, f);
+			cJSON_AddBoolToObject(doc, "dry_run", 1);
+			cJSON_AddStringToObject(doc, "type", f->req.spec->name);
+			cJSON_AddItemToObject(doc, "target", cJSON_Duplicate(f->req.target, 1));
+			pending_json(pd, 200, doc);
+			free(pd);
+			registry_discard(P.reg, f);
+			return;
+		}
+		start_prepare(f, pd);
 		return;
 	}
-	if ((r = f->ops->commit(f, &eb)) != 0) {
-		(void)str_copy(f->error, sizeof(f->error), eb.msg);
-		f->state = FAULT_ACTIVE;
-		end_fault(f, FAULT_FAILED, "start_failed", c);
-		reply_error(rp, r, eb.msg);
+	if (job_start("resolve target", docker_resolve_job, f, docker_job_ms(), resolve_done,
+	    pd, &eb) != 0) {
+		start_abort(f, pd, CE_SYSTEM, eb.msg);
 		return;
 	}
-	f->state = FAULT_ACTIVE;
-	metrics_fault_started(f->req.spec->name);
-	arm_timer();
-	audit(c, "fault_start", f, 201, NULL);
-	log_info("fault %s (%s) active for %llds", f->id, f->req.spec->name,
-	    (long long)f->req.duration);
-	reply_json(rp, 201, registry_fault_json(f));
+	f->busy = true;
 }
 
 static void
 api_revert(const struct call *c, struct reply *rp)
 {
 	struct fault *f = c->id != NULL ? registry_find(P.reg, c->id) : NULL;
+	struct pending *pd;
 
 	if (f == NULL) {
 		reply_error(rp, CE_NOT_FOUND, "no such fault");
@@ -369,34 +807,81 @@ api_revert(const struct call *c, struct reply *rp)
 		return;
 	}
 	/* Idempotent: an ended fault is reported as it is. */
-	end_fault(f, FAULT_REVERTED, "delete", c);
+	if ((pd = pending_new(c, f->id)) == NULL) {
+		reply_error(rp, CE_NOMEM, "out of memory");
+		return;
+	}
+	rp->deferred = true;
+	end_fault(f, FAULT_REVERTED, "delete", c, pd, NULL);
+	free(pd);
 	arm_timer();
-	reply_json(rp, 200, registry_fault_json(f));
 }
 
 static void
 api_revert_all(const struct call *c, struct reply *rp)
 {
-	cJSON *doc = cJSON_CreateObject(), *ids = cJSON_AddArrayToObject(doc, "reverted");
+	struct group *g = calloc(1, sizeof(*g));
+	cJSON *ids;
 
-	end_all("delete_all", c, ids);
-	arm_timer();
+	if (g == NULL || (g->doc = cJSON_CreateObject()) == NULL ||
+	    (ids = cJSON_AddArrayToObject(g->doc, "reverted")) == NULL) {
+		if (g != NULL)
+			cJSON_Delete(g->doc);
+		free(g);
+		reply_error(rp, CE_NOMEM, "out of memory");
+		return;
+	}
+	g->pd.seq = c->seq;
+	g->pd.gen = c->gen;
+	rp->deferred = true;
+	/* One count for this call: the group answers when it drops to zero. */
+	g->remaining = 1;
+	(void)end_all("delete_all", c, ids, g);
 	audit(c, "fault_revert_all", NULL, 200, NULL);
-	reply_json(rp, 200, doc);
+	arm_timer();
+	group_done(g);
+}
+
+static void
+targets_done(void *ctx, int rc, const char *err, const cJSON *out)
+{
+	struct pending *pd = ctx;
+	cJSON *doc;
+
+	if (rc != 0) {
+		pending_error(pd, rc, err);
+	} else {
+		doc = cJSON_Duplicate(out, 1);
+		pending_json(pd, 200, doc);
+	}
+	free(pd);
 }
 
 static void
 api_targets(const struct call *c, struct reply *rp)
 {
-	cJSON *doc = cJSON_CreateObject(), *d;
+	struct errbuf eb = { "" };
+	struct pending *pd = pending_new(c, NULL);
+	char why[256];
 
-	(void)c;
-	cJSON_AddArrayToObject(doc, "targets");
-	d = cJSON_AddObjectToObject(doc, "docker");
-	cJSON_AddBoolToObject(d, "available", 0);
-	cJSON_AddStringToObject(d, "reason", "container targeting is not part of this "
-	    "release");
-	reply_json(rp, 200, doc);
+	if (pd == NULL) {
+		reply_error(rp, CE_NOMEM, "out of memory");
+		return;
+	}
+	if (!docker_socket_reachable(P.cfg->docker_socket, why, sizeof(why))) {
+		char m[320];
+
+		(void)snprintf(m, sizeof(m), "cannot list containers: %s", why);
+		free(pd);
+		reply_error(rp, CE_UNAVAILABLE, m);
+		return;
+	}
+	rp->deferred = true;
+	if (job_start("list targets", docker_targets_job, NULL, docker_job_ms(), targets_done,
+	    pd, &eb) != 0) {
+		pending_error(pd, CE_SYSTEM, eb.msg);
+		free(pd);
+	}
 }
 
 static void
@@ -446,7 +931,7 @@ str_field(const cJSON *o, const char *name)
 static void
 handle_request(const struct proto_msg *m)
 {
-	struct reply rp = { 500, PROTO_CT_JSON, NULL };
+	struct reply rp = { 500, PROTO_CT_JSON, NULL, false };
 	struct call c;
 	const struct route *rt;
 	cJSON *req;
@@ -465,6 +950,8 @@ handle_request(const struct proto_msg *m)
 	c.state = str_field(req, "state");
 	c.remote = str_field(req, "remote") != NULL ? str_field(req, "remote") : "unknown";
 	c.key_id = str_field(req, "key_id") != NULL ? str_field(req, "key_id") : "";
+	c.seq = m->seq;
+	c.gen = P.worker_gen;
 	/* Defense in depth: re-check what the worker already checked. */
 	if ((c.id != NULL && !route_fault_id_ok(c.id)) ||
 	    (c.state != NULL && fault_state_parse(c.state) < 0)) {
@@ -482,14 +969,8 @@ handle_request(const struct proto_msg *m)
 	}
 	dispatch[i].fn(&c, &rp);
 	cJSON_Delete(req);
-	if (rp.body == NULL)
-		reply_error(&rp, CE_NOMEM, "out of memory");
-	metrics_request(rp.status);
-	if (proto_send(P.worker_fd, MSG_RESPONSE, m->seq,
-	    (uint32_t)rp.status | (uint32_t)rp.ctype << 16, rp.body,
-	    rp.body != NULL ? strlen(rp.body) : 0) != 0)
-		kill_worker("cannot send the response");
-	free(rp.body);
+	if (!rp.deferred)
+		send_reply(c.seq, c.gen, &rp);
 }
 
 static void
@@ -594,6 +1075,7 @@ start_worker(void)
 		worker_main(&wa);
 	}
 	close(sv[1]);
+	P.worker_gen++;
 	P.worker_pid = pid;
 	P.worker_fd = sv[0];
 	P.restart_at = 0;
@@ -659,11 +1141,12 @@ reap(bool stopping)
 			if (lost && f->state == FAULT_ACTIVE) {
 				/* Stressors stop themselves at the deadline too. */
 				if (mono_ms() >= f->deadline_mono - 250) {
-					end_fault(f, FAULT_EXPIRED, "deadline", NULL);
+					end_fault(f, FAULT_EXPIRED, "deadline", NULL, NULL, NULL);
 				} else {
 					(void)snprintf(f->error, sizeof(f->error),
 					    "every stressor process exited before the deadline");
-					end_fault(f, FAULT_FAILED, "stressors_exited", NULL);
+					end_fault(f, FAULT_FAILED, "stressors_exited", NULL,
+					    NULL, NULL);
 				}
 				arm_timer();
 			}
@@ -683,12 +1166,13 @@ expire_due(void)
 	for (i = 0; i < n; i++) {
 		struct fault *f = all[i];
 
-		if (f->state == FAULT_ACTIVE && f->deadline_mono <= now) {
-			end_fault(f, FAULT_EXPIRED, "deadline", NULL);
+		if (f->state == FAULT_ACTIVE && !f->busy && f->deadline_mono <= now) {
+			end_fault(f, FAULT_EXPIRED, "deadline", NULL, NULL, NULL);
 			all = registry_all(P.reg, &n);
 			i = (size_t)-1;
 		}
 	}
+	job_expire(now);
 	if (P.restart_at != 0 && P.restart_at <= now && P.worker_pid < 0)
 		start_worker();
 	arm_timer();
@@ -700,6 +1184,7 @@ priv_run(const struct priv_args *args)
 	sigset_t mask;
 	struct signalfd_siginfo si;
 	bool stopping = false;
+	int64_t stop_deadline = 0;
 
 	memset(&P, 0, sizeof(P));
 	P.args = args;
@@ -723,14 +1208,28 @@ priv_run(const struct priv_args *args)
 	if ((P.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0)
 		fatal("timerfd_create");
 	start_worker();
-	while (!stopping) {
-		struct pollfd pfd[3] = {
+	for (;;) {
+		struct pollfd pfd[3 + JOB_MAX] = {
 			{ .fd = P.sigfd, .events = POLLIN },
 			{ .fd = P.timerfd, .events = POLLIN },
 			{ .fd = P.worker_fd, .events = POLLIN },
 		};
+		size_t njob = job_pollfds(&pfd[3]);
+		int timeout = -1;
 
-		if (poll(pfd, P.worker_fd >= 0 ? 3 : 2, -1) < 0) {
+		if (stopping) {
+			int64_t left = stop_deadline - mono_ms();
+
+			if (job_count() == 0)
+				break;
+			if (left <= 0) {
+				log_warnx("%zu reverts did not finish in time; the state file "
+				    "keeps them for the next start or --revert-all", job_count());
+				break;
+			}
+			timeout = (int)left;
+		}
+		if (poll(pfd, 3 + njob, timeout) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("poll");
@@ -743,26 +1242,37 @@ priv_run(const struct priv_args *args)
 		}
 		if (P.worker_fd >= 0 && pfd[2].revents != 0)
 			worker_readable();
+		job_dispatch(&pfd[3], njob);
 		while (read(P.sigfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			switch (si.ssi_signo) {
 			case SIGCHLD:
-				reap(false);
+				reap(stopping);
 				break;
 			case SIGHUP:
 				log_info("SIGHUP ignored: restart the agent to change its "
 				    "configuration");
 				break;
 			default:
+				if (stopping)
+					break;
 				log_info("signal %d: reverting every fault and stopping",
 				    (int)si.ssi_signo);
 				stopping = true;
+				/* Stop serving first, then undo everything. */
+				if (P.worker_pid > 0) {
+					(void)kill(P.worker_pid, SIGKILL);
+					(void)waitpid(P.worker_pid, NULL, 0);
+					P.worker_pid = -1;
+				}
+				if (P.worker_fd >= 0) {
+					close(P.worker_fd);
+					P.worker_fd = -1;
+				}
+				stop_deadline = mono_ms() + SHUTDOWN_GRACE_MS;
+				(void)end_all("shutdown", NULL, NULL, NULL);
 			}
 		}
-	}
-	end_all("shutdown", NULL, NULL);
-	if (P.worker_pid > 0) {
-		(void)kill(P.worker_pid, SIGKILL);
-		(void)waitpid(P.worker_pid, NULL, 0);
+		/* The worker slot stays in pfd[2]; a closed one is skipped by fd -1. */
 	}
 	reap(true);
 	registry_free(P.reg);

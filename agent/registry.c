@@ -41,6 +41,7 @@ fault_free(struct fault *f)
 		f->ops->release(f);
 	fault_req_release(&f->req);
 	cJSON_Delete(f->record);
+	cJSON_Delete(f->targets);
 	free(f);
 }
 
@@ -199,7 +200,9 @@ registry_next_deadline(const struct registry *reg)
 	for (i = 0; i < reg->n; i++) {
 		const struct fault *f = reg->faults[i];
 
-		if (f->state == FAULT_ACTIVE && (best < 0 || f->deadline_mono < best))
+		/* A fault a job works on is ended when the job is done. */
+		if (f->state == FAULT_ACTIVE && !f->busy &&
+		    (best < 0 || f->deadline_mono < best))
 			best = f->deadline_mono;
 	}
 	return best;

@@ -106,7 +106,9 @@ state_save(const char *dir, struct registry *reg, struct errbuf *eb)
 		struct fault *f = all[i];
 		cJSON *o;
 
-		if (f->state != FAULT_PENDING && f->state != FAULT_ACTIVE)
+		/* No record yet (a target being resolved): nothing to undo. */
+		if ((f->state != FAULT_PENDING && f->state != FAULT_ACTIVE &&
+		    !f->revert_failed) || f->record == NULL)
 			continue;
 		if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(arr, o))
 			goto out;

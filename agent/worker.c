@@ -2,9 +2,11 @@
 /*
  * worker.c: the HTTP side of the agent, run unprivileged in a seccomp
  * sandbox. One thread: libmicrohttpd is driven from our own poll loop
- * (MHD_USE_EPOLL without an internal thread), and every request that
- * passes routing, size limits, authentication and validation becomes one
- * synchronous round trip to the parent.
+ * (MHD_USE_EPOLL without an internal thread). Every request that passes
+ * routing, size limits, authentication and validation goes to the parent
+ * as one message; its connection is suspended until the answer with the
+ * same sequence number comes back, so a request the parent answers late
+ * (a Docker call) never holds up another (a DELETE).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -35,7 +37,8 @@
 #include "../common/util.h"
 
 #define QUERY_PARAMS_MAX 8
-#define PARENT_TIMEOUT_MS 15000
+/* The parent bounds its own work; this only catches a parent gone wrong. */
+#define PARENT_TIMEOUT_MS 600000
 
 /* Per-request state, freed only in the completion callback. */
 struct req {
@@ -44,6 +47,18 @@ struct req {
 	bool too_large;
 	size_t len;
 	char *body;		/* at most cfg->max_body bytes, NUL-terminated */
+	/* While the parent works on it: */
+	struct MHD_Connection *conn;
+	struct req *prev, *next;	/* in W.waiting */
+	uint32_t seq;
+	int64_t sent_ms;
+	bool waiting;
+	/* The parent's answer, queued when libmicrohttpd resumes us: */
+	bool answered;
+	int status;
+	enum proto_ctype ctype;
+	char *answer;
+	size_t answer_len;
 };
 
 struct worker {
@@ -52,6 +67,7 @@ struct worker {
 	struct MHD_Daemon *mhd;
 	uint32_t seq;
 	char *ipcbuf;		/* PROTO_BUF_SIZE */
+	struct req *waiting;	/* requests the parent has not answered yet */
 };
 
 static struct worker W;
@@ -164,33 +180,106 @@ collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *val
 	return MHD_YES;
 }
 
-/*
- * One round trip to the parent. Returns 0 with *msg pointing into the IPC
- * buffer, or a negative code (the parent is gone or misbehaved: the
- * worker then exits and the parent starts a new one).
- */
-static int
-call_parent(const char *payload, size_t len, struct proto_msg *msg)
+static void
+waiting_remove(struct req *rq)
 {
-	struct pollfd pfd = { .fd = W.args->parent_fd, .events = POLLIN };
-	uint32_t seq = ++W.seq;
+	if (!rq->waiting)
+		return;
+	if (rq->prev != NULL)
+		rq->prev->next = rq->next;
+	else
+		W.waiting = rq->next;
+	if (rq->next != NULL)
+		rq->next->prev = rq->prev;
+	rq->prev = rq->next = NULL;
+	rq->waiting = false;
+}
+
+/*
+ * Send the request to the parent and suspend its connection until the
+ * answer arrives (parent_readable). A failed send means the parent is
+ * gone: the worker exits and a new one is started.
+ */
+static enum MHD_Result
+ask_parent(struct MHD_Connection *c, struct req *rq, const char *payload, size_t len)
+{
 	int r;
 
-	if ((r = proto_send(W.args->parent_fd, MSG_REQUEST, seq, 0, payload, len)) != 0)
-		return r;
-	for (;;) {
-		r = poll(&pfd, 1, PARENT_TIMEOUT_MS);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			return CE_BUSY;
-		break;
+	rq->seq = ++W.seq;
+	if ((r = proto_send(W.args->parent_fd, MSG_REQUEST, rq->seq, 0, payload, len)) != 0) {
+		log_warnx("cannot send request %u to the parent (%s); worker exits",
+		    rq->seq, err_name(r));
+		_exit(3);
 	}
-	if ((r = proto_recv(W.args->parent_fd, W.ipcbuf, msg)) != 0)
-		return r;
-	if (msg->type != MSG_RESPONSE || msg->seq != seq)
-		return CE_INVALID;
-	return 0;
+	rq->conn = c;
+	rq->sent_ms = mono_ms();
+	rq->waiting = true;
+	rq->prev = NULL;
+	rq->next = W.waiting;
+	if (W.waiting != NULL)
+		W.waiting->prev = rq;
+	W.waiting = rq;
+	MHD_suspend_connection(c);
+	return MHD_YES;
+}
+
+/* Hand an answer to its waiting request and wake its connection. */
+static void
+answer(struct req *rq, int status, enum proto_ctype ctype, const char *body, size_t len)
+{
+	waiting_remove(rq);
+	rq->answered = true;
+	rq->status = status;
+	rq->ctype = ctype;
+	rq->answer_len = 0;
+	if ((rq->answer = malloc(len + 1)) != NULL) {
+		memcpy(rq->answer, body, len);
+		rq->answer[len] = '\0';
+		rq->answer_len = len;
+	} else {
+		rq->status = 500;
+	}
+	MHD_resume_connection(rq->conn);
+}
+
+static void
+parent_readable(void)
+{
+	struct proto_msg msg;
+	struct req *rq;
+	int r = proto_recv(W.args->parent_fd, W.ipcbuf, &msg);
+
+	if (r == CE_NOT_FOUND)
+		_exit(0);		/* the parent closed its end */
+	if (r != 0 || msg.type != MSG_RESPONSE) {
+		log_warnx("malformed message from the parent (%s); worker exits",
+		    r != 0 ? err_name(r) : "not a response");
+		_exit(3);
+	}
+	for (rq = W.waiting; rq != NULL; rq = rq->next)
+		if (rq->seq == msg.seq)
+			break;
+	if (rq == NULL) {
+		log_debug("answer to request %u arrived after it was given up", msg.seq);
+		return;
+	}
+	answer(rq, (int)msg.status, msg.ctype, msg.payload, msg.len);
+}
+
+/* Answer requests the parent left waiting too long. */
+static void
+expire_waiting(void)
+{
+	static const char late[] = "{\"error\":{\"code\":\"busy\",\"message\":"
+	    "\"the agent did not answer in time\"}}";
+	int64_t now = mono_ms();
+	struct req *rq, *next;
+
+	for (rq = W.waiting; rq != NULL; rq = next) {
+		next = rq->next;
+		if (now - rq->sent_ms >= PARENT_TIMEOUT_MS)
+			answer(rq, 504, PROTO_CT_JSON, late, sizeof(late) - 1);
+	}
 }
 
 static void
@@ -238,7 +327,6 @@ process(struct MHD_Connection *c, struct req *rq, const char *method, const char
 	struct query q;
 	char canon[SIGN_QUERY_MAX + 1], keyid[SIGN_KEYID_MAX + 1], remote[64];
 	const char *authz, *state = NULL;
-	struct proto_msg msg;
 	enum auth_result ar;
 	cJSON *ipc = NULL, *doc = NULL;
 	char *payload = NULL;
@@ -300,7 +388,7 @@ process(struct MHD_Connection *c, struct req *rq, const char *method, const char
 			continue;
 		}
 		return queue_error(c, rq, CE_INVALID, rq->route.id == R_FAULTS_LIST ?
-		    "query: only state=pending|active|reverted|expired|failed is allowed" :
+		    "query: only state=pending|active|reverted|expired|failed|completed is allowed" :
 		    "query: this endpoint takes no query parameters", NULL);
 	}
 	if ((ipc = cJSON_CreateObject()) == NULL)
@@ -339,14 +427,7 @@ process(struct MHD_Connection *c, struct req *rq, const char *method, const char
 		ret = MHD_NO;
 		goto out;
 	}
-	if ((r = call_parent(payload, strlen(payload), &msg)) != 0) {
-		log_warnx("parent did not answer request %u (%s); worker exits",
-		    W.seq, err_name(r));
-		_exit(3);
-	}
-	ret = queue_body(c, rq, msg.status, msg.payload, msg.len,
-	    msg.ctype == PROTO_CT_TEXT ? "text/plain; version=0.0.4" : "application/json",
-	    NULL);
+	ret = ask_parent(c, rq, payload, strlen(payload));
 out:
 	free(payload);
 	cJSON_Delete(doc);
@@ -404,7 +485,13 @@ access_handler(void *cls, struct MHD_Connection *c, const char *url, const char 
 		rq->body[rq->len] = '\0';
 		return MHD_YES;
 	}
-	if (rq->responded)
+	if (rq->answered) {
+		rq->answered = false;
+		return queue_body(c, rq, rq->status, rq->answer, rq->answer_len,
+		    rq->ctype == PROTO_CT_TEXT ? "text/plain; version=0.0.4" :
+		    "application/json", NULL);
+	}
+	if (rq->responded || rq->waiting)
 		return MHD_YES;
 	return process(c, rq, method, url);
 }
@@ -420,6 +507,8 @@ request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 	(void)toe;
 	if (rq == NULL)
 		return;
+	waiting_remove(rq);
+	free(rq->answer);
 	free(rq->body);
 	free(rq);
 	*con_cls = NULL;
@@ -454,7 +543,7 @@ worker_main(const struct worker_args *args)
 			fatalx("cannot initialize HMAC-SHA256");
 	}
 	sandbox_drop(args->drop, args->uid, args->gid);
-	W.mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+	W.mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
 	    access_handler, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, args->listen_fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->conn_limit,
@@ -484,9 +573,9 @@ worker_main(const struct worker_args *args)
 			timeout = (int)to;
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
 			fatal("poll");
-		/* The parent never speaks first: readable means it is gone. */
 		if (pfd[1].revents != 0)
-			_exit(0);
+			parent_readable();
+		expire_waiting();
 		(void)MHD_run(W.mhd);
 	}
 }

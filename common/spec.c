@@ -15,6 +15,10 @@
 #include "util.h"
 
 #define LABEL_KEY_CHARSET "_.:/-"
+#define SIGNAL_CHOICES "KILL|TERM|INT|HUP|QUIT|STOP|CONT|USR1|USR2"
+#define TARGET_STR_MAX 256
+/* Container names and ECS values: ARNs, families, "~internal~ecs~pause". */
+#define TARGET_CHARSET "_.:/-~@+="
 #define STRING_CHARSET "_.:/-"
 
 const struct spec_fault spec_faults[] = {
@@ -32,6 +36,62 @@ const struct spec_fault spec_faults[] = {
 			  .help = "number of cores to burn; 0 burns every online core" },
 		},
 	},
+	{
+		.name = "kill-container",
+		.summary = "send a signal to the containers of a task (default SIGKILL)",
+		.targets = SPEC_TARGET_CONTAINER,
+		.revertible = false,
+		.params = {
+			{ .name = "signal", .type = SPEC_ENUM, .def_str = "KILL",
+			  .choices = SIGNAL_CHOICES,
+			  .help = "signal to send, without the SIG prefix" },
+		},
+	},
+	{
+		.name = "stop-container",
+		.summary = "stop containers: SIGTERM, then SIGKILL after the grace period",
+		.targets = SPEC_TARGET_CONTAINER,
+		.revertible = false,
+		.params = {
+			{ .name = "grace", .type = SPEC_INT, .unit = "s", .min = 0,
+			  .max = 300, .def = 10,
+			  .help = "seconds between SIGTERM and SIGKILL" },
+		},
+	},
+	{
+		.name = "restart-container",
+		.summary = "restart containers (stop with a grace period, then start)",
+		.targets = SPEC_TARGET_CONTAINER,
+		.revertible = false,
+		.params = {
+			{ .name = "grace", .type = SPEC_INT, .unit = "s", .min = 0,
+			  .max = 300, .def = 10,
+			  .help = "seconds between SIGTERM and SIGKILL" },
+		},
+	},
+	{
+		.name = "pause-container",
+		.summary = "freeze containers; they are unpaused at the deadline",
+		.targets = SPEC_TARGET_CONTAINER,
+		.revertible = true,
+	},
+	{
+		.name = "kill-process",
+		.summary = "send a signal to host processes chosen by exact name or pid",
+		.targets = SPEC_TARGET_HOST,
+		.revertible = false,
+		.params = {
+			{ .name = "name", .type = SPEC_STRING, .min = 1, .max = 64,
+			  .help = "exact process name (e.g. dockerd, agent)" },
+			{ .name = "pid", .type = SPEC_INT, .min = 1, .max = 4194304,
+			  .help = "process id (instead of name)" },
+			{ .name = "signal", .type = SPEC_ENUM, .def_str = "KILL",
+			  .choices = SIGNAL_CHOICES,
+			  .help = "signal to send, without the SIG prefix" },
+			{ .name = "all", .type = SPEC_BOOL, .def = 0,
+			  .help = "signal every process with that name, not only the oldest" },
+		},
+	},
 };
 
 const size_t spec_nfaults = NELEM(spec_faults);
@@ -42,6 +102,7 @@ static const char *const state_names[] = {
 	[FAULT_REVERTED] = "reverted",
 	[FAULT_EXPIRED] = "expired",
 	[FAULT_FAILED] = "failed",
+	[FAULT_COMPLETED] = "completed",
 };
 
 const char *
@@ -64,7 +125,7 @@ fault_state_parse(const char *s)
 }
 
 static const char *const top_fields[] = {
-	"type", "duration", "params", "target", "labels", "client_id",
+	"type", "duration", "params", "target", "labels", "client_id", "dry_run",
 };
 
 const struct spec_fault *
@@ -258,41 +319,158 @@ required:
 	return 0;
 }
 
-/* Normalize the target object; only host targets exist in this release. */
+/* The string selectors of a container target, in the order they print. */
+static const char *const target_strings[] = {
+	"container_id", "task", "family", "revision", "container_name", "cluster",
+};
+
+static int
+target_string(const cJSON *item, cJSON *out, struct errbuf *eb)
+{
+	const char *v = cJSON_GetStringValue(item);
+
+	if (v == NULL || v[0] == '\0' || strlen(v) > TARGET_STR_MAX ||
+	    !str_charset_ok(v, TARGET_CHARSET))
+		return err_set(eb, CE_INVALID, "target.%s: must be 1-%d characters of "
+		    "[A-Za-z0-9_.:/~@+=-]", item->string, TARGET_STR_MAX);
+	return cJSON_AddStringToObject(out, item->string, v) != NULL ? 0 : CE_NOMEM;
+}
+
+static int
+target_selector_labels(const cJSON *item, cJSON *out, struct errbuf *eb)
+{
+	const cJSON *l;
+	cJSON *o;
+	int n = 0;
+
+	if (!cJSON_IsObject(item))
+		return err_set(eb, CE_INVALID, "target.labels: must be an object of "
+		    "label=value strings");
+	if ((o = cJSON_AddObjectToObject(out, "labels")) == NULL)
+		return CE_NOMEM;
+	cJSON_ArrayForEach(l, item) {
+		const char *v = cJSON_GetStringValue(l);
+
+		if (++n > SPEC_LABELS_MAX)
+			return err_set(eb, CE_INVALID, "target.labels: more than %d labels",
+			    SPEC_LABELS_MAX);
+		if (l->string[0] == '\0' || strlen(l->string) > SPEC_LABEL_KEY_MAX ||
+		    !str_charset_ok(l->string, LABEL_KEY_CHARSET))
+			return err_set(eb, CE_INVALID, "target.labels: key '%.64s' must be "
+			    "1-%d characters of [A-Za-z0-9_.:/-]", l->string,
+			    SPEC_LABEL_KEY_MAX);
+		if (v == NULL || strlen(v) > TARGET_STR_MAX || !str_charset_ok(v, TARGET_CHARSET))
+			return err_set(eb, CE_INVALID, "target.labels.%s: must be a string "
+			    "of at most %d characters of [A-Za-z0-9_.:/~@+=-]", l->string,
+			    TARGET_STR_MAX);
+		if (cJSON_GetObjectItemCaseSensitive(o, l->string) != NULL)
+			return err_set(eb, CE_INVALID, "target.labels.%s: given twice",
+			    l->string);
+		if (cJSON_AddStringToObject(o, l->string, v) == NULL)
+			return CE_NOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Normalize the target object: {"kind":"host"}, or a container selector
+ * {"kind":"container", container_id|task|family|revision|container_name|
+ * cluster|labels..., "count" or "percent"}. A container selector needs at
+ * least one criterion, so no request hits every container by accident.
+ */
 static int
 validate_target(const struct spec_fault *f, const cJSON *target, cJSON **out,
     struct errbuf *eb)
 {
 	const cJSON *item;
-	const char *kind = "host";
+	const char *kind = NULL;
+	bool selectors = false;
+	cJSON *o;
+	size_t i;
+	int r;
 
+	if ((o = cJSON_CreateObject()) == NULL)
+		return CE_NOMEM;
+	*out = o;
 	if (target != NULL && !cJSON_IsNull(target)) {
 		if (!cJSON_IsObject(target))
 			return err_set(eb, CE_INVALID, "target: must be an object");
 		cJSON_ArrayForEach(item, target) {
-			if (strcmp(item->string, "kind") != 0)
+			if (cJSON_GetObjectItemCaseSensitive(target, item->string) != item)
+				return err_set(eb, CE_INVALID, "target.%.64s: given twice",
+				    item->string);
+			if (strcmp(item->string, "kind") == 0) {
+				if ((kind = cJSON_GetStringValue(item)) == NULL)
+					return err_set(eb, CE_INVALID, "target.kind: must be "
+					    "a string (allowed: host, container)");
+				continue;
+			}
+			for (i = 0; i < NELEM(target_strings); i++)
+				if (strcmp(item->string, target_strings[i]) == 0)
+					break;
+			if (i < NELEM(target_strings)) {
+				if ((r = target_string(item, o, eb)) != 0)
+					return r;
+				selectors = true;
+			} else if (strcmp(item->string, "labels") == 0) {
+				if ((r = target_selector_labels(item, o, eb)) != 0)
+					return r;
+				selectors = cJSON_GetArraySize(item) > 0 || selectors;
+			} else if (strcmp(item->string, "count") == 0 ||
+			    strcmp(item->string, "percent") == 0) {
+				bool pct = item->string[0] == 'p';
+				int64_t v;
+
+				if (!json_int(item, &v) || v < 1 || v > (pct ? 100 : 1000))
+					return err_set(eb, CE_INVALID, "target.%s: must be an "
+					    "integer from 1 to %d", item->string, pct ? 100 : 1000);
+				cJSON_AddNumberToObject(o, item->string, (double)v);
+			} else {
 				return err_set(eb, CE_INVALID, "target.%.64s: unknown field "
-				    "(allowed: kind)", item->string);
-			if ((kind = cJSON_GetStringValue(item)) == NULL)
-				return err_set(eb, CE_INVALID, "target.kind: must be a string");
+				    "(allowed: kind, container_id, task, family, revision, "
+				    "container_name, cluster, labels, count, percent)",
+				    item->string);
+			}
 		}
 	}
+	if (cJSON_GetObjectItemCaseSensitive(o, "count") != NULL &&
+	    cJSON_GetObjectItemCaseSensitive(o, "percent") != NULL)
+		return err_set(eb, CE_INVALID, "target: give count or percent, not both");
+	if (kind == NULL)
+		kind = selectors ? "container" : "host";
 	if (strcmp(kind, "host") == 0) {
+		if (cJSON_GetArraySize(o) > 0)
+			return err_set(eb, CE_INVALID, "target: container selectors need "
+			    "kind container");
 		if (!(f->targets & SPEC_TARGET_HOST))
-			return err_set(eb, CE_INVALID, "target.kind: %s cannot target "
-			    "the host", f->name);
+			return err_set(eb, CE_INVALID, "target: %s acts on containers: "
+			    "give target.container_id, task, family, container_name or labels",
+			    f->name);
 	} else if (strcmp(kind, "container") == 0) {
 		if (!(f->targets & SPEC_TARGET_CONTAINER))
 			return err_set(eb, CE_INVALID, "target.kind: %s cannot target "
 			    "a container (allowed: host)", f->name);
+		if (!selectors)
+			return err_set(eb, CE_INVALID, "target: a container target needs at "
+			    "least one of container_id, task, family, revision, "
+			    "container_name, cluster, labels");
 	} else {
 		return err_set(eb, CE_INVALID, "target.kind: '%.32s' is not a target "
 		    "kind (allowed: host, container)", kind);
 	}
-	if ((*out = cJSON_CreateObject()) == NULL ||
-	    cJSON_AddStringToObject(*out, "kind", kind) == NULL)
+	/* kind first, so the normalized object reads naturally. */
+	if (cJSON_AddStringToObject(o, "kind", kind) == NULL)
 		return CE_NOMEM;
 	return 0;
+}
+
+bool
+spec_target_is_container(const struct fault_req *req)
+{
+	const char *k = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(req->target,
+	    "kind"));
+
+	return k != NULL && strcmp(k, "container") == 0;
 }
 
 static int
@@ -381,13 +559,20 @@ spec_validate(const cJSON *doc, int64_t max_duration, struct fault_req *out,
 	if (max_duration > SPEC_DURATION_MAX)
 		max_duration = SPEC_DURATION_MAX;
 	dur = cJSON_GetObjectItemCaseSensitive(doc, "duration");
-	if (dur == NULL)
+	/* One-shot faults act once: a duration is optional and unused. */
+	if (dur == NULL && !req.spec->revertible)
+		req.duration = 0;
+	else if (dur == NULL)
 		return err_set(eb, CE_INVALID, "duration: required (allowed: integer "
 		    "1..%lld seconds)", (long long)max_duration);
-	if (!json_int(dur, &req.duration) || req.duration < 1 ||
+	else if (!json_int(dur, &req.duration) || req.duration < 1 ||
 	    req.duration > max_duration)
 		return err_set(eb, CE_INVALID, "duration: must be an integer from 1 to "
 		    "%lld seconds (this agent's max_duration)", (long long)max_duration);
+	item = cJSON_GetObjectItemCaseSensitive(doc, "dry_run");
+	if (item != NULL && !cJSON_IsBool(item))
+		return err_set(eb, CE_INVALID, "dry_run: must be true or false");
+	req.dry_run = cJSON_IsTrue(item);
 	cid = cJSON_GetObjectItemCaseSensitive(doc, "client_id");
 	if (cid != NULL && !cJSON_IsNull(cid)) {
 		const char *s = cJSON_GetStringValue(cid);
@@ -452,6 +637,9 @@ fault_req_params_json(const struct fault_req *req)
 		switch (p->type) {
 		case SPEC_INT:
 		case SPEC_MILLIS:
+			/* Unset, and no valid default: an optional choice (kill-process pid). */
+			if (!v->set && (p->def < p->min || p->def > p->max))
+				continue;
 			item = cJSON_CreateNumber((double)v->i);
 			break;
 		case SPEC_BOOL:
@@ -486,8 +674,13 @@ fault_req_to_json(const struct fault_req *req)
 		cJSON_Delete(params);
 		goto fail;
 	}
+	if (req->dry_run && cJSON_AddBoolToObject(doc, "dry_run", 1) == NULL)
+		goto fail;
+	/* A one-shot fault without a duration stays without one. */
+	if (req->duration > 0 &&
+	    cJSON_AddNumberToObject(doc, "duration", (double)req->duration) == NULL)
+		goto fail;
 	if (cJSON_AddStringToObject(doc, "type", req->spec->name) == NULL ||
-	    cJSON_AddNumberToObject(doc, "duration", (double)req->duration) == NULL ||
 	    !cJSON_AddItemToObject(doc, "target", cJSON_Duplicate(req->target, 1)) ||
 	    !cJSON_AddItemToObject(doc, "labels", cJSON_Duplicate(req->labels, 1)))
 		goto fail;

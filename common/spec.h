@@ -63,6 +63,7 @@ enum fault_state {
 	FAULT_REVERTED,		/* undone early: DELETE, shutdown */
 	FAULT_EXPIRED,		/* undone at its deadline */
 	FAULT_FAILED,		/* could not start, or broke while active */
+	FAULT_COMPLETED,	/* a one-shot action (kill, stop, restart) was done */
 };
 
 /* The state names used in the API and the state file ("active"). */
@@ -94,6 +95,7 @@ struct fault_req {
 	int64_t duration;	/* seconds */
 	struct spec_value values[SPEC_PARAMS_MAX];
 	char client_id[SPEC_CLIENT_ID_MAX + 1];
+	bool dry_run;		/* resolve and report the target, change nothing */
 	struct cJSON *target;	/* owned; normalized, {"kind":"host"} at least */
 	struct cJSON *labels;	/* owned; an object of strings */
 };
@@ -108,6 +110,9 @@ struct fault_req {
  */
 int spec_validate(const struct cJSON *doc, int64_t max_duration, struct fault_req *out,
     struct errbuf *eb);
+
+/* True when the request targets containers (resolved through Docker). */
+bool spec_target_is_container(const struct fault_req *req);
 
 /* Free what a fault_req owns; NULL-safe, leaves the struct reusable. */
 void fault_req_release(struct fault_req *req);

@@ -54,13 +54,26 @@ cmd_info(struct ctl *ctl, int argc, char **argv)
 				continue;
 			}
 			printf("%s\n  version   %s\n  hostname  %s\n  uptime    %.0fs\n"
-			    "  limits    max_duration=%.0fs max_faults=%.0f\n  faults   ",
+			    "  limits    max_duration=%.0fs max_faults=%.0f",
 			    reqs[i].agent,
 			    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "version")),
 			    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "hostname")),
 			    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "uptime_s")),
 			    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(lim, "max_duration")),
 			    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(lim, "max_faults")));
+			{
+				const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "docker");
+
+				if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "available")))
+					printf("\n  docker    engine %s, API %s",
+					    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d,
+					    "server_version")), cJSON_GetStringValue(
+					    cJSON_GetObjectItemCaseSensitive(d, "api_version")));
+				else if (d != NULL)
+					printf("\n  docker    unavailable: %s", cJSON_GetStringValue(
+					    cJSON_GetObjectItemCaseSensitive(d, "reason")));
+				printf("\n  faults   ");
+			}
 			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "capabilities")) {
 				const char *why = cJSON_GetStringValue(
 				    cJSON_GetObjectItemCaseSensitive(c, "reason"));

@@ -21,7 +21,23 @@
 #include "../common/util.h"
 #include "../faults/fault.h"
 
-enum { O_DURATION = 1000, O_LABEL, O_CLIENT_ID, O_WAIT, O_HELP };
+enum {
+	O_DURATION = 1000, O_TAG, O_CLIENT_ID, O_WAIT, O_HELP, O_DRY_RUN,
+	O_SEL_LABEL, O_COUNT, O_PERCENT, O_SEL_STRING,
+};
+
+/* Container selectors: the flag and the target field it fills. */
+static const struct {
+	const char *flag, *field;
+} selectors[] = {
+	{ "container-id", "container_id" },
+	{ "task", "task" },
+	{ "family", "family" },
+	{ "revision", "revision" },
+	{ "container", "container_name" },
+	{ "cluster", "cluster" },
+};
+#define NSELECTORS (sizeof(selectors) / sizeof(selectors[0]))
 
 static volatile sig_atomic_t interrupted;
 
@@ -37,12 +53,13 @@ fault_usage(FILE *out, const struct spec_fault *f)
 {
 	size_t i, n = spec_nparams(f);
 
-	fprintf(out, "usage: chaosctl inject %s --duration D [options]\n\n%s.\n", f->name,
-	    f->summary);
+	fprintf(out, "usage: chaosctl inject %s %s[options]\n\n%s.\n", f->name,
+	    f->revertible ? "--duration D " : "", f->summary);
 	fprintf(out, "Targets: %s%s%s. %s\n\nfault options:\n",
 	    (f->targets & SPEC_TARGET_HOST) ? "the host" : "",
 	    (f->targets & SPEC_TARGET_HOST) && (f->targets & SPEC_TARGET_CONTAINER) ?
-	    ", " : "", (f->targets & SPEC_TARGET_CONTAINER) ? "one container" : "",
+	    ", or " : "", (f->targets & SPEC_TARGET_CONTAINER) ?
+	    "the containers chosen by the selectors below" : "",
 	    f->revertible ? "Reverted at its deadline, on 'chaosctl revert' and when the "
 	    "agent stops." : "Takes effect once; nothing to revert.");
 	for (i = 0; i < n; i++) {
@@ -60,11 +77,28 @@ fault_usage(FILE *out, const struct spec_fault *f)
 			(void)snprintf(def, sizeof(def), "; default %s", p->def_str);
 		fprintf(out, "  %-18s %s\n  %-18s (%s%s)\n", flag, p->help, "", allowed, def);
 	}
+	if (f->targets & SPEC_TARGET_CONTAINER)
+		fprintf(out,
+"\ncontainer selectors (combine them; every one must match):\n"
+"  --task ARN|ID      the containers of one ECS task (full ARN or task id)\n"
+"  --family NAME      tasks of this task definition family\n"
+"  --revision N       ... and this task definition revision\n"
+"  --container NAME   the container of this name in the task definition\n"
+"  --cluster NAME     tasks of this ECS cluster (name or ARN)\n"
+"  --container-id ID  one container by Docker id (12+ characters) or name;\n"
+"                     the only way to hit the ECS agent or a pause container\n"
+"  --label K=V        containers with this Docker label (repeatable)\n"
+"  --count N          hit N of the matching containers, chosen at random\n"
+"  --percent P        hit P %% of them (rounded up), chosen at random\n"
+"  --dry-run          show what would be hit; change nothing\n");
 	fprintf(out,
-"\ncommon options:\n"
+"\ncommon options:\n");
+	if (f->revertible)
+		fprintf(out,
 "  --duration D       how long the fault lasts: seconds, or 90s, 5m, 1h (required;\n"
-"                     each agent refuses more than its max_duration)\n"
-"  --label K=V        attach a label to the fault (repeatable)\n"
+"                     each agent refuses more than its max_duration)\n");
+	fprintf(out,
+"  --tag K=V          attach a label to the fault itself (repeatable)\n"
 "  --client-id ID     idempotency key: sending the same id again returns the\n"
 "                     existing fault instead of starting a second one\n"
 "  --wait             follow the faults until they end; Ctrl-C reverts them\n"
@@ -76,13 +110,16 @@ usage_inject(FILE *out)
 {
 	size_t i;
 
-	fprintf(out, "usage: chaosctl inject FAULT --duration D [fault options] [--wait]\n\n"
+	fprintf(out, "usage: chaosctl inject FAULT [--duration D] [fault options] [--wait]\n\n"
 	    "Start FAULT on every target agent. Faults:\n");
 	for (i = 0; i < spec_nfaults; i++)
-		fprintf(out, "  %-12s %s\n", spec_faults[i].name, spec_faults[i].summary);
+		fprintf(out, "  %-18s %s\n", spec_faults[i].name, spec_faults[i].summary);
 	fprintf(out, "\n'chaosctl inject FAULT --help' lists a fault's options.\n"
-	    "example: chaosctl --agent http://10.0.1.17:8421 --key-file agent.key \\\n"
-	    "           inject burn-cpu --duration 120 --load 80 --cores 1\n");
+	    "examples: chaosctl --agent http://10.0.1.17:8421 --key-file agent.key \\\n"
+	    "            inject burn-cpu --duration 120 --load 80 --cores 1\n"
+	    "          chaosctl ... inject pause-container --family web --percent 50 "
+	    "--duration 60\n"
+	    "          chaosctl ... inject kill-process --name dockerd\n");
 }
 
 /* Add one parameter's value to params, parsed per its spec type. */
@@ -271,14 +308,15 @@ wait_faults(struct ctl *ctl, struct tracked *ts, size_t n)
 int
 cmd_inject(struct ctl *ctl, int argc, char **argv)
 {
-	struct ctl_opt opts[SPEC_PARAMS_MAX + 8];
+	struct ctl_opt opts[SPEC_PARAMS_MAX + 16 + NSELECTORS];
 	const struct spec_fault *f;
 	cJSON *doc = NULL, *params, *labels;
 	struct ctl_req *reqs = NULL;
 	struct tracked *ts = NULL;
 	char *body = NULL;
 	const char *arg;
-	bool wait = false, have_duration = false;
+	bool wait = false, have_duration = false, dry_run = false;
+	cJSON *target = NULL, *tlabels = NULL;
 	size_t i, np, nt = 0;
 	int id, r = EXIT_USAGE;
 
@@ -300,8 +338,17 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 		opts[i].has_arg = f->params[i].type != SPEC_BOOL;
 		opts[i].id = (int)i;
 	}
+	if (f->targets & SPEC_TARGET_CONTAINER) {
+		for (size_t k = 0; k < NSELECTORS; k++)
+			opts[i++] = (struct ctl_opt){ selectors[k].flag, true,
+			    O_SEL_STRING + (int)k };
+		opts[i++] = (struct ctl_opt){ "label", true, O_SEL_LABEL };
+		opts[i++] = (struct ctl_opt){ "count", true, O_COUNT };
+		opts[i++] = (struct ctl_opt){ "percent", true, O_PERCENT };
+	}
+	opts[i++] = (struct ctl_opt){ "dry-run", false, O_DRY_RUN };
 	opts[i++] = (struct ctl_opt){ "duration", true, O_DURATION };
-	opts[i++] = (struct ctl_opt){ "label", true, O_LABEL };
+	opts[i++] = (struct ctl_opt){ "tag", true, O_TAG };
 	opts[i++] = (struct ctl_opt){ "client-id", true, O_CLIENT_ID };
 	opts[i++] = (struct ctl_opt){ "wait", false, O_WAIT };
 	opts[i++] = (struct ctl_opt){ "help", false, O_HELP };
@@ -311,6 +358,7 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 	cJSON_AddStringToObject(doc, "type", f->name);
 	params = cJSON_AddObjectToObject(doc, "params");
 	labels = cJSON_AddObjectToObject(doc, "labels");
+	target = cJSON_CreateObject();
 	for (int a = 2; a < argc; a++) {
 		if ((id = ctl_getopt(opts, argc, argv, &a, &arg)) == -2)
 			goto out;
@@ -328,7 +376,52 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 			r = EXIT_USAGE;
 			continue;
 		}
+		if (id >= O_SEL_STRING && id < O_SEL_STRING + (int)NSELECTORS) {
+			const char *field = selectors[id - O_SEL_STRING].field;
+
+			if (cJSON_GetObjectItemCaseSensitive(target, field) != NULL) {
+				r = ctl_usage_error("--%s: given twice",
+				    selectors[id - O_SEL_STRING].flag);
+				goto out;
+			}
+			cJSON_AddStringToObject(target, field, arg);
+			continue;
+		}
 		switch (id) {
+		case O_SEL_LABEL: {
+			const char *eq = strchr(arg, '=');
+			char k[SPEC_LABEL_KEY_MAX + 1];
+
+			if (eq == NULL || eq == arg || (size_t)(eq - arg) > SPEC_LABEL_KEY_MAX) {
+				r = ctl_usage_error("--label: '%s' is not KEY=VALUE (a Docker "
+				    "label of the containers to hit)", arg);
+				goto out;
+			}
+			memcpy(k, arg, (size_t)(eq - arg));
+			k[eq - arg] = '\0';
+			if (tlabels == NULL)
+				tlabels = cJSON_AddObjectToObject(target, "labels");
+			cJSON_DeleteItemFromObjectCaseSensitive(tlabels, k);
+			cJSON_AddStringToObject(tlabels, k, eq + 1);
+			break;
+		}
+		case O_COUNT:
+		case O_PERCENT: {
+			int64_t v;
+			bool pct = id == O_PERCENT;
+
+			if (parse_i64(arg, 1, pct ? 100 : 1000, &v) != 0) {
+				r = ctl_usage_error("--%s: '%s' is not allowed (allowed: integer "
+				    "1..%d)", pct ? "percent" : "count", arg, pct ? 100 : 1000);
+				goto out;
+			}
+			cJSON_DeleteItemFromObjectCaseSensitive(target, pct ? "percent" : "count");
+			cJSON_AddNumberToObject(target, pct ? "percent" : "count", (double)v);
+			break;
+		}
+		case O_DRY_RUN:
+			dry_run = true;
+			break;
 		case O_DURATION: {
 			int64_t ms;
 
@@ -343,12 +436,12 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 			have_duration = true;
 			break;
 		}
-		case O_LABEL: {
+		case O_TAG: {
 			const char *eq = strchr(arg, '=');
 			char k[SPEC_LABEL_KEY_MAX + 1];
 
 			if (eq == NULL || eq == arg || (size_t)(eq - arg) > SPEC_LABEL_KEY_MAX) {
-				r = ctl_usage_error("--label: '%s' is not KEY=VALUE", arg);
+				r = ctl_usage_error("--tag: '%s' is not KEY=VALUE", arg);
 				goto out;
 			}
 			memcpy(k, arg, (size_t)(eq - arg));
@@ -370,11 +463,21 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 			goto out;
 		}
 	}
-	if (!have_duration) {
+	if (!have_duration && f->revertible) {
 		r = ctl_usage_error("inject %s: --duration is required (e.g. --duration 120)",
 		    f->name);
 		goto out;
 	}
+	if (cJSON_GetArraySize(target) > 0) {
+		cJSON_AddItemToObject(doc, "target", target);
+		target = NULL;
+	} else if (f->targets == SPEC_TARGET_CONTAINER) {
+		r = ctl_usage_error("inject %s: choose containers with --task, --family, "
+		    "--container, --container-id, --cluster or --label", f->name);
+		goto out;
+	}
+	if (dry_run)
+		cJSON_AddBoolToObject(doc, "dry_run", 1);
 	/* Check locally with the agents' own validator: errors before any request. */
 	{
 		struct fault_req req;
@@ -414,6 +517,18 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 	}
 	if (ctl->output == OUT_JSON && !wait) {
 		ctl_print_json(ctl, reqs, ctl->nagents, NULL);
+	} else if (ctl->output == OUT_TEXT && dry_run) {
+		for (i = 0; i < ctl->nagents; i++) {
+			char m[512];
+
+			if (ctl_result_class(&reqs[i]) == EXIT_ALL_OK) {
+				ctl_print_dry_run(stdout, reqs[i].agent, reqs[i].json);
+			} else {
+				ctl_result_error(&reqs[i], m, sizeof(m));
+				printf("%-28s error: %s\n", reqs[i].agent, m);
+			}
+		}
+		fflush(stdout);
 	} else if (ctl->output == OUT_TEXT) {
 		ctl_print_fault_header(stdout);
 		for (i = 0; i < ctl->nagents; i++) {
@@ -462,5 +577,6 @@ out:
 	free(ts);
 	free(body);
 	cJSON_Delete(doc);
+	cJSON_Delete(target);
 	return r;
 }

@@ -121,6 +121,7 @@ int cmd_inject(struct ctl *ctl, int argc, char **argv);
 int cmd_faults(struct ctl *ctl, int argc, char **argv);
 int cmd_revert(struct ctl *ctl, int argc, char **argv);
 int cmd_info(struct ctl *ctl, int argc, char **argv);
+int cmd_targets(struct ctl *ctl, int argc, char **argv);
 int cmd_keygen(struct ctl *ctl, int argc, char **argv);
 int cmd_version(struct ctl *ctl, int argc, char **argv);
 int cmd_help(struct ctl *ctl, int argc, char **argv);
@@ -128,6 +129,7 @@ void usage_inject(FILE *out);
 void usage_faults(FILE *out);
 void usage_revert(FILE *out);
 void usage_info(FILE *out);
+void usage_targets(FILE *out);
 void usage_keygen(FILE *out);
 void usage_version(FILE *out);
 void usage_help(FILE *out);
@@ -138,5 +140,11 @@ void ctl_main_usage(FILE *out);
 /* Shared text-output helpers. */
 void ctl_print_fault_row(FILE *out, const char *agent, const struct cJSON *fault);
 void ctl_print_fault_header(FILE *out);
+
+/* Print what a dry run would hit on one agent. */
+void ctl_print_dry_run(FILE *out, const char *agent, const struct cJSON *doc);
+
+/* Print one container row of GET /v1/targets. */
+void ctl_print_target_row(FILE *out, const char *agent, const struct cJSON *t);
 
 #endif

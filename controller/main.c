@@ -22,6 +22,8 @@ const struct cmd ctl_commands[] = {
 	{ "faults", cmd_faults, "list the faults of every target agent", usage_faults, true },
 	{ "revert", cmd_revert, "revert one fault, or all of them (--all)", usage_revert, true },
 	{ "info", cmd_info, "show each agent's version, limits and capabilities", usage_info, true },
+	{ "targets", cmd_targets, "list the containers on every target agent's host",
+	  usage_targets, true },
 	{ "keygen", cmd_keygen, "create a new agent key file", usage_keygen, false },
 	{ "version", cmd_version, "print chaosctl's version", usage_version, false },
 	{ "help", cmd_help, "show help for chaosctl or one command", usage_help, false },

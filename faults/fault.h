@@ -11,7 +11,14 @@
  *
  * so that a fault can always be undone by a process that knows nothing but
  * the state file. Backends run in the parent, which is single-threaded:
- * every slot must return promptly (bounded work, no waiting on a child).
+ * every slot must return promptly (bounded work, no waiting on a child),
+ * unless the backend sets 'blocking': its commit and revert then run in a
+ * forked job child (agent/job.h) and may wait on the Docker daemon; they
+ * see a copy of the fault, and what commit writes to f->record travels
+ * back to the parent. prepare always runs in the parent.
+ *
+ * Container targets are resolved before prepare, in a job, into
+ * f->targets: an array of {"id","name","pid","cgroup",...} objects.
  */
 #ifndef CHAOS_FAULT_H
 #define CHAOS_FAULT_H
@@ -42,12 +49,24 @@ struct fault {
 	char remote[64];		/* who asked (audit) */
 	char key_id[40];
 	struct cJSON *record;		/* revert record; persisted in the state file */
+	struct cJSON *targets;		/* resolved containers, or NULL for the host */
 	void *priv;			/* backend runtime data */
+	/* The parent's bookkeeping while a job works on the fault: */
+	bool busy;			/* a job is in flight */
+	bool revert_failed;		/* ended, but its record stays for recovery */
+	bool dry_run;			/* resolve the target, report, do nothing */
+	bool end_wanted;		/* end it as soon as the job is done */
+	enum fault_state end_state;
+	char end_why[32];
+	void *waiters;			/* requests answered when it ends */
 };
 
 struct fault_ops {
 	/* The spec name this backend implements ("burn-cpu"). */
 	const char *name;
+
+	/* commit and revert may block: the parent runs them in job children. */
+	bool blocking;
 
 	/*
 	 * Check that the fault can run on this host. Fill why and return
@@ -96,6 +115,9 @@ struct fault_env {
 	bool drop;
 	uid_t uid;
 	gid_t gid;
+	const char *docker_socket;	/* Docker Engine API unix socket */
+	int64_t docker_timeout_ms;	/* bound of one Docker API call */
+	pid_t agent_pid;		/* never a kill-process victim */
 };
 extern struct fault_env fault_env;
 

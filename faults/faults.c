@@ -6,11 +6,21 @@
 #include "../common/util.h"
 
 extern const struct fault_ops fault_cpu_ops;
+extern const struct fault_ops fault_kill_container_ops;
+extern const struct fault_ops fault_stop_container_ops;
+extern const struct fault_ops fault_restart_container_ops;
+extern const struct fault_ops fault_pause_container_ops;
+extern const struct fault_ops fault_kill_process_ops;
 
 struct fault_env fault_env;
 
 static const struct fault_ops *const backends[] = {
 	&fault_cpu_ops,
+	&fault_kill_container_ops,
+	&fault_stop_container_ops,
+	&fault_restart_container_ops,
+	&fault_pause_container_ops,
+	&fault_kill_process_ops,
 };
 
 const struct fault_ops *

@@ -1,0 +1,70 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cmd_targets.c: "chaosctl targets": the containers each agent can hit. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "ctl.h"
+
+void
+usage_targets(FILE *out)
+{
+	fprintf(out,
+"usage: chaosctl targets\n"
+"\n"
+"List the containers on each target agent's host, with their ECS task\n"
+"family, container name and task id, state and main pid. [protected] marks\n"
+"the ECS agent and ECS pause containers, which container faults skip unless\n"
+"named with --container-id; [shares netns] marks containers that joined\n"
+"another container's network namespace (awsvpc tasks: the pause container's).\n"
+"--output json adds network namespace paths, cgroups, CPU limits and labels.\n");
+}
+
+int
+cmd_targets(struct ctl *ctl, int argc, char **argv)
+{
+	struct ctl_req *reqs;
+	size_t i;
+	int r;
+
+	if (argc > 1) {
+		if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+			usage_targets(stdout);
+			return EXIT_ALL_OK;
+		}
+		return ctl_usage_error("targets: unexpected argument '%s'", argv[1]);
+	}
+	if ((reqs = calloc(ctl->nagents, sizeof(*reqs))) == NULL)
+		return ctl_usage_error("out of memory");
+	for (i = 0; i < ctl->nagents; i++) {
+		reqs[i].agent = ctl->agents[i];
+		reqs[i].method = "GET";
+		(void)snprintf(reqs[i].path, sizeof(reqs[i].path), "/v1/targets");
+	}
+	(void)ctl_send(ctl, reqs, ctl->nagents);
+	if (ctl->output == OUT_JSON) {
+		ctl_print_json(ctl, reqs, ctl->nagents, NULL);
+	} else {
+		printf("%-28s %-12s %-24s %-9s %-7s %-16s %-16s %s\n", "AGENT", "CONTAINER",
+		    "NAME", "STATE", "PID", "FAMILY", "ECS CONTAINER", "TASK");
+		for (i = 0; i < ctl->nagents; i++) {
+			const cJSON *t;
+			char m[512];
+
+			if (ctl_result_class(&reqs[i]) != EXIT_ALL_OK) {
+				ctl_result_error(&reqs[i], m, sizeof(m));
+				printf("%-28s error: %s\n", reqs[i].agent, m);
+				continue;
+			}
+			cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(reqs[i].json,
+			    "targets"))
+				ctl_print_target_row(stdout, reqs[i].agent, t);
+		}
+	}
+	r = ctl_exit_code(reqs, ctl->nagents);
+	ctl_reqs_release(reqs, ctl->nagents);
+	free(reqs);
+	return r;
+}
