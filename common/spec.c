@@ -24,8 +24,8 @@
 const struct spec_fault spec_faults[] = {
 	{
 		.name = "burn-cpu",
-		.summary = "burn CPU on some or all cores at a given load",
-		.targets = SPEC_TARGET_HOST,
+		.summary = "burn CPU on the host, or inside containers against their CPU limit",
+		.targets = SPEC_TARGET_HOST | SPEC_TARGET_CONTAINER,
 		.revertible = true,
 		.params = {
 			{ .name = "load", .type = SPEC_INT, .unit = "%", .min = 1,

@@ -27,6 +27,7 @@
 #include "../../common/err.h"
 #include "../../common/proc.h"
 #include "../../common/util.h"
+#include "cgroup.h"
 
 #define PERIOD_NS 100000000LL	/* duty-cycle period: 100 ms */
 #define NSEC 1000000000LL
@@ -131,16 +132,66 @@ kill_all(struct cpu_priv *p)
 			(void)kill(p->pids[i], SIGKILL);
 }
 
+/* Fork one held burner for cpu at load %; cg (or NULL) is its cgroup. */
+static int
+spawn_burner(struct fault *f, struct cpu_priv *p, int readfd, int cpu, int load,
+    const cJSON *cg, const char *container, cJSON *burners, cJSON *cpus,
+    struct errbuf *eb)
+{
+	uint64_t start = 0;
+	cJSON *b;
+	pid_t pid, self = getpid();
+	int r;
+
+	if (p->n == CPU_SETSIZE)
+		return err_set(eb, CE_INVALID, "too many burners");
+	if ((pid = fork()) < 0)
+		return err_set(eb, CE_SYSTEM, "fork: %s", strerror(errno));
+	if (pid == 0)
+		burner_main(readfd, cpu, load, f->deadline_mono * 1000000LL, self);
+	p->pids[p->n++] = pid;
+	p->alive++;
+	(void)proc_starttime(pid, &start);
+	if ((b = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(burners, b) ||
+	    cJSON_AddNumberToObject(b, "pid", pid) == NULL ||
+	    cJSON_AddNumberToObject(b, "start", (double)start) == NULL ||
+	    cJSON_AddNumberToObject(b, "load", load) == NULL ||
+	    !cJSON_AddItemToArray(cpus, cJSON_CreateNumber(cpu)))
+		return CE_NOMEM;
+	if (container != NULL)
+		cJSON_AddStringToObject(b, "container", container);
+	/* Held burners burn nothing yet: join the container before commit. */
+	if (cg != NULL && (r = cgroup_join(cg, pid, eb)) != 0)
+		return r;
+	return 0;
+}
+
+/* The next CPU this fault may pin a burner to, round robin. */
+static int
+next_cpu(const cpu_set_t *allowed, int *cursor)
+{
+	int k;
+
+	for (k = 0; k < CPU_SETSIZE; k++) {
+		int cpu = (*cursor + k) % CPU_SETSIZE;
+
+		if (CPU_ISSET(cpu, allowed)) {
+			*cursor = cpu + 1;
+			return cpu;
+		}
+	}
+	return 0;
+}
+
 static int
 cpu_prepare(struct fault *f, struct errbuf *eb)
 {
 	const struct spec_value *load = fault_req_get(&f->req, "load");
 	const struct spec_value *cores = fault_req_get(&f->req, "cores");
 	struct cpu_priv *p = NULL;
-	cJSON *rec = NULL, *burners, *cpus;
+	cJSON *rec = NULL, *burners, *cpus, *conts = NULL;
 	cpu_set_t allowed;
-	int pipefd[2] = { -1, -1 }, navail, want, cpu, i, r;
-	pid_t self = getpid();
+	int pipefd[2] = { -1, -1 }, navail, want, cursor = 0, i, r;
 
 	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
 		return err_set(eb, CE_SYSTEM, "sched_getaffinity: %s", strerror(errno));
@@ -155,7 +206,8 @@ cpu_prepare(struct fault *f, struct errbuf *eb)
 	p->gofd = -1;
 	if ((rec = cJSON_CreateObject()) == NULL ||
 	    (burners = cJSON_AddArrayToObject(rec, "burners")) == NULL ||
-	    (cpus = cJSON_AddArrayToObject(rec, "cpus")) == NULL) {
+	    (cpus = cJSON_AddArrayToObject(rec, "cpus")) == NULL ||
+	    (f->targets != NULL && (conts = cJSON_AddArrayToObject(rec, "containers")) == NULL)) {
 		r = CE_NOMEM;
 		goto fail;
 	}
@@ -163,34 +215,56 @@ cpu_prepare(struct fault *f, struct errbuf *eb)
 		r = err_set(eb, CE_SYSTEM, "pipe: %s", strerror(errno));
 		goto fail;
 	}
-	for (cpu = 0, i = 0; i < want && cpu < CPU_SETSIZE; cpu++) {
-		uint64_t start = 0;
-		cJSON *b;
-		pid_t pid;
+	if (f->targets == NULL) {
+		for (i = 0; i < want; i++)
+			if ((r = spawn_burner(f, p, pipefd[0], next_cpu(&allowed, &cursor),
+			    (int)load->i, NULL, NULL, burners, cpus, eb)) != 0)
+				goto fail;
+	} else {
+		const cJSON *t;
 
-		if (!CPU_ISSET(cpu, &allowed))
-			continue;
-		pid = fork();
-		if (pid < 0) {
-			r = err_set(eb, CE_SYSTEM, "fork: %s", strerror(errno));
-			goto fail;
-		}
-		if (pid == 0) {
-			close(pipefd[1]);
-			burner_main(pipefd[0], cpu, (int)load->i,
-			    f->deadline_mono * 1000000LL, self);
-		}
-		p->pids[p->n++] = pid;
-		p->alive++;
-		i++;
-		(void)proc_starttime(pid, &start);
-		if ((b = cJSON_CreateObject()) == NULL ||
-		    !cJSON_AddItemToArray(burners, b) ||
-		    cJSON_AddNumberToObject(b, "pid", pid) == NULL ||
-		    cJSON_AddNumberToObject(b, "start", (double)start) == NULL ||
-		    !cJSON_AddItemToArray(cpus, cJSON_CreateNumber(cpu))) {
-			r = CE_NOMEM;
-			goto fail;
+		/*
+		 * In a container, load is relative to its CPU limit: 50 % of a
+		 * 1.5-CPU limit is 0.75 CPU, spread over ceil(limit) burners.
+		 */
+		cJSON_ArrayForEach(t, f->targets) {
+			const cJSON *cg = cJSON_GetObjectItemCaseSensitive(t, "cgroup");
+			const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t,
+			    "id"));
+			double limit = cgroup_cpu_limit(cg);
+			int n = want, per = (int)load->i;
+			cJSON *c;
+
+			if (cg == NULL || id == NULL) {
+				r = err_set(eb, CE_UNAVAILABLE, "container %.12s has no cgroup "
+				    "(is it running?)", id != NULL ? id : "?");
+				goto fail;
+			}
+			if (limit > 0) {
+				n = (int)limit + (limit > (int)limit);
+				if (n > navail)
+					n = navail;
+				if (cores->i > 0 && cores->i < n)
+					n = (int)cores->i;
+				per = (int)(load->i * limit / n + 0.5);
+				if (per < 1)
+					per = 1;
+				if (per > 100)
+					per = 100;
+			}
+			if ((c = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(conts, c)) {
+				cJSON_Delete(c);
+				r = CE_NOMEM;
+				goto fail;
+			}
+			cJSON_AddStringToObject(c, "id", id);
+			cJSON_AddNumberToObject(c, "cpu_limit", limit);
+			cJSON_AddNumberToObject(c, "burners", n);
+			cJSON_AddNumberToObject(c, "load_per_burner", per);
+			for (i = 0; i < n; i++)
+				if ((r = spawn_burner(f, p, pipefd[0], next_cpu(&allowed, &cursor),
+				    per, cg, id, burners, cpus, eb)) != 0)
+					goto fail;
 		}
 	}
 	close(pipefd[0]);

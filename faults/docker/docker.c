@@ -289,10 +289,21 @@ read_cgroup(long pid, cJSON *o)
 		line[strcspn(line, "\n")] = '\0';
 		*c2 = '\0';
 		/* "0::" is the unified hierarchy; "N:cpu,cpuacct:" a v1 one. */
-		if (c2 == c1 + 1)
+		if (c2 == c1 + 1) {
 			cJSON_AddStringToObject(cg, "unified", c2 + 1);
-		else if (strstr(c1 + 1, "cpu") != NULL && strstr(c1 + 1, "cpuset") == NULL)
-			cJSON_AddStringToObject(cg, "cpu", c2 + 1);
+			continue;
+		}
+		{
+			char *ctl = c1 + 1, *next;
+
+			for (; ctl != NULL; ctl = next) {
+				if ((next = strchr(ctl, ',')) != NULL)
+					*next++ = '\0';
+				if ((strcmp(ctl, "cpu") == 0 || strcmp(ctl, "cpuacct") == 0) &&
+				    cJSON_GetObjectItemCaseSensitive(cg, ctl) == NULL)
+					cJSON_AddStringToObject(cg, ctl, c2 + 1);
+			}
+		}
 	}
 	fclose(fp);
 }

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* cgroup.c: see cgroup.h. Mount points come from /proc/self/mountinfo. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cjson/cJSON.h>
+
+#include "cgroup.h"
+#include "../../common/err.h"
+#include "../../common/util.h"
+
+/*
+ * The mount point of the v1 hierarchy holding controller, or of the v2
+ * hierarchy when controller is NULL. Returns false when there is none.
+ */
+static bool
+find_mount(const char *controller, char *out, size_t len)
+{
+	char line[1024];
+	FILE *fp = fopen("/proc/self/mountinfo", "re");
+	bool found = false;
+
+	if (fp == NULL)
+		return false;
+	while (!found && fgets(line, sizeof(line), fp) != NULL) {
+		/* id parent maj:min root mountpoint opts [optional...] - fstype src superopts */
+		char *fields[6], *sep = strstr(line, " - "), *p = line, *fstype, *super;
+		int i;
+
+		if (sep == NULL)
+			continue;
+		for (i = 0; i < 5; i++) {
+			fields[i] = p;
+			if ((p = strchr(p, ' ')) == NULL)
+				break;
+			*p++ = '\0';
+		}
+		if (i < 5)
+			continue;
+		fstype = sep + 3;
+		if ((super = strchr(fstype, ' ')) == NULL)
+			continue;
+		*super++ = '\0';
+		if ((super = strchr(super, ' ')) == NULL)	/* skip the source */
+			continue;
+		super++;
+		super[strcspn(super, "\n")] = '\0';
+		if (controller == NULL) {
+			found = strcmp(fstype, "cgroup2") == 0;
+		} else if (strcmp(fstype, "cgroup") == 0) {
+			char *opt = super, *next;
+
+			for (; opt != NULL && !found; opt = next) {
+				if ((next = strchr(opt, ',')) != NULL)
+					*next++ = '\0';
+				found = strcmp(opt, controller) == 0;
+			}
+		}
+		if (found && str_copy(out, len, fields[4]) != 0)
+			found = false;
+	}
+	fclose(fp);
+	return found;
+}
+
+static bool
+path_ok(const char *p)
+{
+	return p != NULL && p[0] == '/' && strstr(p, "..") == NULL && strlen(p) < 512;
+}
+
+static int
+write_pid(const char *mount, const char *path, pid_t pid, struct errbuf *eb)
+{
+	char file[1100], num[24];
+	int fd, n;
+	ssize_t w;
+
+	(void)snprintf(file, sizeof(file), "%s%s/cgroup.procs", mount, path);
+	if ((fd = open(file, O_WRONLY | O_CLOEXEC)) < 0)
+		return err_set(eb, CE_SYSTEM, "%s: %s", file, strerror(errno));
+	n = snprintf(num, sizeof(num), "%d\n", (int)pid);
+	w = write(fd, num, (size_t)n);
+	close(fd);
+	if (w != n)
+		return err_set(eb, CE_SYSTEM, "moving burner %d into %s: %s", (int)pid, file,
+		    w < 0 ? strerror(errno) : "short write");
+	return 0;
+}
+
+int
+cgroup_join(const cJSON *cg, pid_t pid, struct errbuf *eb)
+{
+	static const char *const v1[] = { "cpu", "cpuacct" };
+	char mount[512];
+	bool joined = false;
+	size_t i;
+	int r;
+
+	for (i = 0; i < NELEM(v1); i++) {
+		const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg, v1[i]));
+
+		if (p == NULL || !find_mount(v1[i], mount, sizeof(mount)))
+			continue;
+		if (!path_ok(p))
+			return err_set(eb, CE_INVALID, "cgroup path '%.64s' is not usable", p);
+		if ((r = write_pid(mount, p, pid, eb)) != 0)
+			return r;
+		joined = true;
+	}
+	if (!joined) {
+		const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg,
+		    "unified"));
+
+		if (p == NULL || !find_mount(NULL, mount, sizeof(mount)))
+			return err_set(eb, CE_UNAVAILABLE, "the container's CPU cgroup is not "
+			    "mounted on this host");
+		if (!path_ok(p))
+			return err_set(eb, CE_INVALID, "cgroup path '%.64s' is not usable", p);
+		if ((r = write_pid(mount, p, pid, eb)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* Read a small file under mount+path into buf. */
+static bool
+read_file(const char *mount, const char *path, const char *name, char *buf, size_t len)
+{
+	char file[1100];
+	ssize_t n;
+	int fd;
+
+	(void)snprintf(file, sizeof(file), "%s%s/%s", mount, path, name);
+	if ((fd = open(file, O_RDONLY | O_CLOEXEC)) < 0)
+		return false;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	buf[n] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	return true;
+}
+
+double
+cgroup_cpu_limit(const cJSON *cg)
+{
+	const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg, "cpu"));
+	char mount[512], q[64], per[64], *sp;
+	int64_t quota, period;
+
+	if (path_ok(p) && find_mount("cpu", mount, sizeof(mount))) {
+		/* v1: cpu.cfs_quota_us is -1 without a limit. */
+		if (!read_file(mount, p, "cpu.cfs_quota_us", q, sizeof(q)) ||
+		    !read_file(mount, p, "cpu.cfs_period_us", per, sizeof(per)) ||
+		    parse_i64(q, -1, INT64_MAX, &quota) != 0 ||
+		    parse_i64(per, 1, INT64_MAX, &period) != 0 || quota <= 0)
+			return 0;
+		return (double)quota / (double)period;
+	}
+	p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg, "unified"));
+	if (!path_ok(p) || !find_mount(NULL, mount, sizeof(mount)) ||
+	    !read_file(mount, p, "cpu.max", q, sizeof(q)))
+		return 0;
+	/* v2: "max 100000" or "50000 100000". */
+	if ((sp = strchr(q, ' ')) == NULL)
+		return 0;
+	*sp = '\0';
+	if (strcmp(q, "max") == 0 || parse_i64(q, 1, INT64_MAX, &quota) != 0 ||
+	    parse_i64(sp + 1, 1, INT64_MAX, &period) != 0)
+		return 0;
+	return (double)quota / (double)period;
+}

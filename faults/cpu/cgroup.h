@@ -1,0 +1,22 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cgroup.h: moving burners into a container's cgroup so its CPU use counts
+ * against the container (and its limit throttles them). cg is the "cgroup"
+ * object of a resolved target: {"unified": path} on cgroup v2, plus
+ * {"cpu": path, "cpuacct": path} where the host still mounts v1 controllers.
+ */
+#ifndef CHAOS_CPU_CGROUP_H
+#define CHAOS_CPU_CGROUP_H
+
+#include <sys/types.h>
+
+struct cJSON;
+struct errbuf;
+
+/* Move pid into the cgroup(s) cg names. Returns 0 or a CE_* code. */
+int cgroup_join(const struct cJSON *cg, pid_t pid, struct errbuf *eb);
+
+/* The CPU limit of cg in CPUs (0.5 = half a CPU), or 0 without a limit. */
+double cgroup_cpu_limit(const struct cJSON *cg);
+
+#endif
