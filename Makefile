@@ -140,6 +140,11 @@ check: all $(UNIT_BINS) $(REPLAY_BINS) tests/bin/chaos-agent-testhooks
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 	$(Q)tests/run-replay.sh $(FUZZ_TARGETS)
 	$(Q)$(PYTEST) -q tests/integration
+	$(Q)$(PYTEST) -q tests/docker
+
+# Container and process faults against a private Docker engine only.
+check-docker: all
+	$(Q)$(PYTEST) -q tests/docker
 
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
@@ -158,7 +163,7 @@ install: all
 clean:
 	rm -rf $(B) bin tests/bin
 
-.PHONY: all check check-unit demo bench fuzz fuzz-run install clean
+.PHONY: all check check-unit check-docker demo bench fuzz fuzz-run install clean
 .DELETE_ON_ERROR:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

@@ -18,6 +18,8 @@ pkgs=(
 	libcmocka-dev
 	# integration tests: process inspection, networking
 	procps iproute2 python3 python3-pytest curl ca-certificates
+	# container tests: a private Docker engine and a busybox image root
+	docker.io busybox-static
 )
 
 missing=()

@@ -1,0 +1,323 @@
+"""Container and process faults against a real Docker engine: every test
+reads the effect back from the engine (or /proc), not from the agent."""
+import os
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import Agent, wait_for
+from dockerd import Dockerd, ECS_PAUSE
+
+
+def fault_of(res):
+    assert res["ok"], res
+    return res["body"]
+
+
+def test_targets_show_ecs_tasks_and_netns_owner(agent, docker):
+    t = docker.task("web", containers=("app", "sidecar"))
+    docker.run("ecs-agent", {"purpose": "agent"})
+    body = agent.result("targets")["body"]
+    by_id = {c["id"]: c for c in body["targets"]}
+    app, pause = by_id[t["app"]], by_id[t["pause"]]
+    assert app["ecs"]["family"] == "web"
+    assert app["ecs"]["task_arn"] == t["arn"]
+    assert app["ecs"]["container_name"] == "app"
+    assert app["state"] == "running" and app["pid"] > 1
+    # awsvpc: the app joined the pause container's namespace.
+    assert app["netns_owner"] == t["pause"]
+    assert os.stat(app["netns"]).st_ino == os.stat(pause["netns"]).st_ino
+    assert "protected" in pause and "pause" in pause["protected"]
+    agent_c = [c for c in body["targets"] if c["name"] == "ecs-agent"][0]
+    assert "ECS agent" in agent_c["protected"]
+    assert app["cgroup"], app
+
+
+def test_kill_container_kills_only_the_named_container(agent, docker):
+    t = docker.task("web", containers=("app", "sidecar"))
+    f = fault_of(agent.result("inject", "kill-container", "--task", t["arn"],
+                              "--container", "app"))
+    assert f["state"] == "completed"
+    assert [c["id"] for c in f["detail"]["containers"]] == [t["app"]]
+    st = docker.inspect(t["app"])["State"]
+    assert st["Status"] == "exited" and st["ExitCode"] == 137  # SIGKILL
+    assert docker.state(t["sidecar"]) == "running"
+    assert docker.state(t["pause"]) == "running"
+
+
+def test_kill_container_by_task_id_with_signal(agent, docker):
+    t = docker.task("web", containers=("app",), awsvpc=False)
+    # The short task id selects like the full ARN; the exit code the engine
+    # records (128 + signal) shows which signal ended the container.
+    fault_of(agent.result("inject", "kill-container", "--task", t["id"],
+                          "--signal", "KILL"))
+    st = docker.inspect(t["app"])["State"]
+    assert st["Status"] == "exited" and st["ExitCode"] == 128 + signal.SIGKILL
+
+
+def test_stop_and_restart_container(agent, docker):
+    t = docker.task("api", containers=("app",), awsvpc=False)
+    started = docker.inspect(t["app"])["State"]["StartedAt"]
+    f = fault_of(agent.result("inject", "restart-container", "--family", "api",
+                              "--grace", "0"))
+    assert f["state"] == "completed"
+    st = docker.inspect(t["app"])["State"]
+    assert st["Status"] == "running" and st["StartedAt"] != started
+    t0 = time.monotonic()
+    fault_of(agent.result("inject", "stop-container", "--container-id", t["app"],
+                          "--grace", "1"))
+    # sleep as pid 1 ignores SIGTERM: the engine kills it after the grace.
+    assert time.monotonic() - t0 >= 1.0
+    assert docker.state(t["app"]) == "exited"
+
+
+def test_pause_is_undone_at_the_deadline(agent, docker):
+    t = docker.task("web")
+    f = fault_of(agent.result("inject", "pause-container", "--task", t["arn"],
+                              "--container", "app", "--duration", "2"))
+    assert f["state"] == "active"
+    assert docker.state(t["app"]) == "paused"
+    assert docker.state(t["pause"]) == "running"
+    wait_for(lambda: docker.state(t["app"]) == "running", 5, what="unpause")
+    f = agent.result("faults")["body"]["faults"][0]
+    assert f["state"] == "expired" and f["end_reason"] == "deadline"
+
+
+def test_pause_delete_and_kill_switch(agent, docker):
+    t = docker.task("web", containers=("a", "b"))
+    f = fault_of(agent.result("inject", "pause-container", "--container", "a",
+                              "--duration", "60"))
+    g = fault_of(agent.result("inject", "pause-container", "--container", "b",
+                              "--duration", "60"))
+    assert docker.state(t["a"]) == "paused" and docker.state(t["b"]) == "paused"
+    r = agent.result("revert", f["id"])
+    assert r["body"]["state"] == "reverted"
+    assert docker.state(t["a"]) == "running" and docker.state(t["b"]) == "paused"
+    r = agent.result("revert", "--all")
+    assert g["id"] in r["body"]["reverted"]
+    assert docker.state(t["b"]) == "running"
+
+
+def test_pause_undone_on_sigterm(agent, docker):
+    t = docker.task("web")
+    fault_of(agent.result("inject", "pause-container", "--family", "web",
+                          "--duration", "60"))
+    assert docker.state(t["app"]) == "paused"
+    agent.stop(signal.SIGTERM)
+    assert agent.proc.returncode == 0
+    assert docker.state(t["app"]) == "running"
+
+
+def test_pause_recovered_after_agent_sigkill(agent, docker):
+    t = docker.task("web")
+    fault_of(agent.result("inject", "pause-container", "--family", "web",
+                          "--duration", "60"))
+    agent.stop(signal.SIGKILL)
+    # Nothing undid it: the container stays frozen while no agent runs ...
+    assert docker.state(t["app"]) == "paused"
+    # ... until the next start reverts what the state file lists.
+    agent.start()
+    assert docker.state(t["app"]) == "running"
+    assert "reverted leftover pause-container fault" in agent.log()
+
+
+def test_revert_all_offline_unpauses(agent, docker):
+    t = docker.task("web")
+    fault_of(agent.result("inject", "pause-container", "--family", "web",
+                          "--duration", "60"))
+    agent.stop(signal.SIGKILL)
+    p = subprocess.run([agent.proc.args[0], "--revert-all", "--state-dir", agent.state,
+                        "--key-file", agent.key, "--set", agent.sets[0]],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert docker.state(t["app"]) == "running"
+
+
+def test_percent_and_count_choose_exactly(agent, docker):
+    ids = [docker.task("batch", containers=("worker",), awsvpc=False)["worker"]
+           for _ in range(4)]
+    f = fault_of(agent.result("inject", "kill-container", "--family", "batch",
+                              "--percent", "50"))
+    hit = {c["id"] for c in f["detail"]["containers"]}
+    assert len(hit) == 2
+    for i in ids:
+        assert docker.state(i) == ("exited" if i in hit else "running")
+    f = fault_of(agent.result("inject", "kill-container", "--family", "batch",
+                              "--count", "1"))
+    assert len(f["detail"]["containers"]) == 1
+    assert sum(docker.state(i) == "running" for i in ids) == 1
+
+
+def test_protected_containers_are_skipped_unless_named(agent, docker):
+    t = docker.task("web")
+    docker.run("ecs-agent", {"com.amazonaws.ecs.cluster": "x"})
+    # A label selector every container of the task matches, pause included.
+    body = agent.result("inject", "kill-container", "--family", "web",
+                        "--dry-run")["body"]
+    assert [c["id"] for c in body["targets"]] == [t["app"]]
+    assert [s["id"] for s in body["skipped"]] == [t["pause"]]
+    assert docker.state(t["app"]) == "running"  # dry run: nothing happened
+    r = agent.result("inject", "kill-container", "--container-id", "ecs-agent",
+                     "--dry-run")["body"]
+    assert [c["name"] for c in r["targets"]] == ["ecs-agent"]
+    # Only protected containers match: refused with the reason.
+    rc, doc = agent.ctl("inject", "pause-container", "--container", ECS_PAUSE,
+                        "--cluster", "nosuch", "--duration", "5")
+    assert rc == 1 and doc["results"][0]["status"] == 404
+    # Named explicitly, the pause container is hit.
+    fault_of(agent.result("inject", "pause-container", "--container-id", t["pause"],
+                          "--duration", "60"))
+    assert docker.state(t["pause"]) == "paused"
+
+
+def test_unknown_targets_say_what_was_searched(agent, docker):
+    docker.task("web")
+    rc, doc = agent.ctl("inject", "kill-container", "--task", "nosuchtask")
+    r = doc["results"][0]
+    assert rc == 1 and r["status"] == 404
+    assert "task=nosuchtask" in r["error"] and "searched" in r["error"]
+    rc, doc = agent.ctl("inject", "kill-container", "--container-id", "nosuch")
+    assert doc["results"][0]["status"] == 404
+    # Not even a request for a selector-less container fault.
+    p = subprocess.run([agent.proc.args[0].replace("chaos-agent", "chaosctl"),
+                        "--agent", agent.url, "--key-file", agent.key, "inject",
+                        "kill-container"], capture_output=True, text=True)
+    assert p.returncode == 2 and "--family" in p.stderr
+
+
+def test_unreachable_socket_is_422_with_the_reason(agent_factory, docker):
+    a = agent_factory(socket="/nonexistent/docker.sock")
+    rc, doc = a.ctl("inject", "pause-container", "--family", "web", "--duration", "5")
+    r = doc["results"][0]
+    assert rc == 1 and r["status"] == 422
+    assert "/nonexistent/docker.sock" in r["error"]
+    info = a.result("info")["body"]
+    assert info["docker"]["available"] is False
+    assert "/nonexistent/docker.sock" in info["docker"]["reason"]
+    # Host faults still work.
+    assert a.result("inject", "kill-process", "--name", "no-such-process-x",
+                    check=1)["status"] == 404
+
+
+def test_info_reports_the_engine(agent, docker):
+    d = agent.result("info")["body"]["docker"]
+    assert d["available"] is True and d["api_version"].startswith("1.")
+
+
+def test_engine_stopped_mid_pause_fails_the_fault_and_agent_keeps_serving(
+        agent_factory, docker):
+    other = Dockerd(prefix="ckd2").start()
+    try:
+        other.ensure_image()
+        t = other.task("web")
+        a = agent_factory(socket=other.socket)
+        f = fault_of(a.result("inject", "pause-container", "--family", "web",
+                              "--duration", "2"))
+        assert other.state(t["app"]) == "paused"
+        other.proc.send_signal(signal.SIGKILL)
+        other.proc.wait()
+
+        def ended():
+            g = a.result("faults")["body"]["faults"]
+            g = [x for x in g if x["id"] == f["id"]][0]
+            return g if g["state"] != "active" else None
+        g = wait_for(ended, 60, what="the fault to end")
+        assert g["state"] == "failed"
+        assert "revert failed" in g["error"] and other.socket in g["error"]
+        # The agent keeps serving, and other faults still work.
+        assert a.result("info")["body"]["docker"]["available"] is False
+        assert a.result("inject", "burn-cpu", "--duration", "1", "--load", "5",
+                        "--cores", "1")["status"] == 201
+    finally:
+        other.stop()
+
+
+def test_slow_docker_call_does_not_delay_other_requests_or_reverts(agent, docker):
+    """A stop with a long grace period runs in a job: meanwhile the agent
+    answers, and a CPU burn is reverted at its deadline."""
+    t = docker.task("slow", awsvpc=False)
+    stop = subprocess.Popen([agent.proc.args[0].replace("chaos-agent", "chaosctl"),
+                             "--agent", agent.url, "--key-file", agent.key,
+                             "--timeout", "60", "inject", "stop-container",
+                             "--family", "slow", "--grace", "6"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        b = fault_of(agent.result("inject", "burn-cpu", "--duration", "1", "--load",
+                                  "10", "--cores", "1"))
+        answered = time.monotonic() - t0
+        wait_for(lambda: [x for x in agent.result("faults")["body"]["faults"]
+                          if x["id"] == b["id"] and x["state"] == "expired"], 3,
+                 what="the burn to expire")
+        ended = time.monotonic() - t0
+        assert stop.poll() is None, "the stop should still be waiting for its grace"
+        assert answered < 1.0, answered
+        assert ended < 2.5, ended
+    finally:
+        out, err = stop.communicate(timeout=60)
+    assert stop.returncode == 0, (out, err)
+    assert docker.state(t["app"]) == "exited"
+
+
+def test_kill_process_by_name_and_pid(agent, docker, tmp_path):
+    exe = tmp_path / "chaos-victim"
+    shutil.copy("/bin/sleep", exe)
+    victims = [subprocess.Popen([str(exe), "300"]) for _ in range(2)]
+    try:
+        f = fault_of(agent.result("inject", "kill-process", "--name", "chaos-victim"))
+        assert [v["pid"] for v in f["detail"]["victims"]] == [victims[0].pid]  # oldest
+        assert victims[0].wait(timeout=5) == -signal.SIGKILL
+        assert victims[1].poll() is None
+        fault_of(agent.result("inject", "kill-process", "--pid", str(victims[1].pid),
+                              "--signal", "TERM"))
+        assert victims[1].wait(timeout=5) == -signal.SIGTERM
+    finally:
+        for v in victims:
+            if v.poll() is None:
+                v.kill()
+                v.wait()
+
+
+def test_kill_process_refuses_init_and_the_agent(agent, docker):
+    r = agent.result("inject", "kill-process", "--pid", "1", check=1)
+    assert r["status"] == 400 and "pid 1" in r["error"]
+    r = agent.result("inject", "kill-process", "--pid", str(agent.proc.pid), check=1)
+    assert r["status"] == 400 and "chaos-agent itself" in r["error"]
+    assert agent.proc.poll() is None
+
+
+def cgroup_usage_ns(cg):
+    """CPU time of a container's cgroup: cpuacct (v1) or cpu.stat (v2)."""
+    if "cpuacct" in cg:
+        for mnt in ("/sys/fs/cgroup/cpuacct", "/sys/fs/cgroup/cpu,cpuacct"):
+            p = mnt + cg["cpuacct"] + "/cpuacct.usage"
+            if os.path.exists(p):
+                return int(open(p).read())
+    p = "/sys/fs/cgroup" + cg["unified"] + "/cpu.stat"
+    for line in open(p):
+        k, v = line.split()
+        if k == "usage_usec":
+            return int(v) * 1000
+    raise AssertionError("no CPU accounting for %r" % cg)
+
+
+def test_container_burn_counts_in_its_cgroup_only(agent, docker):
+    t = docker.task("burn", containers=("hot", "cold"), awsvpc=False, cpus=1)
+    targets = {c["id"]: c for c in agent.result("targets")["body"]["targets"]}
+    hot, cold = targets[t["hot"]]["cgroup"], targets[t["cold"]]["cgroup"]
+    f = fault_of(agent.result("inject", "burn-cpu", "--family", "burn", "--container",
+                              "hot", "--load", "50", "--duration", "5"))
+    assert f["state"] == "active"
+    time.sleep(0.5)
+    h0, c0, w0 = cgroup_usage_ns(hot), cgroup_usage_ns(cold), time.monotonic()
+    time.sleep(3)
+    h1, c1, w1 = cgroup_usage_ns(hot), cgroup_usage_ns(cold), time.monotonic()
+    hot_pct = (h1 - h0) / 1e9 / (w1 - w0) * 100
+    cold_pct = (c1 - c0) / 1e9 / (w1 - w0) * 100
+    print("container burn at 50%% of a 1-CPU limit: measured %.1f%%" % hot_pct)
+    assert 40 <= hot_pct <= 60, hot_pct
+    assert cold_pct < 2, cold_pct
