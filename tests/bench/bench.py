@@ -187,6 +187,84 @@ def main():
     finally:
         a.stop()
         shutil.rmtree(tmp, ignore_errors=True)
+    bench_containers()
+
+
+def alive(pid):
+    """True while pid exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def cgroup_usage_ns(cg):
+    if "cpuacct" in cg:
+        for mnt in ("/sys/fs/cgroup/cpuacct", "/sys/fs/cgroup/cpu,cpuacct"):
+            p = mnt + cg["cpuacct"] + "/cpuacct.usage"
+            if os.path.exists(p):
+                return int(open(p).read())
+    for line in open("/sys/fs/cgroup" + cg["unified"] + "/cpu.stat"):
+        k, v = line.split()
+        if k == "usage_usec":
+            return int(v) * 1000
+    raise RuntimeError("no CPU accounting for %r" % cg)
+
+
+def bench_containers():
+    """Container faults against a private Docker engine (tests/lib/dockerd.py)."""
+    sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+    from dockerd import Dockerd
+
+    n_kill = int(os.environ.get("BENCH_KILLS", "10"))
+    d = Dockerd(prefix="ckbench")
+    tmp = tempfile.mkdtemp(prefix="chaos-bench.")
+    a = None
+    try:
+        d.start()
+        d.ensure_image()
+        a = Agent(tmp, "--set", "docker_socket=" + d.socket)
+        print(f"== kill-container: chaosctl inject to the container's process gone "
+              f"({n_kill} runs)")
+        dead, ctl_ms = [], []
+        for i in range(n_kill):
+            cid = d.run("bench-%d" % i, {"com.amazonaws.ecs.container-name": "app"})
+            pid = d.inspect(cid)["State"]["Pid"]
+            t0 = time.perf_counter()
+            rc, doc = a.ctl("inject", "kill-container", "--container-id", cid)
+            ctl_ms.append((time.perf_counter() - t0) * 1000)
+            assert rc == 0, doc
+            while alive(pid):
+                time.sleep(0.0005)
+            dead.append((time.perf_counter() - t0) * 1000)
+            d.docker("rm", "-f", cid)
+        dead.sort()
+        print(f"container dead after: median {statistics.median(dead):.1f} ms, "
+              f"min {dead[0]:.1f} ms, max {dead[-1]:.1f} ms; chaosctl returned after "
+              f"median {statistics.median(ctl_ms):.1f} ms (includes resolving the target "
+              "and the Docker API version in a job)")
+        print("== burn-cpu inside a container limited to 1 CPU, load 50 % (4 s window, "
+              "cgroup CPU accounting)")
+        cid = d.run("bench-burn", {"com.amazonaws.ecs.container-name": "hot"}, cpus=1)
+        rc, doc = a.ctl("targets")
+        cg = [t for t in doc["results"][0]["body"]["targets"] if t["id"] == cid][0]["cgroup"]
+        rc, doc = a.ctl("inject", "burn-cpu", "--container-id", cid, "--load", "50",
+                        "--duration", "7")
+        assert rc == 0, doc
+        time.sleep(1.0)
+        t0, u0 = time.time(), cgroup_usage_ns(cg)
+        time.sleep(4.0)
+        t1, u1 = time.time(), cgroup_usage_ns(cg)
+        measured = (u1 - u0) / 1e9 / (t1 - t0) * 100
+        print(f"requested 50 % of 1 CPU: measured {measured:.1f} % "
+              f"(error {measured - 50:+.1f} points)")
+        a.ctl("revert", "--all")
+    finally:
+        if a is not None:
+            a.stop()
+        d.stop()
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
