@@ -321,3 +321,18 @@ def test_container_burn_counts_in_its_cgroup_only(agent, docker):
     print("container burn at 50%% of a 1-CPU limit: measured %.1f%%" % hot_pct)
     assert 40 <= hot_pct <= 60, hot_pct
     assert cold_pct < 2, cold_pct
+
+
+def test_label_selector_and_cluster(agent, docker):
+    a = docker.run("plain-a", {"team": "payments", "tier": "web"})
+    b = docker.run("plain-b", {"team": "payments", "tier": "db"})
+    t = docker.task("web", cluster="prod", awsvpc=False)
+    u = docker.task("web", cluster="staging", awsvpc=False)
+    f = fault_of(agent.result("inject", "kill-container", "--label", "team=payments",
+                              "--label", "tier=db"))
+    assert [c["id"] for c in f["detail"]["containers"]] == [b]
+    assert docker.state(a) == "running" and docker.state(b) == "exited"
+    f = fault_of(agent.result("inject", "kill-container", "--cluster", "prod",
+                              "--family", "web"))
+    assert [c["id"] for c in f["detail"]["containers"]] == [t["app"]]
+    assert docker.state(u["app"]) == "running"
