@@ -165,5 +165,7 @@ clean:
 
 .PHONY: all check check-unit check-docker demo bench fuzz fuzz-run install clean
 .DELETE_ON_ERROR:
+# Test and fuzz objects are intermediate to make; keep them between runs.
+.SECONDARY:
 
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

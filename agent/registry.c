@@ -78,16 +78,19 @@ remove_at(struct registry *reg, size_t i)
 	reg->n--;
 }
 
-/* Drop the oldest ended faults beyond the history bound. */
+/*
+ * Drop the oldest ended faults beyond the history bound, never keep (the
+ * fault just ended, which its caller still uses).
+ */
 static void
-trim_history(struct registry *reg)
+trim_history(struct registry *reg, const struct fault *keep)
 {
 	size_t i, ended = reg->n - registry_active(reg);
 
 	for (i = 0; i < reg->n && ended > reg->history;) {
 		struct fault *f = reg->faults[i];
 
-		if (f->state != FAULT_PENDING && f->state != FAULT_ACTIVE) {
+		if (f != keep && f->state != FAULT_PENDING && f->state != FAULT_ACTIVE) {
 			remove_at(reg, i);
 			fault_free(f);
 			ended--;
@@ -108,11 +111,11 @@ registry_create(struct registry *reg, struct fault_req *req, bool *full)
 		*full = true;
 		return NULL;
 	}
-	trim_history(reg);
+	trim_history(reg, NULL);
 	if (reg->n == reg->cap) {
 		/* Every slot holds history: make room by dropping the oldest. */
 		reg->history = reg->history > 0 ? reg->history - 1 : 0;
-		trim_history(reg);
+		trim_history(reg, NULL);
 		reg->history++;
 		if (reg->n == reg->cap)
 			return NULL;
@@ -157,7 +160,7 @@ registry_finish(struct registry *reg, struct fault *f, enum fault_state state,
 	if (f->ops != NULL && f->ops->release != NULL)
 		f->ops->release(f);
 	f->priv = NULL;
-	trim_history(reg);
+	trim_history(reg, f);
 }
 
 struct fault *

@@ -34,7 +34,8 @@ void registry_discard(struct registry *reg, struct fault *f);
 
 /*
  * Mark f ended with state and reason, and release its backend data. The
- * fault stays listed until history pushes it out.
+ * fault stays listed until history pushes it out; f itself stays valid
+ * at least until the next registry_create or registry_finish.
  */
 void registry_finish(struct registry *reg, struct fault *f, enum fault_state state,
     const char *reason);

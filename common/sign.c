@@ -191,6 +191,11 @@ sign_parse_keyfile(const char *text, struct sign_key *keys, size_t max, struct e
 		size_t hexlen;
 
 		lineno++;
+		/* A comment may be longer than any key line. */
+		if (line[0] == '#') {
+			line = nl != NULL ? nl + 1 : NULL;
+			continue;
+		}
 		if (len >= sizeof(buf))
 			return err_set(eb, CE_INVALID, "line %d: too long", lineno);
 		memcpy(buf, line, len);

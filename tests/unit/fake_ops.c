@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * fake_ops.c: fault_cpu_ops for unit tests (see fake_ops.h). The real
+ * faults/faults.c table links against it in place of faults/cpu/cpu.c.
+ */
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+
+#include "fake_ops.h"
+#include "../../common/err.h"
+#include "../../faults/fault.h"
+
+struct fake_calls fake_calls;
+
+void
+fake_ops_reset(void)
+{
+	memset(&fake_calls, 0, sizeof(fake_calls));
+}
+
+static int
+fake_prepare(struct fault *f, struct errbuf *eb)
+{
+	fake_calls.prepare++;
+	if (fake_calls.prepare_rc != 0)
+		return err_set(eb, fake_calls.prepare_rc, "fake prepare failed");
+	if ((f->priv = malloc(16)) == NULL)
+		return CE_NOMEM;
+	if ((f->record = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(f->record, "fake", f->id) == NULL)
+		return CE_NOMEM;
+	return 0;
+}
+
+static int
+fake_commit(struct fault *f, struct errbuf *eb)
+{
+	(void)f;
+	(void)eb;
+	fake_calls.commit++;
+	return 0;
+}
+
+static int
+fake_revert(struct fault *f, const cJSON *record, struct errbuf *eb)
+{
+	(void)f;
+	(void)record;
+	(void)eb;
+	fake_calls.revert++;
+	return 0;
+}
+
+static void
+fake_describe(const struct fault *f, cJSON *detail)
+{
+	fake_calls.describe++;
+	(void)cJSON_AddStringToObject(detail, "fake_of", f->id);
+}
+
+static void
+fake_release(struct fault *f)
+{
+	fake_calls.release++;
+	if (f->priv != NULL) {
+		fake_calls.release_priv++;
+		free(f->priv);
+		f->priv = NULL;
+	}
+}
+
+const struct fault_ops fault_cpu_ops = {
+	.name = "burn-cpu",
+	.available = NULL,
+	.prepare = fake_prepare,
+	.commit = fake_commit,
+	.revert = fake_revert,
+	.child_exited = NULL,
+	.describe = fake_describe,
+	.release = fake_release,
+};
