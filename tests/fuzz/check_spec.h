@@ -21,8 +21,10 @@ check_req(const struct fault_req *r, int64_t max_duration)
 	size_t i, n;
 
 	FUZZ_CHECK(r->spec != NULL && spec_find(r->spec->name) == r->spec);
-	FUZZ_CHECK(r->duration >= 1 && r->duration <= max_duration &&
-	    r->duration <= SPEC_DURATION_MAX);
+	/* One-shot faults may come without a duration (0). */
+	FUZZ_CHECK((r->duration == 0 && !r->spec->revertible) ||
+	    (r->duration >= 1 && r->duration <= max_duration &&
+	    r->duration <= SPEC_DURATION_MAX));
 	n = spec_nparams(r->spec);
 	for (i = 0; i < n; i++) {
 		const struct spec_param *p = &r->spec->params[i];
@@ -31,7 +33,9 @@ check_req(const struct fault_req *r, int64_t max_duration)
 		switch (p->type) {
 		case SPEC_INT:
 		case SPEC_MILLIS:
-			FUZZ_CHECK(v->i >= p->min && v->i <= p->max);
+			/* An optional number without a default stays unset. */
+			if (v->set || (p->def >= p->min && p->def <= p->max))
+				FUZZ_CHECK(v->i >= p->min && v->i <= p->max);
 			break;
 		case SPEC_BOOL:
 			FUZZ_CHECK(v->i == 0 || v->i == 1);

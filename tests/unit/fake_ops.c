@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * fake_ops.c: fault_cpu_ops for unit tests (see fake_ops.h). The real
+ * fake_ops.c: fake fault backends for unit tests (see fake_ops.h). The real
  * faults/faults.c table links against it in place of faults/cpu/cpu.c.
  */
 #include <stdbool.h>
@@ -82,3 +82,20 @@ const struct fault_ops fault_cpu_ops = {
 	.describe = fake_describe,
 	.release = fake_release,
 };
+
+/* The other backends faults.c lists: present for the linker, same fakes. */
+#define FAKE_OPS(var, fname) \
+	const struct fault_ops var = { \
+		.name = fname, \
+		.prepare = fake_prepare, \
+		.commit = fake_commit, \
+		.revert = fake_revert, \
+		.describe = fake_describe, \
+		.release = fake_release, \
+	}
+
+FAKE_OPS(fault_kill_container_ops, "kill-container");
+FAKE_OPS(fault_stop_container_ops, "stop-container");
+FAKE_OPS(fault_restart_container_ops, "restart-container");
+FAKE_OPS(fault_pause_container_ops, "pause-container");
+FAKE_OPS(fault_kill_process_ops, "kill-process");

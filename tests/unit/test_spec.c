@@ -83,7 +83,7 @@ t_table_has_burn_cpu(void **state)
 	assert_non_null(f);
 	assert_string_equal(f->name, "burn-cpu");
 	assert_true(f->targets & SPEC_TARGET_HOST);
-	assert_false(f->targets & SPEC_TARGET_CONTAINER);
+	assert_true(f->targets & SPEC_TARGET_CONTAINER);
 	assert_true(f->revertible);
 	assert_int_equal(spec_nparams(f), 2);
 	assert_string_equal(f->params[0].name, "load");
@@ -355,7 +355,10 @@ t_target(void **state)
 	    "kind")), "host");
 	fault_req_release(&req);
 	expect_bad("{\"type\":\"burn-cpu\",\"duration\":60,\"target\":{\"kind\":\"container\"}}",
-	    CE_INVALID, "target.kind: burn-cpu cannot target a container", NULL);
+	    CE_INVALID, "target: a container target needs at least one of", NULL);
+	expect_bad("{\"type\":\"kill-process\",\"target\":{\"kind\":\"container\","
+	    "\"family\":\"web\"}}", CE_INVALID, "kill-process cannot target a container",
+	    NULL);
 	expect_bad("{\"type\":\"burn-cpu\",\"duration\":60,\"target\":{\"kind\":\"vm\"}}",
 	    CE_INVALID, "target.kind: 'vm' is not a target kind", NULL);
 	expect_bad("{\"type\":\"burn-cpu\",\"duration\":60,\"target\":{\"kind\":1}}",
@@ -364,6 +367,94 @@ t_target(void **state)
 	    "\"id\":\"x\"}}", CE_INVALID, "target.id: unknown field", NULL);
 	expect_bad("{\"type\":\"burn-cpu\",\"duration\":60,\"target\":\"host\"}",
 	    CE_INVALID, "target: must be an object", NULL);
+}
+
+/* Container selectors: validated, normalized, kind inferred. */
+static void
+t_container_target(void **state)
+{
+	struct fault_req req;
+	const cJSON *t;
+
+	(void)state;
+	expect_ok("{\"type\":\"pause-container\",\"duration\":60,\"target\":{"
+	    "\"family\":\"web\",\"container_name\":\"~internal~ecs~pause\","
+	    "\"task\":\"arn:aws:ecs:us-east-1:1:task/c/abc\",\"labels\":{\"a.b\":\"c\"},"
+	    "\"percent\":50}}", 3600, &req);
+	t = req.target;
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "kind")),
+	    "container");
+	assert_true(spec_target_is_container(&req));
+	assert_int_equal((int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(t,
+	    "percent")), 50);
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(t, "labels"), "a.b")), "c");
+	fault_req_release(&req);
+	expect_ok("{\"type\":\"burn-cpu\",\"duration\":60}", 3600, &req);
+	assert_false(spec_target_is_container(&req));
+	fault_req_release(&req);
+	expect_bad("{\"type\":\"pause-container\",\"duration\":60}", CE_INVALID,
+	    "pause-container acts on containers", NULL);
+	expect_bad("{\"type\":\"pause-container\",\"duration\":60,\"target\":{"
+	    "\"family\":\"web\",\"count\":1,\"percent\":5}}", CE_INVALID,
+	    "count or percent, not both", NULL);
+	expect_bad("{\"type\":\"pause-container\",\"duration\":60,\"target\":{"
+	    "\"family\":\"web\",\"percent\":101}}", CE_INVALID, "target.percent", "1 to 100");
+	expect_bad("{\"type\":\"pause-container\",\"duration\":60,\"target\":{"
+	    "\"family\":\"web\",\"count\":0}}", CE_INVALID, "target.count", NULL);
+	expect_bad("{\"type\":\"pause-container\",\"duration\":60,\"target\":{"
+	    "\"family\":\"w b\"}}", CE_INVALID, "target.family", NULL);
+	expect_bad("{\"type\":\"pause-container\",\"duration\":60,\"target\":{"
+	    "\"family\":\"\"}}", CE_INVALID, "target.family", NULL);
+	expect_bad("{\"type\":\"pause-container\",\"duration\":60,\"target\":{"
+	    "\"family\":\"a\",\"family\":\"b\"}}", CE_INVALID, "given twice", NULL);
+	expect_bad("{\"type\":\"pause-container\",\"duration\":60,\"target\":{"
+	    "\"pod\":\"x\"}}", CE_INVALID, "target.pod: unknown field", NULL);
+	expect_bad("{\"type\":\"pause-container\",\"duration\":60,\"target\":{"
+	    "\"kind\":\"host\",\"family\":\"web\"}}", CE_INVALID, "need kind container",
+	    NULL);
+	expect_bad("{\"type\":\"pause-container\",\"duration\":60,\"target\":{"
+	    "\"labels\":{\"k\":1}}}", CE_INVALID, "target.labels.k", NULL);
+}
+
+/* One-shot faults: no duration needed; dry_run round-trips. */
+static void
+t_one_shot_and_dry_run(void **state)
+{
+	struct fault_req req, again;
+	struct errbuf eb = { "" };
+	cJSON *doc;
+
+	(void)state;
+	expect_ok("{\"type\":\"kill-container\",\"target\":{\"task\":\"abc\"},"
+	    "\"dry_run\":true}", 3600, &req);
+	assert_int_equal(req.duration, 0);
+	assert_true(req.dry_run);
+	assert_string_equal(fault_req_get(&req, "signal")->s, "KILL");
+	doc = fault_req_to_json(&req);
+	assert_null(cJSON_GetObjectItemCaseSensitive(doc, "duration"));
+	assert_int_equal(spec_validate(doc, 3600, &again, &eb), 0);
+	assert_true(again.dry_run);
+	fault_req_release(&again);
+	cJSON_Delete(doc);
+	fault_req_release(&req);
+	expect_bad("{\"type\":\"pause-container\",\"target\":{\"task\":\"abc\"}}",
+	    CE_INVALID, "duration: required", NULL);
+	expect_bad("{\"type\":\"kill-container\",\"target\":{\"task\":\"a\"},"
+	    "\"dry_run\":1}", CE_INVALID, "dry_run", NULL);
+	expect_bad("{\"type\":\"kill-container\",\"target\":{\"task\":\"a\"},"
+	    "\"params\":{\"signal\":\"SEGV\"}}", CE_INVALID, "params.signal", "KILL|TERM");
+	/* kill-process: pid has no default and stays out of the params. */
+	expect_ok("{\"type\":\"kill-process\",\"params\":{\"name\":\"dockerd\"}}",
+	    3600, &req);
+	doc = fault_req_params_json(&req);
+	assert_null(cJSON_GetObjectItemCaseSensitive(doc, "pid"));
+	assert_string_equal(cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(doc,
+	    "name")), "dockerd");
+	cJSON_Delete(doc);
+	fault_req_release(&req);
+	expect_bad("{\"type\":\"kill-process\",\"params\":{\"pid\":0}}", CE_INVALID,
+	    "params.pid", NULL);
 }
 
 static void
@@ -496,6 +587,8 @@ main(void)
 		cmocka_unit_test(t_duration_bounds),
 		cmocka_unit_test(t_client_id),
 		cmocka_unit_test(t_target),
+		cmocka_unit_test(t_container_target),
+		cmocka_unit_test(t_one_shot_and_dry_run),
 		cmocka_unit_test(t_labels),
 		cmocka_unit_test(t_to_json_round_trips),
 	};
