@@ -454,6 +454,9 @@ worker_main(const struct worker_args *args)
 			fatalx("cannot initialize HMAC-SHA256");
 	}
 	sandbox_drop(args->drop, args->uid, args->gid);
+	/* The drop changed our credentials, which clears the parent-death signal. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+		fatal("prctl(PR_SET_PDEATHSIG)");
 	W.mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL,
 	    access_handler, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, args->listen_fd,
