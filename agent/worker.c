@@ -543,7 +543,11 @@ worker_main(const struct worker_args *args)
 			fatalx("cannot initialize HMAC-SHA256");
 	}
 	sandbox_drop(args->drop, args->uid, args->gid);
-	W.mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
+	/* The drop changed our credentials, which clears the parent-death signal. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
+		fatal("prctl(PR_SET_PDEATHSIG)");
+	W.mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
+	    0, NULL, NULL,
 	    access_handler, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, args->listen_fd,
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->conn_limit,

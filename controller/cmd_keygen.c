@@ -46,7 +46,6 @@ cmd_keygen(struct ctl *ctl, int argc, char **argv)
 	bool force = false;
 	int fd, n, opt;
 
-	(void)ctl;
 	for (int a = 1; a < argc; a++) {
 		if ((opt = ctl_getopt(opts, argc, argv, &a, &arg)) == -2)
 			return EXIT_USAGE;
@@ -60,6 +59,9 @@ cmd_keygen(struct ctl *ctl, int argc, char **argv)
 	}
 	if (out == NULL)
 		return ctl_usage_error("keygen: --out FILE is required ('-' for stdout)");
+	/* "--key-id" is also a global option, which main() takes out of argv. */
+	if (keyid == NULL)
+		keyid = ctl->key_id;
 	if (keyid != NULL && (keyid[0] == '\0' || strlen(keyid) > SIGN_KEYID_MAX ||
 	    !str_charset_ok(keyid, "_.-")))
 		return ctl_usage_error("--key-id: '%s' must be 1-%d characters of "

@@ -151,12 +151,14 @@ main(int argc, char **argv)
 			ctl.verbose++;
 			continue;
 		}
-		if ((id = ctl_getopt(global_opts, argc, argv, &i, &arg)) < 0)
-			return EXIT_USAGE;
+		if ((id = ctl_getopt(global_opts, argc, argv, &i, &arg)) < 0) {
+			r = EXIT_USAGE;
+			goto out;
+		}
 		switch (id) {
 		case G_AGENT:
 			if ((r = targets_add(&tg, arg)) != 0)
-				return r;
+				goto out;
 			break;
 		case G_AGENTS_FILE:
 			agents_file = arg;
@@ -168,19 +170,23 @@ main(int argc, char **argv)
 			ctl.key_id = arg;
 			break;
 		case G_OUTPUT:
-			if (strcmp(arg, "json") == 0)
+			if (strcmp(arg, "json") == 0) {
 				ctl.output = OUT_JSON;
-			else if (strcmp(arg, "text") == 0)
+			} else if (strcmp(arg, "text") == 0) {
 				ctl.output = OUT_TEXT;
-			else
-				return ctl_usage_error("--output: '%s' is not text or json", arg);
+			} else {
+				r = ctl_usage_error("--output: '%s' is not text or json", arg);
+				goto out;
+			}
 			break;
 		case G_TIMEOUT: {
 			int64_t v;
 
-			if (parse_i64(arg, 1, 300, &v) != 0)
-				return ctl_usage_error("--timeout: '%s' is not a number of "
+			if (parse_i64(arg, 1, 300, &v) != 0) {
+				r = ctl_usage_error("--timeout: '%s' is not a number of "
 				    "seconds from 1 to 300", arg);
+				goto out;
+			}
 			ctl.timeout_ms = (long)v * 1000;
 			break;
 		}
@@ -192,20 +198,26 @@ main(int argc, char **argv)
 	rest[nrest] = NULL;
 	if (nrest < 2) {
 		ctl_main_usage(stderr);
-		return EXIT_USAGE;
+		r = EXIT_USAGE;
+		goto out;
 	}
 	if (strcmp(rest[1], "--help") == 0 || strcmp(rest[1], "-h") == 0) {
 		ctl_main_usage(stdout);
-		return EXIT_ALL_OK;
+		r = EXIT_ALL_OK;
+		goto out;
 	}
-	if (strcmp(rest[1], "--version") == 0)
-		return cmd_version(&ctl, nrest - 1, rest + 1);
+	if (strcmp(rest[1], "--version") == 0) {
+		r = cmd_version(&ctl, nrest - 1, rest + 1);
+		goto out;
+	}
 	for (c = 0; c < ctl_ncommands; c++)
 		if (strcmp(ctl_commands[c].name, rest[1]) == 0)
 			break;
-	if (c == ctl_ncommands)
-		return ctl_usage_error("'%s' is not a command; see 'chaosctl --help'",
+	if (c == ctl_ncommands) {
+		r = ctl_usage_error("'%s' is not a command; see 'chaosctl --help'",
 		    rest[1]);
+		goto out;
+	}
 	ctl.cmd = ctl_commands[c].name;
 	if (ctl_commands[c].needs_agents) {
 		bool wants_help = false;
@@ -215,19 +227,23 @@ main(int argc, char **argv)
 				wants_help = true;
 		if (!wants_help) {
 			if ((r = targets_resolve(&tg, agents_file)) != 0)
-				return r;
+				goto out;
 			ctl.agents = tg.urls;
 			ctl.nagents = tg.n;
 			if (ctl.key_file == NULL)
 				ctl.key_file = getenv("CHAOS_AGENT_KEY_FILE");
 			if ((r = ctl_load_key(&ctl)) != 0)
-				return r;
+				goto out;
 		}
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		return ctl_usage_error("cannot initialize libcurl");
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		r = ctl_usage_error("cannot initialize libcurl");
+		goto out;
+	}
 	r = ctl_commands[c].run(&ctl, nrest - 1, rest + 1);
 	curl_global_cleanup();
+out:
+	/* Every path frees what it allocated (sanitizer builds check leaks). */
 	targets_release(&tg);
 	free(rest);
 	return r;

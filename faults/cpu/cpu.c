@@ -113,6 +113,12 @@ burner_main(int gofd, int cpu, int load, int64_t deadline_ns, pid_t parent)
 		    setresuid(fault_env.uid, fault_env.uid, fault_env.uid) != 0)
 			_exit(1);
 	}
+	/*
+	 * Changing credentials clears the parent-death signal (prctl(2)):
+	 * set it again as the unprivileged user, then re-check the parent.
+	 */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || getppid() != parent)
+		_exit(0);
 	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 	/* Wait for commit: one 'g' each; EOF means the agent gave up. */
 	if (read(gofd, &go, 1) != 1 || go != 'g')
