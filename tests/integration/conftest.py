@@ -28,6 +28,7 @@ HOOKS_BIN = os.path.join(ROOT, "tests", "bin", "chaos-agent-testhooks")
 CTL_BIN = os.path.join(ROOT, "bin", "chaosctl")
 
 START_TIMEOUT = 10.0
+NO_DOCKER = "/nonexistent/docker.sock"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -314,7 +315,9 @@ class Agent:
         self.tmp = tmp_path
         self.keyfile = str(keyfile)
         self.binary = binary
-        self.sets = dict(sets or {})
+        # No Docker engine here (tests/docker has its own): a socket that
+        # does not exist keeps these tests independent of the host's Docker.
+        self.sets = dict({"docker_socket": NO_DOCKER}, **(sets or {}))
         self.name = name
         self.state_dir = str(state_dir or (tmp_path / (name + "-state")))
         self.extra_args = list(extra_args or [])

@@ -60,12 +60,15 @@ def test_info(session):
     assert info["instance"]["available"] is False and info["instance"]["reason"]
 
 
-def test_targets(agent):
+def test_targets_without_docker_is_422_with_the_reason(agent):
     r = agent.client.get("/v1/targets")
-    assert r.status == 200, r
-    doc = r.json()
-    assert doc["targets"] == []
-    assert doc["docker"]["available"] is False and doc["docker"]["reason"]
+    assert r.status == 422, r
+    err = r.json()["error"]
+    assert err["code"] == "unavailable"
+    assert "/nonexistent/docker.sock" in err["message"]
+    info = agent.client.get("/v1/info").json()
+    assert info["docker"]["available"] is False
+    assert "/nonexistent/docker.sock" in info["docker"]["reason"]
 
 
 def test_metrics_follow_the_requests(agent):
@@ -260,7 +263,7 @@ INVALID = [
     ({"type": "burn-cpu", "duration": 3, "colour": "red"}, 400, "invalid_argument",
      ["colour", "unknown field"]),
     ({"type": "burn-cpu", "duration": 3, "target": {"kind": "container"}}, 400,
-     "invalid_argument", ["target.kind"]),
+     "invalid_argument", ["target", "needs at least one of"]),
     ({"type": "burn-cpu", "duration": 3, "target": {"kind": "moon"}}, 400,
      "invalid_argument", ["target.kind", "moon"]),
     ({"type": "burn-cpu", "duration": 3, "target": {"kind": "host", "id": "x"}}, 400,
