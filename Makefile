@@ -146,6 +146,12 @@ check: all $(UNIT_BINS) $(REPLAY_BINS) tests/bin/chaos-agent-testhooks
 check-docker: all
 	$(Q)$(PYTEST) -q tests/docker
 
+# Network faults under a real kernel with sch_netem: Debian's cloud kernel
+# under qemu in software emulation (tests/vm/build-initramfs.sh, tests/lib/vm.py).
+check-vm: all
+	$(Q)tests/vm/build-initramfs.sh
+	$(Q)$(PYTEST) -q tests/vm
+
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 
@@ -163,7 +169,7 @@ install: all
 clean:
 	rm -rf $(B) bin tests/bin
 
-.PHONY: all check check-unit check-docker demo bench fuzz fuzz-run install clean
+.PHONY: all check check-unit check-docker check-vm demo bench fuzz fuzz-run install clean
 .DELETE_ON_ERROR:
 # Test and fuzz objects are intermediate to make; keep them between runs.
 .SECONDARY:

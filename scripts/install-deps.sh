@@ -20,6 +20,9 @@ pkgs=(
 	procps iproute2 python3 python3-pytest curl ca-certificates
 	# container tests: a private Docker engine and a busybox image root
 	docker.io busybox-static
+	# VM tests (make check-vm): Debian's cloud kernel, downloaded with
+	# apt-get into build/vm, booted under qemu with an initramfs made by cpio
+	qemu-system-x86 cpio
 )
 
 missing=()
