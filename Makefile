@@ -87,16 +87,17 @@ tests/bin/chaos-agent-testhooks: $(patsubst %.c,$(B)/testhooks/%.o,$(AGENT_SRCS)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # ---- unit tests: one cmocka binary per module, linked with that module only
-UNIT_TESTS := sign spec config proto auth route registry util
+UNIT_TESTS := sign spec config proto auth route registry util netplan
 UNIT_BINS := $(patsubst %,tests/bin/test_%,$(UNIT_TESTS))
 UNIT_DEPS_sign := common/sign.c common/util.c common/err.c
-UNIT_DEPS_spec := common/spec.c common/util.c common/err.c
+UNIT_DEPS_spec := common/spec.c common/netaddr.c common/util.c common/err.c
 UNIT_DEPS_config := agent/config.c common/util.c common/err.c common/log.c
 UNIT_DEPS_proto := agent/proto.c common/err.c
 UNIT_DEPS_auth := agent/auth.c common/sign.c common/util.c common/err.c
 UNIT_DEPS_route := agent/route.c common/util.c common/err.c
-UNIT_DEPS_registry := agent/registry.c faults/faults.c common/spec.c common/util.c common/err.c tests/unit/fake_ops.c
+UNIT_DEPS_registry := agent/registry.c faults/faults.c common/spec.c common/netaddr.c common/util.c common/err.c tests/unit/fake_ops.c
 UNIT_DEPS_util := common/util.c common/err.c common/proc.c
+UNIT_DEPS_netplan := faults/network/plan.c common/netaddr.c common/util.c common/err.c
 
 .SECONDEXPANSION:
 tests/bin/test_%: $(B)/tests/unit/test_%.o $$(call obj,$$(UNIT_DEPS_$$*))
@@ -105,9 +106,9 @@ tests/bin/test_%: $(B)/tests/unit/test_%.o $$(call obj,$$(UNIT_DEPS_$$*))
 
 # ---- fuzz targets: libFuzzer with clang (make fuzz), corpus replay otherwise
 FUZZ_TARGETS := request authhdr spec config proto
-FUZZ_DEPS_request := agent/route.c common/spec.c common/sign.c common/util.c common/err.c
+FUZZ_DEPS_request := agent/route.c common/spec.c common/netaddr.c common/sign.c common/util.c common/err.c
 FUZZ_DEPS_authhdr := common/sign.c common/util.c common/err.c
-FUZZ_DEPS_spec := common/spec.c common/util.c common/err.c
+FUZZ_DEPS_spec := common/spec.c common/netaddr.c common/util.c common/err.c
 FUZZ_DEPS_config := agent/config.c common/util.c common/err.c common/log.c
 FUZZ_DEPS_proto := agent/proto.c common/err.c
 REPLAY_BINS := $(patsubst %,tests/bin/replay_%,$(FUZZ_TARGETS))
@@ -141,6 +142,12 @@ check: all $(UNIT_BINS) $(REPLAY_BINS) tests/bin/chaos-agent-testhooks
 	$(Q)tests/run-replay.sh $(FUZZ_TARGETS)
 	$(Q)$(PYTEST) -q tests/integration
 	$(Q)$(PYTEST) -q tests/docker
+	$(Q)if command -v qemu-system-x86_64 >/dev/null; then \
+		$(MAKE) --no-print-directory check-vm; \
+	else \
+		echo "check: VM tests NOT run: qemu-system-x86_64 is missing" \
+		    "(scripts/install-deps.sh installs it; make check-vm runs them)" >&2; \
+	fi
 
 # Container and process faults against a private Docker engine only.
 check-docker: all
@@ -148,6 +155,7 @@ check-docker: all
 
 # Network faults under a real kernel with sch_netem: Debian's cloud kernel
 # under qemu in software emulation (tests/vm/build-initramfs.sh, tests/lib/vm.py).
+# Network faults need sch_netem: a Debian cloud kernel under qemu (TCG).
 check-vm: all
 	$(Q)tests/vm/build-initramfs.sh
 	$(Q)$(PYTEST) -q tests/vm

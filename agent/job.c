@@ -51,6 +51,13 @@ job_child(int fd, job_fn fn, void *arg)
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	(void)signal(SIGPIPE, SIG_IGN);
 	(void)prctl(PR_SET_PDEATHSIG, SIGKILL);
+	/*
+	 * Keep only stdio and the result pipe: not the listening socket, the
+	 * worker's socket or the state lock (which must die with the parent).
+	 */
+	if (fd > 3)
+		(void)close_range(3, (unsigned)fd - 1, 0);
+	(void)close_range((unsigned)fd + 1, ~0U, 0);
 	log_procinit("job");
 	rc = fn(arg, &out, &eb);
 	doc = cJSON_CreateObject();

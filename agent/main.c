@@ -325,6 +325,16 @@ main(int argc, char **argv)
 	pa.nkeys = (size_t)nkeys;
 	pa.lock_fd = lockfd;
 	pa.listen_fd = open_listener(cfg.listen);
+	{
+		struct sockaddr_storage ss;
+		socklen_t sl = sizeof(ss);
+
+		/* Network faults never impair the API port. */
+		if (getsockname(pa.listen_fd, (struct sockaddr *)&ss, &sl) == 0)
+			fault_env.agent_port = ntohs(ss.ss_family == AF_INET6 ?
+			    ((struct sockaddr_in6 *)(void *)&ss)->sin6_port :
+			    ((struct sockaddr_in *)(void *)&ss)->sin_port);
+	}
 	log_info("chaos-agent %s starting (%d key%s, max_duration %llds, max_faults %lld)",
 	    CHAOS_VERSION, nkeys, nkeys == 1 ? "" : "s", (long long)cfg.max_duration,
 	    (long long)cfg.max_faults);

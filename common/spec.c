@@ -11,11 +11,31 @@
 #include <cjson/cJSON.h>
 
 #include "err.h"
+#include "netaddr.h"
 #include "spec.h"
 #include "util.h"
 
 #define LABEL_KEY_CHARSET "_.:/-"
 #define SIGNAL_CHOICES "KILL|TERM|INT|HUP|QUIT|STOP|CONT|USR1|USR2"
+
+/* What every network fault can be scoped to (faults/network). */
+#define NET_SCOPE_PARAMS \
+	{ .name = "interface", .type = SPEC_STRING, .min = 1, .max = 15, \
+	  .charset = "_.:@-", .check = net_check_ifname, \
+	  .help = "interface; default: the one of the default route in the target" }, \
+	{ .name = "dest", .type = SPEC_STRING, .min = 1, .max = 128, \
+	  .charset = ":./,", .check = net_check_cidrs, \
+	  .help = "only traffic to these CIDRs (IPv4 or IPv6, comma-separated, up to 8)" }, \
+	{ .name = "dest_port", .type = SPEC_STRING, .min = 1, .max = 64, .charset = ",", \
+	  .check = net_check_ports, \
+	  .help = "only traffic to these ports (comma-separated, up to 8)" }, \
+	{ .name = "source_port", .type = SPEC_STRING, .min = 1, .max = 64, .charset = ",", \
+	  .check = net_check_ports, \
+	  .help = "only traffic from these ports (comma-separated, up to 8)" }, \
+	{ .name = "protocol", .type = SPEC_ENUM, .def_str = "all", \
+	  .choices = "all|tcp|udp|icmp", .help = "only this protocol" }, \
+	{ .name = "force", .type = SPEC_BOOL, .def = 0, \
+	  .help = "replace a root qdisc someone else set up (restored on revert)" }
 #define TARGET_STR_MAX 256
 /* Container names and ECS values: ARNs, families, "~internal~ecs~pause". */
 #define TARGET_CHARSET "_.:/-~@+="
@@ -74,6 +94,98 @@ const struct spec_fault spec_faults[] = {
 		.summary = "freeze containers; they are unpaused at the deadline",
 		.targets = SPEC_TARGET_CONTAINER,
 		.revertible = true,
+	},
+	{
+		.name = "latency",
+		.summary = "delay packets leaving an interface (netem), optionally only some",
+		.targets = SPEC_TARGET_HOST | SPEC_TARGET_CONTAINER,
+		.revertible = true,
+		.params = {
+			{ .name = "delay", .type = SPEC_MILLIS, .unit = "ms", .min = 1,
+			  .max = 60000, .def = 100, .help = "added delay" },
+			{ .name = "jitter", .type = SPEC_MILLIS, .unit = "ms", .min = 0,
+			  .max = 60000, .def = 0, .help = "random variation of the delay" },
+			{ .name = "correlation", .type = SPEC_INT, .unit = "%", .min = 0,
+			  .max = 100, .def = 0, .help = "how much each delay depends on the last" },
+			{ .name = "distribution", .type = SPEC_ENUM, .def_str = "uniform",
+			  .choices = "uniform|normal|pareto|paretonormal",
+			  .help = "shape of the jitter" },
+			NET_SCOPE_PARAMS,
+		},
+	},
+	{
+		.name = "loss",
+		.summary = "drop a share of the packets leaving an interface (netem)",
+		.targets = SPEC_TARGET_HOST | SPEC_TARGET_CONTAINER,
+		.revertible = true,
+		.params = {
+			{ .name = "percent", .type = SPEC_INT, .unit = "%", .min = 1,
+			  .max = 100, .def = 10, .help = "share of packets dropped" },
+			{ .name = "correlation", .type = SPEC_INT, .unit = "%", .min = 0,
+			  .max = 100, .def = 0, .help = "burstiness: how much each loss depends on the last" },
+			NET_SCOPE_PARAMS,
+		},
+	},
+	{
+		.name = "corrupt",
+		.summary = "flip a bit in a share of the packets leaving an interface (netem)",
+		.targets = SPEC_TARGET_HOST | SPEC_TARGET_CONTAINER,
+		.revertible = true,
+		.params = {
+			{ .name = "percent", .type = SPEC_INT, .unit = "%", .min = 1,
+			  .max = 100, .def = 5, .help = "share of packets corrupted" },
+			{ .name = "correlation", .type = SPEC_INT, .unit = "%", .min = 0,
+			  .max = 100, .def = 0, .help = "how much each corruption depends on the last" },
+			NET_SCOPE_PARAMS,
+		},
+	},
+	{
+		.name = "duplicate",
+		.summary = "send a share of the packets leaving an interface twice (netem)",
+		.targets = SPEC_TARGET_HOST | SPEC_TARGET_CONTAINER,
+		.revertible = true,
+		.params = {
+			{ .name = "percent", .type = SPEC_INT, .unit = "%", .min = 1,
+			  .max = 100, .def = 5, .help = "share of packets duplicated" },
+			{ .name = "correlation", .type = SPEC_INT, .unit = "%", .min = 0,
+			  .max = 100, .def = 0, .help = "how much each duplicate depends on the last" },
+			NET_SCOPE_PARAMS,
+		},
+	},
+	{
+		.name = "reorder",
+		.summary = "send a share of the packets at once and delay the rest (netem)",
+		.targets = SPEC_TARGET_HOST | SPEC_TARGET_CONTAINER,
+		.revertible = true,
+		.params = {
+			{ .name = "percent", .type = SPEC_INT, .unit = "%", .min = 1,
+			  .max = 100, .def = 25, .help = "share of packets sent out of order" },
+			{ .name = "correlation", .type = SPEC_INT, .unit = "%", .min = 0,
+			  .max = 100, .def = 0, .help = "how much each reordering depends on the last" },
+			{ .name = "delay", .type = SPEC_MILLIS, .unit = "ms", .min = 1,
+			  .max = 60000, .def = 10, .help = "delay of the packets kept in order" },
+			NET_SCOPE_PARAMS,
+		},
+	},
+	{
+		.name = "rate",
+		.summary = "limit the bandwidth leaving an interface (netem rate)",
+		.targets = SPEC_TARGET_HOST | SPEC_TARGET_CONTAINER,
+		.revertible = true,
+		.params = {
+			{ .name = "rate", .type = SPEC_RATE, .unit = "kbit/s", .min = 8,
+			  .max = 100000000, .def = 1000, .help = "bandwidth limit" },
+			NET_SCOPE_PARAMS,
+		},
+	},
+	{
+		.name = "blackhole",
+		.summary = "drop every packet leaving an interface that matches the scope",
+		.targets = SPEC_TARGET_HOST | SPEC_TARGET_CONTAINER,
+		.revertible = true,
+		.params = {
+			NET_SCOPE_PARAMS,
+		},
 	},
 	{
 		.name = "kill-process",
@@ -165,14 +277,19 @@ spec_param_describe(const struct spec_param *p, char *buf, size_t len)
 		    (long long)p->min, (long long)p->max);
 		break;
 	case SPEC_STRING:
-		(void)snprintf(buf, len, "string of %lld..%lld characters [A-Za-z0-9_.:/-]",
-		    (long long)p->min, (long long)p->max);
+		(void)snprintf(buf, len, "string of %lld..%lld characters [A-Za-z0-9%s]",
+		    (long long)p->min, (long long)p->max,
+		    p->charset != NULL ? p->charset : STRING_CHARSET);
 		break;
 	case SPEC_ENUM:
 		(void)snprintf(buf, len, "one of %s", p->choices);
 		break;
 	case SPEC_BOOL:
 		(void)snprintf(buf, len, "true or false");
+		break;
+	case SPEC_RATE:
+		(void)snprintf(buf, len, "kbit/s %lld..%lld (e.g. 512kbit, 10mbit, 1gbit)",
+		    (long long)p->min, (long long)p->max);
 		break;
 	}
 }
@@ -221,6 +338,7 @@ validate_param(const struct spec_fault *f, const struct spec_param *p, const cJS
 	switch (p->type) {
 	case SPEC_INT:
 	case SPEC_MILLIS:
+	case SPEC_RATE:
 		if (!json_int(item, &i))
 			return err_set(eb, CE_INVALID, "params.%s: must be an integer "
 			    "(allowed: %s)", p->name, allowed);
@@ -249,9 +367,16 @@ validate_param(const struct spec_fault *f, const struct spec_param *p, const cJS
 				return err_set(eb, CE_INVALID, "params.%s: '%.64s' is not "
 				    "allowed (allowed: %s)", p->name, s, allowed);
 		} else if ((int64_t)len < p->min || (int64_t)len > p->max ||
-		    len > SPEC_STR_MAX || !str_charset_ok(s, STRING_CHARSET)) {
+		    len > SPEC_STR_MAX || !str_charset_ok(s, p->charset != NULL ?
+		    p->charset : STRING_CHARSET)) {
 			return err_set(eb, CE_INVALID, "params.%s: bad value (allowed: %s)",
 			    p->name, allowed);
+		} else if (p->check != NULL) {
+			char why[128] = "";
+
+			if (p->check(s, why, sizeof(why)) != 0)
+				return err_set(eb, CE_INVALID, "params.%s: %s (allowed: %s)",
+				    p->name, why, p->help);
 		}
 		(void)str_copy(v->s, sizeof(v->s), s);
 		break;
@@ -637,6 +762,7 @@ fault_req_params_json(const struct fault_req *req)
 		switch (p->type) {
 		case SPEC_INT:
 		case SPEC_MILLIS:
+		case SPEC_RATE:
 			/* Unset, and no valid default: an optional choice (kill-process pid). */
 			if (!v->set && (p->def < p->min || p->def > p->max))
 				continue;

@@ -30,6 +30,7 @@ enum spec_type {
 	SPEC_STRING,		/* JSON string, 1..SPEC_STR_MAX bytes of [A-Za-z0-9_.:/-] */
 	SPEC_ENUM,		/* JSON string, one of choices ("a|b|c") */
 	SPEC_BOOL,		/* JSON true/false */
+	SPEC_RATE,		/* JSON integer kbit/s; CLI accepts "512kbit", "10mbit", "1gbit" */
 };
 
 enum spec_target {
@@ -47,6 +48,10 @@ struct spec_param {
 	bool required;
 	const char *choices;	/* ENUM: '|'-separated allowed values */
 	const char *help;	/* one line */
+	/* STRING: characters allowed besides [A-Za-z0-9] (NULL: "_.:/-"). */
+	const char *charset;
+	/* STRING: a stricter check (0 = valid, else -1 with why). */
+	int (*check)(const char *s, char *why, size_t len);
 };
 
 struct spec_fault {

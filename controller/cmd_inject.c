@@ -48,6 +48,21 @@ on_signal(int sig)
 	interrupted = 1;
 }
 
+/* The flag of a parameter: dest_port is --dest-port. */
+static const char *
+flag_name(const char *param)
+{
+	static char names[SPEC_PARAMS_MAX * 6][40];
+	static size_t next;
+	char *n = names[next++ % NELEM(names)];
+	size_t i;
+
+	for (i = 0; param[i] != '\0' && i < sizeof(names[0]) - 1; i++)
+		n[i] = param[i] == '_' ? '-' : param[i];
+	n[i] = '\0';
+	return n;
+}
+
 static void
 fault_usage(FILE *out, const struct spec_fault *f)
 {
@@ -67,11 +82,11 @@ fault_usage(FILE *out, const struct spec_fault *f)
 		char allowed[160], flag[64], def[64] = "";
 
 		spec_param_describe(p, allowed, sizeof(allowed));
-		(void)snprintf(flag, sizeof(flag), "--%s%s", p->name,
+		(void)snprintf(flag, sizeof(flag), "--%s%s", flag_name(p->name),
 		    p->type == SPEC_BOOL ? "" : " VALUE");
 		if (p->required)
 			(void)snprintf(def, sizeof(def), "; required");
-		else if (p->type == SPEC_INT || p->type == SPEC_MILLIS)
+		else if (p->type == SPEC_INT || p->type == SPEC_MILLIS || p->type == SPEC_RATE)
 			(void)snprintf(def, sizeof(def), "; default %lld", (long long)p->def);
 		else if (p->def_str != NULL)
 			(void)snprintf(def, sizeof(def), "; default %s", p->def_str);
@@ -134,7 +149,7 @@ add_param(cJSON *params, const struct spec_param *p, const char *arg)
 	case SPEC_INT:
 		if (parse_i64(arg, p->min, p->max, &v) != 0)
 			return ctl_usage_error("--%s: '%s' is not allowed (allowed: %s)",
-			    p->name, arg, allowed);
+			    flag_name(p->name), arg, allowed);
 		cJSON_AddNumberToObject(params, p->name, (double)v);
 		break;
 	case SPEC_MILLIS: {
@@ -146,8 +161,38 @@ add_param(cJSON *params, const struct spec_param *p, const char *arg)
 		    strspn(arg, "0123456789") == strlen(arg) ? "ms" : "");
 		if (parse_duration_ms(buf, p->min, p->max, &v) != 0)
 			return ctl_usage_error("--%s: '%s' is not allowed (allowed: %s; "
-			    "write e.g. 200ms or 1s)", p->name, arg, allowed);
+			    "write e.g. 200ms or 1s)", flag_name(p->name), arg, allowed);
 		cJSON_AddNumberToObject(params, p->name, (double)v);
+		break;
+	}
+	case SPEC_RATE: {
+		/* "512kbit", "10mbit", "1gbit", or a bare number of kbit/s. */
+		static const struct { const char *suffix; int64_t mult; } units[] = {
+			{ "gbit", 1000000 }, { "mbit", 1000 }, { "kbit", 1 },
+		};
+		char num[32];
+		size_t u, alen = strlen(arg);
+		int64_t mult = 1;
+
+		for (u = 0; u < sizeof(units) / sizeof(units[0]); u++) {
+			size_t sl = strlen(units[u].suffix);
+
+			if (alen > sl && strcmp(arg + alen - sl, units[u].suffix) == 0) {
+				mult = units[u].mult;
+				alen -= sl;
+				break;
+			}
+		}
+		if (alen == 0 || alen >= sizeof(num))
+			return ctl_usage_error("--%s: '%s' is not a rate (allowed: %s)",
+			    flag_name(p->name), arg, allowed);
+		memcpy(num, arg, alen);
+		num[alen] = '\0';
+		if (parse_i64(num, 0, p->max, &v) != 0 || v > p->max / mult ||
+		    v * mult < p->min || v * mult > p->max)
+			return ctl_usage_error("--%s: '%s' is not allowed (allowed: %s)",
+			    flag_name(p->name), arg, allowed);
+		cJSON_AddNumberToObject(params, p->name, (double)(v * mult));
 		break;
 	}
 	case SPEC_BOOL:
@@ -334,7 +379,7 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 	}
 	np = spec_nparams(f);
 	for (i = 0; i < np; i++) {
-		opts[i].name = f->params[i].name;
+		opts[i].name = flag_name(f->params[i].name);
 		opts[i].has_arg = f->params[i].type != SPEC_BOOL;
 		opts[i].id = (int)i;
 	}
@@ -368,7 +413,8 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 		}
 		if (id >= 0 && (size_t)id < np) {
 			if (cJSON_GetObjectItemCaseSensitive(params, f->params[id].name) != NULL) {
-				r = ctl_usage_error("--%s: given twice", f->params[id].name);
+				r = ctl_usage_error("--%s: given twice",
+				    flag_name(f->params[id].name));
 				goto out;
 			}
 			if ((r = add_param(params, &f->params[id], arg)) != 0)

@@ -118,6 +118,7 @@ struct fault_env {
 	const char *docker_socket;	/* Docker Engine API unix socket */
 	int64_t docker_timeout_ms;	/* bound of one Docker API call */
 	pid_t agent_pid;		/* never a kill-process victim */
+	uint16_t agent_port;		/* the API port: never impaired by network faults */
 };
 extern struct fault_env fault_env;
 

@@ -11,6 +11,13 @@ extern const struct fault_ops fault_stop_container_ops;
 extern const struct fault_ops fault_restart_container_ops;
 extern const struct fault_ops fault_pause_container_ops;
 extern const struct fault_ops fault_kill_process_ops;
+extern const struct fault_ops fault_latency_ops;
+extern const struct fault_ops fault_loss_ops;
+extern const struct fault_ops fault_corrupt_ops;
+extern const struct fault_ops fault_duplicate_ops;
+extern const struct fault_ops fault_reorder_ops;
+extern const struct fault_ops fault_rate_ops;
+extern const struct fault_ops fault_blackhole_ops;
 
 struct fault_env fault_env;
 
@@ -21,6 +28,13 @@ static const struct fault_ops *const backends[] = {
 	&fault_restart_container_ops,
 	&fault_pause_container_ops,
 	&fault_kill_process_ops,
+	&fault_latency_ops,
+	&fault_loss_ops,
+	&fault_corrupt_ops,
+	&fault_duplicate_ops,
+	&fault_reorder_ops,
+	&fault_rate_ops,
+	&fault_blackhole_ops,
 };
 
 const struct fault_ops *

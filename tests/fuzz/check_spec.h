@@ -33,6 +33,7 @@ check_req(const struct fault_req *r, int64_t max_duration)
 		switch (p->type) {
 		case SPEC_INT:
 		case SPEC_MILLIS:
+		case SPEC_RATE:
 			/* An optional number without a default stays unset. */
 			if (v->set || (p->def >= p->min && p->def <= p->max))
 				FUZZ_CHECK(v->i >= p->min && v->i <= p->max);

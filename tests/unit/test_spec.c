@@ -457,6 +457,40 @@ t_one_shot_and_dry_run(void **state)
 	    "params.pid", NULL);
 }
 
+/* Network scope strings go through their parsers; rates are kbit/s. */
+static void
+t_network_params(void **state)
+{
+	struct fault_req req;
+
+	(void)state;
+	expect_ok("{\"type\":\"latency\",\"duration\":60,\"params\":{\"delay\":200,"
+	    "\"dest\":\"10.0.0.0/8,fd00::/64\",\"dest_port\":\"3306,5432\","
+	    "\"protocol\":\"tcp\"}}", 3600, &req);
+	assert_string_equal(fault_req_get(&req, "dest")->s, "10.0.0.0/8,fd00::/64");
+	assert_int_equal(fault_req_get(&req, "delay")->i, 200);
+	fault_req_release(&req);
+	expect_ok("{\"type\":\"rate\",\"duration\":60,\"params\":{\"rate\":8}}", 3600,
+	    &req);
+	fault_req_release(&req);
+	expect_bad("{\"type\":\"rate\",\"duration\":60,\"params\":{\"rate\":7}}",
+	    CE_INVALID, "params.rate", "kbit/s 8..");
+	expect_bad("{\"type\":\"loss\",\"duration\":60,\"params\":{\"dest\":"
+	    "\"10.0.0.0/33\"}}", CE_INVALID, "params.dest", "prefix");
+	expect_bad("{\"type\":\"loss\",\"duration\":60,\"params\":{\"dest\":"
+	    "\"host.example\"}}", CE_INVALID, "params.dest", NULL);
+	expect_bad("{\"type\":\"loss\",\"duration\":60,\"params\":{\"dest_port\":"
+	    "\"1,2,3,4,5,6,7,8,9\"}}", CE_INVALID, "params.dest_port", "more than 8");
+	expect_bad("{\"type\":\"loss\",\"duration\":60,\"params\":{\"source_port\":"
+	    "\"0\"}}", CE_INVALID, "params.source_port", NULL);
+	expect_bad("{\"type\":\"blackhole\",\"duration\":60,\"params\":{\"interface\":"
+	    "\"eth0/1\"}}", CE_INVALID, "params.interface", NULL);
+	expect_bad("{\"type\":\"latency\",\"duration\":60,\"params\":{\"delay\":0}}",
+	    CE_INVALID, "params.delay", NULL);
+	expect_bad("{\"type\":\"blackhole\",\"params\":{}}", CE_INVALID, "duration",
+	    NULL);
+}
+
 static void
 t_labels(void **state)
 {
@@ -589,6 +623,7 @@ main(void)
 		cmocka_unit_test(t_target),
 		cmocka_unit_test(t_container_target),
 		cmocka_unit_test(t_one_shot_and_dry_run),
+		cmocka_unit_test(t_network_params),
 		cmocka_unit_test(t_labels),
 		cmocka_unit_test(t_to_json_round_trips),
 	};
