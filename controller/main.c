@@ -24,6 +24,8 @@ const struct cmd ctl_commands[] = {
 	{ "info", cmd_info, "show each agent's version, limits and capabilities", usage_info, true },
 	{ "targets", cmd_targets, "list the containers on every target agent's host",
 	  usage_targets, true },
+	{ "run", cmd_run, "run a Chaos Toolkit experiment from its configuration file",
+	  usage_run, false },
 	{ "keygen", cmd_keygen, "create a new agent key file", usage_keygen, false },
 	{ "version", cmd_version, "print chaosctl's version", usage_version, false },
 	{ "help", cmd_help, "show help for chaosctl or one command", usage_help, false },
