@@ -11,8 +11,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cjson/cJSON.h>
 #include <curl/curl.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
 #include <openssl/sha.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "aws.h"
 #include "ini.h"
@@ -71,17 +76,21 @@ from_profile(struct aws *a, struct errbuf *eb)
 
 	home_file("AWS_SHARED_CREDENTIALS_FILE", ".aws/credentials", path, sizeof(path));
 	if ((r = ini_load(path, &ini, eb)) != 0) {
+		/* No file: the next source may have credentials; a profile named
+		 * explicitly must exist, though. */
+		if (r == CE_NOT_FOUND && env("AWS_PROFILE") == NULL)
+			return CE_NOT_FOUND;
 		if (r == CE_NOT_FOUND)
-			return err_set(eb, CE_UNAUTHORIZED, "no AWS credentials: set "
-			    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or profile '%s' in "
-			    "%s (the ECS and instance metadata sources are not supported "
-			    "yet)", profile, path);
+			return err_set(eb, CE_UNAUTHORIZED, "AWS_PROFILE=%s but %s does not "
+			    "exist", profile, path);
 		return r;
 	}
 	if (ini_section(&ini, profile) == NULL) {
 		ini_free(&ini);
-		return err_set(eb, CE_UNAUTHORIZED, "no AWS credentials: profile '%s' is not "
-		    "in %s", profile, path);
+		if (env("AWS_PROFILE") == NULL)
+			return CE_NOT_FOUND;
+		return err_set(eb, CE_UNAUTHORIZED, "AWS_PROFILE=%s is not a profile in %s",
+		    profile, path);
 	}
 	id = ini_get(&ini, profile, "aws_access_key_id");
 	sec = ini_get(&ini, profile, "aws_secret_access_key");
@@ -112,6 +121,205 @@ from_profile(struct aws *a, struct errbuf *eb)
 		eb->msg[0] = '\0';
 	}
 	return 0;
+}
+
+/* A small unsigned HTTP exchange (metadata endpoints). */
+struct fetch {
+	char buf[16384];
+	size_t len;
+};
+
+static size_t
+on_fetch(char *p, size_t size, size_t n, void *ud)
+{
+	struct fetch *f = ud;
+	size_t len = size * n, room = sizeof(f->buf) - 1 - f->len;
+
+	memcpy(f->buf + f->len, p, len < room ? len : room);
+	f->len += len < room ? len : room;
+	f->buf[f->len] = '\0';
+	return len;
+}
+
+static long
+fetch(const char *method, const char *url, const char *header, struct fetch *f)
+{
+	struct curl_slist *h = NULL;
+	long status = 0;
+	CURL *c = curl_easy_init();
+
+	f->len = 0;
+	f->buf[0] = '\0';
+	if (c == NULL)
+		return 0;
+	if (header != NULL)
+		h = curl_slist_append(h, header);
+	(void)curl_easy_setopt(c, CURLOPT_URL, url);
+	(void)curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	(void)curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 2000L);
+	(void)curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
+	(void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	(void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_fetch);
+	(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
+	if (curl_easy_perform(c) == CURLE_OK)
+		(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(h);
+	return status;
+}
+
+/* {"AccessKeyId","SecretAccessKey","Token","Expiration"} into a. */
+static int
+creds_json(struct aws *a, const char *text, const char *source, struct errbuf *eb)
+{
+	cJSON *j = cJSON_Parse(text);
+	const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "AccessKeyId"));
+	const char *sec = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j,
+	    "SecretAccessKey"));
+	const char *tok = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "Token"));
+
+	if (id == NULL || sec == NULL) {
+		cJSON_Delete(j);
+		return err_set(eb, CE_UNAUTHORIZED, "%s answered without credentials", source);
+	}
+	(void)str_copy(a->key_id, sizeof(a->key_id), id);
+	(void)str_copy(a->secret, sizeof(a->secret), sec);
+	(void)str_copy(a->token, sizeof(a->token), tok != NULL ? tok : "");
+	(void)str_copy(a->source, sizeof(a->source), source);
+	cJSON_Delete(j);
+	return 0;
+}
+
+/* ECS task credentials: relative URI on 169.254.170.2, or a full URI. */
+static int
+from_container(struct aws *a, struct errbuf *eb)
+{
+	const char *rel = env("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI");
+	const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
+	const char *tokfile = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
+	char url[1024], header[2200] = "", tok[2048] = "";
+	struct fetch *f;
+	long st;
+	int r;
+
+	if (rel == NULL && full == NULL)
+		return CE_NOT_FOUND;
+	if (rel != NULL)
+		(void)snprintf(url, sizeof(url), "http://169.254.170.2%s", rel);
+	else
+		(void)str_copy(url, sizeof(url), full);
+	if (tokfile != NULL) {
+		FILE *fp = fopen(tokfile, "re");
+
+		if (fp == NULL || fgets(tok, sizeof(tok), fp) == NULL) {
+			if (fp != NULL)
+				fclose(fp);
+			return err_set(eb, CE_UNAUTHORIZED, "cannot read "
+			    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE %s", tokfile);
+		}
+		fclose(fp);
+		tok[strcspn(tok, "\r\n")] = '\0';
+	} else if (env("AWS_CONTAINER_AUTHORIZATION_TOKEN") != NULL) {
+		(void)str_copy(tok, sizeof(tok), env("AWS_CONTAINER_AUTHORIZATION_TOKEN"));
+	}
+	if (tok[0] != '\0') {
+		if (!printable_only(tok, sizeof(tok) - 1))
+			return err_set(eb, CE_UNAUTHORIZED, "the container authorization token "
+			    "holds characters that cannot be sent");
+		(void)snprintf(header, sizeof(header), "Authorization: %s", tok);
+	}
+	if ((f = malloc(sizeof(*f))) == NULL)
+		return err_set(eb, CE_NOMEM, "out of memory");
+	st = fetch("GET", url, header[0] ? header : NULL, f);
+	if (st != 200)
+		r = err_set(eb, CE_UNAUTHORIZED, "ECS container credentials at %s: %s", url,
+		    st == 0 ? "unreachable" : "refused");
+	else
+		r = creds_json(a, f->buf, "ECS container credentials", eb);
+	free(f);
+	return r;
+}
+
+static const char *
+imds_base(void)
+{
+	const char *e = env("AWS_EC2_METADATA_SERVICE_ENDPOINT");
+
+	return e != NULL ? e : "http://169.254.169.254";
+}
+
+/* An IMDSv2 session token, or "" when instance metadata is not there. */
+static void
+imds_token(char *out, size_t len)
+{
+	char url[512];
+	struct fetch *f = malloc(sizeof(*f));
+
+	out[0] = '\0';
+	if (f == NULL || env("AWS_EC2_METADATA_DISABLED") != NULL) {
+		free(f);
+		return;
+	}
+	(void)snprintf(url, sizeof(url), "%s/latest/api/token", imds_base());
+	if (fetch("PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: 21600", f) == 200 &&
+	    printable_only(f->buf, len - 1))
+		(void)str_copy(out, len, f->buf);
+	free(f);
+}
+
+static int
+from_imds(struct aws *a, struct errbuf *eb)
+{
+	char tok[256], hdr[320], url[768], role[256];
+	struct fetch *f;
+	int r;
+
+	imds_token(tok, sizeof(tok));
+	if (tok[0] == '\0')
+		return CE_NOT_FOUND;
+	if ((f = malloc(sizeof(*f))) == NULL)
+		return err_set(eb, CE_NOMEM, "out of memory");
+	(void)snprintf(hdr, sizeof(hdr), "X-aws-ec2-metadata-token: %s", tok);
+	(void)snprintf(url, sizeof(url), "%s/latest/meta-data/iam/security-credentials/",
+	    imds_base());
+	if (fetch("GET", url, hdr, f) != 200 || f->buf[0] == '\0') {
+		free(f);
+		return err_set(eb, CE_UNAUTHORIZED, "instance metadata: this instance has no "
+		    "IAM role");
+	}
+	f->buf[strcspn(f->buf, "\r\n")] = '\0';
+	(void)str_copy(role, sizeof(role), f->buf);
+	if (!str_charset_ok(role, "+=,.@_-")) {
+		free(f);
+		return err_set(eb, CE_UNAUTHORIZED, "instance metadata: bad role name");
+	}
+	(void)snprintf(url, sizeof(url), "%s/latest/meta-data/iam/security-credentials/%s",
+	    imds_base(), role);
+	if (fetch("GET", url, hdr, f) != 200)
+		r = err_set(eb, CE_UNAUTHORIZED, "instance metadata: no credentials for role "
+		    "%s", role);
+	else
+		r = creds_json(a, f->buf, "instance metadata", eb);
+	free(f);
+	return r;
+}
+
+static void
+imds_region(struct aws *a)
+{
+	char tok[256], hdr[320], url[512];
+	struct fetch *f;
+
+	imds_token(tok, sizeof(tok));
+	if (tok[0] == '\0' || (f = malloc(sizeof(*f))) == NULL)
+		return;
+	(void)snprintf(hdr, sizeof(hdr), "X-aws-ec2-metadata-token: %s", tok);
+	(void)snprintf(url, sizeof(url), "%s/latest/meta-data/placement/region", imds_base());
+	if (fetch("GET", url, hdr, f) == 200 && str_charset_ok(f->buf, "-") && f->len < 64)
+		(void)str_copy(a->region, sizeof(a->region), f->buf);
+	free(f);
 }
 
 int
@@ -146,7 +354,16 @@ aws_init(struct aws *a, const char *region, const char *endpoint, struct errbuf 
 		if (env("AWS_SESSION_TOKEN") != NULL)
 			(void)str_copy(a->token, sizeof(a->token), env("AWS_SESSION_TOKEN"));
 		(void)str_copy(a->source, sizeof(a->source), "environment");
-	} else if ((r = from_profile(a, eb)) != 0) {
+	} else if ((r = from_profile(a, eb)) == CE_NOT_FOUND) {
+		eb->msg[0] = '\0';
+		if ((r = from_container(a, eb)) == CE_NOT_FOUND &&
+		    (r = from_imds(a, eb)) == CE_NOT_FOUND)
+			return err_set(eb, CE_UNAUTHORIZED, "no AWS credentials: set "
+			    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run "
+			    "where ECS task or EC2 instance credentials are available");
+		if (r != 0)
+			return r;
+	} else if (r != 0) {
 		return r;
 	}
 	if (!alnum_only(a->key_id, 128))
@@ -156,6 +373,8 @@ aws_init(struct aws *a, const char *region, const char *endpoint, struct errbuf 
 	    (a->token[0] != '\0' && !printable_only(a->token, sizeof(a->token) - 1)))
 		return err_set(eb, CE_UNAUTHORIZED, "AWS secret key or session token from %s "
 		    "holds characters that cannot be sent", a->source);
+	if (a->region[0] == '\0')
+		imds_region(a);
 	if (a->region[0] == '\0')
 		return err_set(eb, CE_INVALID, "no AWS region: give --region or set "
 		    "AWS_REGION");
@@ -190,118 +409,274 @@ encode_key(const char *key, char *out, size_t len)
 	return 0;
 }
 
-struct resp {
-	char buf[4096];
-	size_t len;
-};
+void
+aws_resp_free(struct aws_resp *r)
+{
+	free(r->body);
+	r->body = NULL;
+	r->len = 0;
+}
+
+#define AWS_BODY_MAX (16 * 1024 * 1024)
 
 static size_t
-on_resp(char *p, size_t size, size_t n, void *ud)
+on_body(char *p, size_t size, size_t n, void *ud)
 {
-	struct resp *r = ud;
-	size_t len = size * n, room = sizeof(r->buf) - 1 - r->len;
+	struct aws_resp *r = ud;
+	size_t len = size * n;
+	char *nb;
 
-	memcpy(r->buf + r->len, p, len < room ? len : room);
-	r->len += len < room ? len : room;
-	r->buf[r->len] = '\0';
+	if (r->len + len > AWS_BODY_MAX || (nb = realloc(r->body, r->len + len + 1)) == NULL)
+		return 0;
+	r->body = nb;
+	memcpy(r->body + r->len, p, len);
+	r->len += len;
+	r->body[r->len] = '\0';
 	return len;
 }
 
-/* The text of <tag>...</tag> in an AWS XML error, or "". */
-static void
-xml_text(const char *xml, const char *tag, char *out, size_t len)
+/* The first element named name anywhere under node (AWS nests errors). */
+static const xmlNode *
+xml_find(const xmlNode *node, const char *name)
 {
-	char open[64], close[64];
-	const char *s, *e;
+	for (; node != NULL; node = node->next) {
+		const xmlNode *f;
 
-	out[0] = '\0';
-	(void)snprintf(open, sizeof(open), "<%s>", tag);
-	(void)snprintf(close, sizeof(close), "</%s>", tag);
-	if ((s = strstr(xml, open)) == NULL || (e = strstr(s, close)) == NULL)
+		if (node->type == XML_ELEMENT_NODE &&
+		    strcmp((const char *)node->name, name) == 0)
+			return node;
+		if ((f = xml_find(node->children, name)) != NULL)
+			return f;
+	}
+	return NULL;
+}
+
+/* AWS's error code and message, from a JSON or an XML error answer. */
+static void
+error_of(const struct aws_resp *r, char *code, size_t clen, char *msg, size_t mlen)
+{
+	cJSON *j;
+
+	code[0] = msg[0] = '\0';
+	if (r->body == NULL || r->len == 0)
 		return;
-	s += strlen(open);
-	if ((size_t)(e - s) >= len)
-		e = s + len - 1;
-	memcpy(out, s, (size_t)(e - s));
-	out[e - s] = '\0';
+	if ((j = cJSON_ParseWithLength(r->body, r->len)) != NULL) {
+		const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "__type"));
+		const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "message"));
+
+		if (m == NULL)
+			m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "Message"));
+		if (c != NULL) {
+			/* "com.amazonaws.ecs#ClusterNotFoundException" */
+			const char *hash = strrchr(c, '#');
+
+			(void)str_copy(code, clen, hash != NULL ? hash + 1 : c);
+		}
+		if (m != NULL)
+			(void)str_copy(msg, mlen, m);
+		cJSON_Delete(j);
+		return;
+	}
+	{
+		xmlDoc *doc = xmlReadMemory(r->body, (int)(r->len < INT32_MAX ? r->len : 0),
+		    "error.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+		const xmlNode *n;
+
+		if (doc == NULL)
+			return;
+		if ((n = xml_find(xmlDocGetRootElement(doc), "Code")) != NULL) {
+			xmlChar *t = xmlNodeGetContent(n);
+
+			(void)str_copy(code, clen, t != NULL ? (const char *)t : "");
+			xmlFree(t);
+		}
+		if ((n = xml_find(xmlDocGetRootElement(doc), "Message")) != NULL) {
+			xmlChar *t = xmlNodeGetContent(n);
+
+			(void)str_copy(msg, mlen, t != NULL ? (const char *)t : "");
+			xmlFree(t);
+		}
+		xmlFreeDoc(doc);
+	}
+}
+
+/* One signed request, retried on throttling and 5xx. */
+static int
+perform(const struct aws *a, const char *service, const char *method, const char *url,
+    struct curl_slist *hdrs, const char *body, size_t len, struct aws_resp *out,
+    const char *what, struct errbuf *eb)
+{
+	char sigv4[160], userpwd[512], cerr[CURL_ERROR_SIZE];
+	int attempt;
+
+	memset(out, 0, sizeof(*out));
+	(void)snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:%s", a->region, service);
+	(void)snprintf(userpwd, sizeof(userpwd), "%s:%s", a->key_id, a->secret);
+	for (attempt = 1;; attempt++) {
+		char code[128], msg[512];
+		CURLcode cc;
+		CURL *c;
+
+		aws_resp_free(out);
+		out->status = 0;
+		cerr[0] = '\0';
+		if ((c = curl_easy_init()) == NULL)
+			return err_set(eb, CE_NOMEM, "cannot create a curl handle");
+		(void)curl_easy_setopt(c, CURLOPT_URL, url);
+		(void)curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+		if (body != NULL) {
+			(void)curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+			(void)curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+		}
+		(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+		(void)curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4);
+		(void)curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
+		(void)curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+		(void)curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, a->timeout_ms);
+		(void)curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
+		(void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		(void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+		(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+		(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+		(void)curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
+		cc = curl_easy_perform(c);
+		(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
+		curl_easy_cleanup(c);
+		if (cc != CURLE_OK) {
+			if (attempt < 3 && cc != CURLE_COULDNT_RESOLVE_HOST) {
+				(void)usleep(200000U << attempt);
+				continue;
+			}
+			explicit_bzero(userpwd, sizeof(userpwd));
+			return err_set(eb, CE_UNAVAILABLE, "%s: %s", what,
+			    cerr[0] ? cerr : curl_easy_strerror(cc));
+		}
+		if (out->status >= 200 && out->status < 300)
+			break;
+		error_of(out, code, sizeof(code), msg, sizeof(msg));
+		if (attempt < 4 && (out->status >= 500 || out->status == 429 ||
+		    strstr(code, "Throttl") != NULL || strcmp(code, "RequestLimitExceeded") == 0)) {
+			(void)usleep(200000U << attempt);
+			continue;
+		}
+		explicit_bzero(userpwd, sizeof(userpwd));
+		return err_set(eb, out->status == 403 || out->status == 401 ? CE_UNAUTHORIZED :
+		    out->status == 404 ? CE_NOT_FOUND : out->status < 500 ? CE_INVALID :
+		    CE_UNAVAILABLE, "%s: HTTP %ld %s%s%s", what, out->status,
+		    code[0] ? code : "", msg[0] ? ": " : "", msg);
+	}
+	explicit_bzero(userpwd, sizeof(userpwd));
+	return 0;
+}
+
+/* Headers every signed request carries: the body hash and the session token. */
+static struct curl_slist *
+base_headers(const struct aws *a, const char *body, size_t len, char **tokhdr)
+{
+	unsigned char md[SHA256_DIGEST_LENGTH];
+	char hash[SHA256_DIGEST_LENGTH * 2 + 1], h[128];
+	struct curl_slist *hdrs = NULL;
+
+	SHA256((const unsigned char *)(body != NULL ? body : ""), body != NULL ? len : 0, md);
+	hex_encode(md, sizeof(md), hash);
+	(void)snprintf(h, sizeof(h), "x-amz-content-sha256: %s", hash);
+	hdrs = curl_slist_append(hdrs, h);
+	*tokhdr = NULL;
+	if (a->token[0] != '\0') {
+		size_t hl = strlen(a->token) + 32;
+
+		if ((*tokhdr = malloc(hl)) != NULL) {
+			(void)snprintf(*tokhdr, hl, "x-amz-security-token: %s", a->token);
+			hdrs = curl_slist_append(hdrs, *tokhdr);
+		}
+	}
+	return hdrs;
+}
+
+int
+aws_call(const struct aws *a, const char *service, const char *host, const char *method,
+    const char *path, const char *content_type, const char *target, const char *body,
+    size_t len, struct aws_resp *out, struct errbuf *eb)
+{
+	char url[1024], h[256], what[160], *tok;
+	struct curl_slist *hdrs;
+	int r;
+
+	if (a->endpoint[0] != '\0')
+		(void)snprintf(url, sizeof(url), "%s%s", a->endpoint, path);
+	else
+		(void)snprintf(url, sizeof(url), "https://%s.%s.amazonaws.com%s", host, a->region,
+		    path);
+	hdrs = base_headers(a, body, len, &tok);
+	if (content_type != NULL) {
+		(void)snprintf(h, sizeof(h), "Content-Type: %s", content_type);
+		hdrs = curl_slist_append(hdrs, h);
+	}
+	if (target != NULL) {
+		(void)snprintf(h, sizeof(h), "X-Amz-Target: %s", target);
+		hdrs = curl_slist_append(hdrs, h);
+		(void)snprintf(what, sizeof(what), "%s %s", service,
+		    strchr(target, '.') != NULL ? strchr(target, '.') + 1 : target);
+	} else {
+		(void)snprintf(what, sizeof(what), "%s %s %s", service, method, path);
+	}
+	r = perform(a, service, method, url, hdrs, body, len, out, what, eb);
+	curl_slist_free_all(hdrs);
+	free(tok);
+	return r;
+}
+
+int
+aws_form_value(const char *in, char *out, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in != '\0'; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+			if (o + 1 >= len)
+				return -1;
+			out[o++] = (char)c;
+		} else {
+			if (o + 3 >= len)
+				return -1;
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
+	return 0;
 }
 
 int
 aws_s3_put(const struct aws *a, const char *bucket, const char *key,
     const char *content_type, const void *body, size_t len, struct errbuf *eb)
 {
-	unsigned char md[SHA256_DIGEST_LENGTH];
-	char url[2048], ekey[1024], hash[SHA256_DIGEST_LENGTH * 2 + 1], sigv4[160],
-	    userpwd[512], h1[128], h2[128], *h3 = NULL, cerr[CURL_ERROR_SIZE] = "";
-	struct curl_slist *hdrs = NULL;
-	struct resp resp = { "", 0 };
-	long status = 0;
-	CURLcode cc;
-	CURL *c;
-	int r = 0;
+	char url[2048], ekey[1024], h[160], what[1200], *tok;
+	struct curl_slist *hdrs;
+	struct aws_resp resp;
+	int r;
 
 	if (!str_charset_ok(bucket, "-.") || strlen(bucket) < 3 || strlen(bucket) > 63)
 		return err_set(eb, CE_INVALID, "bucket name '%.64s' is not valid", bucket);
 	if (encode_key(key, ekey, sizeof(ekey)) != 0)
 		return err_set(eb, CE_INVALID, "object key too long");
+	/* Path style against an endpoint override, virtual-host style on AWS. */
 	if (a->endpoint[0] != '\0')
 		(void)snprintf(url, sizeof(url), "%s/%s/%s", a->endpoint, bucket, ekey);
 	else
 		(void)snprintf(url, sizeof(url), "https://%s.s3.%s.amazonaws.com/%s", bucket,
 		    a->region, ekey);
-	SHA256(body, len, md);
-	hex_encode(md, sizeof(md), hash);
-	(void)snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:s3", a->region);
-	(void)snprintf(userpwd, sizeof(userpwd), "%s:%s", a->key_id, a->secret);
-	(void)snprintf(h1, sizeof(h1), "x-amz-content-sha256: %s", hash);
-	(void)snprintf(h2, sizeof(h2), "Content-Type: %s", content_type);
-	hdrs = curl_slist_append(hdrs, h1);
-	hdrs = curl_slist_append(hdrs, h2);
-	if (a->token[0] != '\0') {
-		size_t hl = strlen(a->token) + 32;
-
-		if ((h3 = malloc(hl)) == NULL) {
-			curl_slist_free_all(hdrs);
-			return err_set(eb, CE_NOMEM, "out of memory");
-		}
-		(void)snprintf(h3, hl, "x-amz-security-token: %s", a->token);
-		hdrs = curl_slist_append(hdrs, h3);
-	}
-	if ((c = curl_easy_init()) == NULL) {
-		curl_slist_free_all(hdrs);
-		free(h3);
-		return err_set(eb, CE_NOMEM, "cannot create a curl handle");
-	}
-	(void)curl_easy_setopt(c, CURLOPT_URL, url);
-	(void)curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, "PUT");
-	(void)curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	(void)curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	(void)curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
-	(void)curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4);
-	(void)curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
-	(void)curl_easy_setopt(c, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
-	(void)curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, a->timeout_ms);
-	(void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	(void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_resp);
-	(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
-	(void)curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
-	cc = curl_easy_perform(c);
-	(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	if (cc != CURLE_OK) {
-		r = err_set(eb, CE_UNAVAILABLE, "s3://%s/%s: %s", bucket, key,
-		    cerr[0] ? cerr : curl_easy_strerror(cc));
-	} else if (status != 200) {
-		char code[128], msg[256];
-
-		xml_text(resp.buf, "Code", code, sizeof(code));
-		xml_text(resp.buf, "Message", msg, sizeof(msg));
-		r = err_set(eb, status == 403 ? CE_UNAUTHORIZED : CE_SYSTEM, "s3://%s/%s: "
-		    "HTTP %ld %s%s%s", bucket, key, status, code, msg[0] ? ": " : "", msg);
-	}
-	curl_easy_cleanup(c);
+	hdrs = base_headers(a, body, len, &tok);
+	(void)snprintf(h, sizeof(h), "Content-Type: %s", content_type);
+	hdrs = curl_slist_append(hdrs, h);
+	(void)snprintf(what, sizeof(what), "s3://%s/%s", bucket, key);
+	r = perform(a, "s3", "PUT", url, hdrs, body, len, &resp, what, eb);
+	aws_resp_free(&resp);
 	curl_slist_free_all(hdrs);
-	explicit_bzero(userpwd, sizeof(userpwd));
-	free(h3);
+	free(tok);
 	return r;
 }
