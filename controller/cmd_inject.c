@@ -16,6 +16,7 @@
 #include <cjson/cJSON.h>
 
 #include "ctl.h"
+#include "discover.h"
 #include "../common/err.h"
 #include "../common/spec.h"
 #include "../common/util.h"
@@ -113,7 +114,7 @@ fault_usage(FILE *out, const struct spec_fault *f)
 "  --duration D       how long the fault lasts: seconds, or 90s, 5m, 1h (required;\n"
 "                     each agent refuses more than its max_duration)\n");
 	fprintf(out,
-"  --tag K=V          attach a label to the fault itself (repeatable)\n"
+"  --fault-label K=V  attach a label to the fault itself (repeatable)\n"
 "  --client-id ID     idempotency key: sending the same id again returns the\n"
 "                     existing fault instead of starting a second one\n"
 "  --wait             follow the faults until they end; Ctrl-C reverts them\n"
@@ -360,7 +361,9 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 	struct tracked *ts = NULL;
 	char *body = NULL;
 	const char *arg;
-	bool wait = false, have_duration = false, dry_run = false;
+	bool wait = false, have_duration = false, dry_run = false, per_task = false;
+	char **bodies = NULL;
+	size_t nreq = 0;
 	cJSON *target = NULL, *tlabels = NULL;
 	size_t i, np, nt = 0;
 	int id, r = EXIT_USAGE;
@@ -393,7 +396,7 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 	}
 	opts[i++] = (struct ctl_opt){ "dry-run", false, O_DRY_RUN };
 	opts[i++] = (struct ctl_opt){ "duration", true, O_DURATION };
-	opts[i++] = (struct ctl_opt){ "tag", true, O_TAG };
+	opts[i++] = (struct ctl_opt){ "fault-label", true, O_TAG };
 	opts[i++] = (struct ctl_opt){ "client-id", true, O_CLIENT_ID };
 	opts[i++] = (struct ctl_opt){ "wait", false, O_WAIT };
 	opts[i++] = (struct ctl_opt){ "help", false, O_HELP };
@@ -487,7 +490,7 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 			char k[SPEC_LABEL_KEY_MAX + 1];
 
 			if (eq == NULL || eq == arg || (size_t)(eq - arg) > SPEC_LABEL_KEY_MAX) {
-				r = ctl_usage_error("--tag: '%s' is not KEY=VALUE", arg);
+				r = ctl_usage_error("--fault-label: '%s' is not KEY=VALUE", arg);
 				goto out;
 			}
 			memcpy(k, arg, (size_t)(eq - arg));
@@ -536,21 +539,62 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 		}
 		fault_req_release(&req);
 	}
+	/*
+	 * --service: one fault per task of the service on each host, so only
+	 * those tasks' containers are hit (host-only faults hit the hosts).
+	 */
+	per_task = ctl->by_service && (f->targets & SPEC_TARGET_CONTAINER) &&
+	    ctl->hosts != NULL;
+	nreq = ctl->nagents;
+	if (per_task) {
+		size_t h;
+
+		if (cJSON_GetObjectItemCaseSensitive(
+		    cJSON_GetObjectItemCaseSensitive(doc, "target"), "task") != NULL) {
+			r = ctl_usage_error("inject: --task and --service choose tasks both ways; "
+			    "give one");
+			goto out;
+		}
+		for (h = 0, nreq = 0; h < ctl->nhosts; h++)
+			nreq += ctl->hosts[h].ntasks;
+	}
 	if ((body = cJSON_PrintUnformatted(doc)) == NULL ||
-	    (reqs = calloc(ctl->nagents, sizeof(*reqs))) == NULL ||
-	    (ts = calloc(ctl->nagents, sizeof(*ts))) == NULL) {
+	    (reqs = calloc(nreq, sizeof(*reqs))) == NULL ||
+	    (bodies = calloc(nreq, sizeof(*bodies))) == NULL ||
+	    (ts = calloc(nreq, sizeof(*ts))) == NULL) {
 		r = ctl_usage_error("out of memory");
 		goto out;
 	}
-	for (i = 0; i < ctl->nagents; i++) {
-		reqs[i].agent = ctl->agents[i];
-		reqs[i].method = "POST";
-		(void)snprintf(reqs[i].path, sizeof(reqs[i].path), "/v1/faults");
-		reqs[i].body = body;
+	if (!per_task) {
+		for (i = 0; i < nreq; i++) {
+			reqs[i].agent = ctl->agents[i];
+			reqs[i].method = "POST";
+			(void)snprintf(reqs[i].path, sizeof(reqs[i].path), "/v1/faults");
+			reqs[i].body = body;
+		}
+	} else {
+		size_t h, t, k = 0;
+
+		for (h = 0; h < ctl->nhosts; h++)
+			for (t = 0; t < ctl->hosts[h].ntasks; t++, k++) {
+				cJSON *d = cJSON_Duplicate(doc, 1), *tg;
+
+				if ((tg = cJSON_GetObjectItemCaseSensitive(d, "target")) == NULL)
+					tg = cJSON_AddObjectToObject(d, "target");
+				cJSON_DeleteItemFromObjectCaseSensitive(tg, "kind");
+				cJSON_AddStringToObject(tg, "kind", "container");
+				cJSON_AddStringToObject(tg, "task", ctl->hosts[h].tasks[t]);
+				bodies[k] = cJSON_PrintUnformatted(d);
+				cJSON_Delete(d);
+				reqs[k].agent = ctl->hosts[h].url;
+				reqs[k].method = "POST";
+				(void)snprintf(reqs[k].path, sizeof(reqs[k].path), "/v1/faults");
+				reqs[k].body = bodies[k];
+			}
 	}
-	(void)ctl_send(ctl, reqs, ctl->nagents);
-	r = ctl_exit_code(reqs, ctl->nagents);
-	for (i = 0; i < ctl->nagents; i++) {
+	(void)ctl_send(ctl, reqs, nreq);
+	r = ctl_exit_code(reqs, nreq);
+	for (i = 0; i < nreq; i++) {
 		const char *fid = cJSON_GetStringValue(
 		    cJSON_GetObjectItemCaseSensitive(reqs[i].json, "id"));
 
@@ -562,9 +606,9 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 		nt++;
 	}
 	if (ctl->output == OUT_JSON && !wait) {
-		ctl_print_json(ctl, reqs, ctl->nagents, NULL);
+		ctl_print_json(ctl, reqs, nreq, NULL);
 	} else if (ctl->output == OUT_TEXT && dry_run) {
-		for (i = 0; i < ctl->nagents; i++) {
+		for (i = 0; i < nreq; i++) {
 			char m[512];
 
 			if (ctl_result_class(&reqs[i]) == EXIT_ALL_OK) {
@@ -577,7 +621,7 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 		fflush(stdout);
 	} else if (ctl->output == OUT_TEXT) {
 		ctl_print_fault_header(stdout);
-		for (i = 0; i < ctl->nagents; i++) {
+		for (i = 0; i < nreq; i++) {
 			char m[512];
 
 			if (ctl_result_class(&reqs[i]) == EXIT_ALL_OK) {
@@ -610,15 +654,19 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 				cJSON_AddStringToObject(o, "state", ts[i].state);
 				cJSON_AddItemToArray(arr, o);
 			}
-			ctl_print_json(ctl, reqs, ctl->nagents, extra);
+			ctl_print_json(ctl, reqs, nreq, extra);
 			cJSON_Delete(extra);
 		}
 	} else if (wait && ctl->output == OUT_JSON) {
-		ctl_print_json(ctl, reqs, ctl->nagents, NULL);
+		ctl_print_json(ctl, reqs, nreq, NULL);
 	}
 out:
 	if (reqs != NULL)
-		ctl_reqs_release(reqs, ctl->nagents);
+		ctl_reqs_release(reqs, nreq);
+	if (bodies != NULL)
+		for (i = 0; i < nreq; i++)
+			free(bodies[i]);
+	free(bodies);
 	free(reqs);
 	free(ts);
 	free(body);

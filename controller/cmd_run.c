@@ -32,8 +32,7 @@
 #define RUN_FILE_MAX (256 * 1024 * 1024)	/* largest journal or log uploaded */
 
 enum {
-	O_CONTEXT = 1, O_BUCKET, O_CHAOS, O_RUNS_DIR, O_REGION, O_ENDPOINT, O_DRY_RUN,
-	O_HELP,
+	O_CONTEXT = 1, O_BUCKET, O_CHAOS, O_RUNS_DIR, O_DRY_RUN, O_HELP,
 };
 
 static const char *const known_keys[] = {
@@ -68,7 +67,8 @@ usage_run(FILE *out)
 "                        <start time>_<experiment title>/ (or CHAOS_JOURNALS_BUCKET)\n"
 "  --chaos PATH          the chaos program (default: chaos on PATH)\n"
 "  --runs-dir DIR        where each run's directory goes (default CONF's dir/runs)\n"
-"  --region R, --endpoint-url URL   for S3 (default: AWS_REGION, AWS_ENDPOINT_URL)\n"
+"  --region R, --endpoint-url URL   (global options) for S3 (default: AWS_REGION,\n"
+"                        AWS_ENDPOINT_URL)\n"
 "  --dry-run             print the chaos command line; run nothing\n"
 "\n"
 "Exit status: Chaos Toolkit's (1 when the hypothesis deviated), 128+N when chaos\n"
@@ -515,13 +515,12 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 	static const struct ctl_opt opts[] = {
 		{ "context", true, O_CONTEXT }, { "journals-bucket", true, O_BUCKET },
 		{ "chaos", true, O_CHAOS }, { "runs-dir", true, O_RUNS_DIR },
-		{ "region", true, O_REGION }, { "endpoint-url", true, O_ENDPOINT },
 		{ "dry-run", false, O_DRY_RUN }, { "help", false, O_HELP },
 		{ NULL, false, 0 },
 	};
 	const char *conf = NULL, *ctx = getenv("CHAOS_CONTEXT"),
 	    *bucket = getenv("CHAOS_JOURNALS_BUCKET"), *chaos = "chaos", *runs_dir = NULL,
-	    *region = NULL, *endpoint = NULL, *arg;
+	    *arg;
 	struct errbuf eb = { "" };
 	struct ini ini;
 	struct run *r;
@@ -543,8 +542,6 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 		case O_BUCKET: bucket = arg; break;
 		case O_CHAOS: chaos = arg; break;
 		case O_RUNS_DIR: runs_dir = arg; break;
-		case O_REGION: region = arg; break;
-		case O_ENDPOINT: endpoint = arg; break;
 		case O_DRY_RUN: dry = true; break;
 		case O_HELP:
 			usage_run(stdout);
@@ -638,7 +635,7 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 	rc = execute(r);
 	fprintf(stderr, "chaosctl: chaos exited with status %d\n", rc);
 	/* Upload whatever the outcome; a failed upload is an error of its own. */
-	if (bucket != NULL && upload(r, bucket, region, endpoint) != 0 && rc == 0)
+	if (bucket != NULL && upload(r, bucket, ctl->region, ctl->endpoint) != 0 && rc == 0)
 		rc = EXIT_SOME_FAILED;
 out:
 	run_free(r);

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "ctl.h"
+#include "discover.h"
 
 void
 usage_targets(FILE *out)
@@ -19,7 +20,56 @@ usage_targets(FILE *out)
 "the ECS agent and ECS pause containers, which container faults skip unless\n"
 "named with --container-id; [shares netns] marks containers that joined\n"
 "another container's network namespace (awsvpc tasks: the pause container's).\n"
-"--output json adds network namespace paths, cgroups, CPU limits and labels.\n");
+"--output json adds network namespace paths, cgroups, CPU limits and labels.\n"
+"\n"
+"With --cluster (and --service, --az, --tag, ...) it lists the hosts AWS\n"
+"discovery found instead: instance, availability zone, agent URL and, with\n"
+"--service, the service's tasks on each host. It asks no agent.\n");
+}
+
+static int
+print_hosts(const struct ctl *ctl)
+{
+	size_t i, t;
+
+	if (ctl->output == OUT_JSON) {
+		cJSON *doc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(doc, "hosts");
+		char *text;
+
+		cJSON_AddStringToObject(doc, "command", "targets");
+		for (i = 0; i < ctl->nhosts; i++) {
+			const struct host *h = &ctl->hosts[i];
+			cJSON *o = cJSON_CreateObject(), *tasks;
+
+			cJSON_AddItemToArray(arr, o);
+			cJSON_AddStringToObject(o, "instance_id", h->instance_id);
+			cJSON_AddStringToObject(o, "availability_zone", h->az);
+			cJSON_AddStringToObject(o, "private_ip", h->ip);
+			cJSON_AddStringToObject(o, "agent", h->url);
+			cJSON_AddStringToObject(o, "container_instance", h->container_instance);
+			tasks = cJSON_AddArrayToObject(o, "tasks");
+			for (t = 0; t < h->ntasks; t++)
+				cJSON_AddItemToArray(tasks, cJSON_CreateString(h->tasks[t]));
+		}
+		if ((text = cJSON_Print(doc)) != NULL)
+			printf("%s\n", text);
+		free(text);
+		cJSON_Delete(doc);
+		return EXIT_ALL_OK;
+	}
+	printf("%-20s %-12s %-28s %s\n", "INSTANCE", "AZ", "AGENT", "TASKS");
+	for (i = 0; i < ctl->nhosts; i++) {
+		const struct host *h = &ctl->hosts[i];
+
+		printf("%-20s %-12s %-28s", h->instance_id, h->az, h->url);
+		for (t = 0; t < h->ntasks; t++) {
+			const char *slash = strrchr(h->tasks[t], '/');
+
+			printf("%s%s", t ? "," : " ", slash != NULL ? slash + 1 : h->tasks[t]);
+		}
+		printf("%s\n", h->ntasks == 0 ? " -" : "");
+	}
+	return EXIT_ALL_OK;
 }
 
 int
@@ -36,6 +86,8 @@ cmd_targets(struct ctl *ctl, int argc, char **argv)
 		}
 		return ctl_usage_error("targets: unexpected argument '%s'", argv[1]);
 	}
+	if (ctl->hosts != NULL)
+		return print_hosts(ctl);
 	if ((reqs = calloc(ctl->nagents, sizeof(*reqs))) == NULL)
 		return ctl_usage_error("out of memory");
 	for (i = 0; i < ctl->nagents; i++) {

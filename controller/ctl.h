@@ -39,6 +39,13 @@ struct ctl {
 	long timeout_ms;
 	int verbose;
 	const char *cmd;	/* the command's name, for output */
+	/* AWS: --region, --endpoint-url (or the environment). */
+	const char *region;
+	const char *endpoint;
+	/* Hosts found through --cluster (NULL without discovery). */
+	struct host *hosts;
+	size_t nhosts;
+	bool by_service;	/* --service: hosts carry the service's task ARNs */
 };
 
 struct cmd {

@@ -12,8 +12,11 @@
 
 #include <curl/curl.h>
 
+#include "aws.h"
 #include "ctl.h"
+#include "discover.h"
 #include "targets.h"
+#include "../common/err.h"
 #include "../common/log.h"
 #include "../common/util.h"
 
@@ -70,6 +73,16 @@ ctl_main_usage(FILE *out)
 "  --timeout SECONDS   per-agent request timeout, 1-300 (default 10)\n"
 "  -v, --verbose       show each request on stderr\n"
 "\n"
+"agents found through AWS (instead of --agent):\n"
+"  --cluster NAME      the ECS cluster's container instances, as http://<private ip>:<port>\n"
+"  --service NAME      only the hosts running this service's tasks; container\n"
+"                      faults then hit only those tasks\n"
+"  --az AZ, --instance-id ID, --tag K=V   filters (repeatable; EC2 tags)\n"
+"  --host-count N, --host-percent P       a random sample of the hosts\n"
+"  --agent-port PORT   the agents' port (default 8421)\n"
+"  --region R, --endpoint-url URL         AWS region and endpoint (default:\n"
+"                      AWS_REGION, AWS_ENDPOINT_URL; credentials as the AWS SDKs)\n"
+"\n"
 "environment:\n"
 "  CHAOS_AGENTS          comma-separated agent URLs (used when no --agent is given)\n"
 "  CHAOS_AGENT_KEY_FILE  key file (used when no --key-file is given)\n"
@@ -85,7 +98,11 @@ ctl_main_usage(FILE *out)
 "'chaosctl inject <fault> --help' lists a fault's parameters.\n");
 }
 
-enum { G_AGENT = 1, G_AGENTS_FILE, G_KEY_FILE, G_KEY_ID, G_OUTPUT, G_TIMEOUT, G_VERBOSE };
+enum {
+	G_AGENT = 1, G_AGENTS_FILE, G_KEY_FILE, G_KEY_ID, G_OUTPUT, G_TIMEOUT, G_VERBOSE,
+	G_CLUSTER, G_SERVICE, G_AZ, G_INSTANCE_ID, G_TAG, G_HOST_COUNT, G_HOST_PERCENT,
+	G_AGENT_PORT, G_REGION, G_ENDPOINT,
+};
 
 static const struct ctl_opt global_opts[] = {
 	{ "agent", true, G_AGENT },
@@ -95,8 +112,54 @@ static const struct ctl_opt global_opts[] = {
 	{ "output", true, G_OUTPUT },
 	{ "timeout", true, G_TIMEOUT },
 	{ "verbose", false, G_VERBOSE },
+	{ "cluster", true, G_CLUSTER },
+	{ "service", true, G_SERVICE },
+	{ "az", true, G_AZ },
+	{ "instance-id", true, G_INSTANCE_ID },
+	{ "tag", true, G_TAG },
+	{ "host-count", true, G_HOST_COUNT },
+	{ "host-percent", true, G_HOST_PERCENT },
+	{ "agent-port", true, G_AGENT_PORT },
+	{ "region", true, G_REGION },
+	{ "endpoint-url", true, G_ENDPOINT },
 	{ NULL, false, 0 },
 };
+
+/* Add a repeatable option's value, bounded. */
+static int
+push(const char **list, size_t *n, const char *v, const char *flag)
+{
+	if (*n == DISCOVER_LIST_MAX)
+		return ctl_usage_error("--%s: at most %d", flag, DISCOVER_LIST_MAX);
+	list[(*n)++] = v;
+	return 0;
+}
+
+/* --cluster: ask AWS for the hosts, and make their agents the targets. */
+static int
+run_discovery(struct ctl *ctl, struct targets *tg, const struct discover_opts *o)
+{
+	struct errbuf eb = { "" };
+	struct aws aws;
+	size_t i;
+	int r;
+
+	if (tg->n > 0)
+		return ctl_usage_error("give --agent/--agents-file or --cluster, not both");
+	if (aws_init(&aws, ctl->region, ctl->endpoint, &eb) != 0 ||
+	    discover(&aws, o, &ctl->hosts, &ctl->nhosts, &eb) != 0) {
+		fprintf(stderr, "chaosctl: discovery: %s\n", eb.msg);
+		return EXIT_TRANSPORT;
+	}
+	ctl->by_service = o->service != NULL;
+	for (i = 0; i < ctl->nhosts; i++)
+		if ((r = targets_add(tg, ctl->hosts[i].url)) != 0)
+			return r;
+	if (ctl->verbose)
+		fprintf(stderr, "chaosctl: %zu host(s) in cluster %s (credentials: %s, region "
+		    "%s)\n", ctl->nhosts, o->cluster, aws.source, aws.region);
+	return 0;
+}
 
 /* Is argv[i] one of the global options? (-v is the only short one.) */
 static bool
@@ -125,6 +188,7 @@ main(int argc, char **argv)
 	struct targets tg;
 	char **rest;
 	const char *agents_file = NULL;
+	struct discover_opts dopt;
 	int nrest = 0, i, r;
 	size_t c;
 
@@ -132,6 +196,8 @@ main(int argc, char **argv)
 	memset(&ctl, 0, sizeof(ctl));
 	targets_init(&tg);
 	ctl.timeout_ms = 10000;
+	memset(&dopt, 0, sizeof(dopt));
+	dopt.port = 8421;
 	if ((rest = calloc((size_t)argc + 1, sizeof(*rest))) == NULL)
 		return ctl_usage_error("out of memory");
 	rest[nrest++] = argv[0];
@@ -164,6 +230,56 @@ main(int argc, char **argv)
 			break;
 		case G_AGENTS_FILE:
 			agents_file = arg;
+			break;
+		case G_CLUSTER:
+			dopt.cluster = arg;
+			break;
+		case G_SERVICE:
+			dopt.service = arg;
+			break;
+		case G_AZ:
+			if ((r = push(dopt.azs, &dopt.nazs, arg, "az")) != 0)
+				goto out;
+			break;
+		case G_INSTANCE_ID:
+			if ((r = push(dopt.instance_ids, &dopt.ninstance_ids, arg,
+			    "instance-id")) != 0)
+				goto out;
+			break;
+		case G_TAG:
+			if (strchr(arg, '=') == NULL || arg[0] == '=') {
+				r = ctl_usage_error("--tag: '%s' is not KEY=VALUE (an EC2 tag "
+				    "of the hosts)", arg);
+				goto out;
+			}
+			if ((r = push(dopt.tags, &dopt.ntags, arg, "tag")) != 0)
+				goto out;
+			break;
+		case G_HOST_COUNT:
+		case G_HOST_PERCENT:
+		case G_AGENT_PORT: {
+			int64_t v;
+			int64_t max = id == G_HOST_PERCENT ? 100 : id == G_AGENT_PORT ? 65535 : 5000;
+
+			if (parse_i64(arg, 1, max, &v) != 0) {
+				r = ctl_usage_error("--%s: '%s' is not a number from 1 to %lld",
+				    id == G_HOST_COUNT ? "host-count" : id == G_HOST_PERCENT ?
+				    "host-percent" : "agent-port", arg, (long long)max);
+				goto out;
+			}
+			if (id == G_HOST_COUNT)
+				dopt.count = (long)v;
+			else if (id == G_HOST_PERCENT)
+				dopt.percent = (long)v;
+			else
+				dopt.port = (long)v;
+			break;
+		}
+		case G_REGION:
+			ctl.region = arg;
+			break;
+		case G_ENDPOINT:
+			ctl.endpoint = arg;
 			break;
 		case G_KEY_FILE:
 			ctl.key_file = arg;
@@ -228,13 +344,36 @@ main(int argc, char **argv)
 			if (strcmp(rest[i], "--help") == 0 || strcmp(rest[i], "-h") == 0)
 				wants_help = true;
 		if (!wants_help) {
+			if (dopt.cluster == NULL && (dopt.service != NULL || dopt.nazs > 0 ||
+			    dopt.ninstance_ids > 0 || dopt.ntags > 0 || dopt.count > 0 ||
+			    dopt.percent > 0)) {
+				r = ctl_usage_error("--service, --az, --instance-id, --tag, "
+				    "--host-count and --host-percent need --cluster");
+				goto out;
+			}
+			if (dopt.count > 0 && dopt.percent > 0) {
+				r = ctl_usage_error("give --host-count or --host-percent, not both");
+				goto out;
+			}
+			if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+				r = ctl_usage_error("cannot initialize libcurl");
+				goto out;
+			}
+			if (dopt.cluster != NULL &&
+			    (r = run_discovery(&ctl, &tg, &dopt)) != 0) {
+				curl_global_cleanup();
+				goto out;
+			}
+			curl_global_cleanup();
 			if ((r = targets_resolve(&tg, agents_file)) != 0)
 				goto out;
 			ctl.agents = tg.urls;
 			ctl.nagents = tg.n;
 			if (ctl.key_file == NULL)
 				ctl.key_file = getenv("CHAOS_AGENT_KEY_FILE");
-			if ((r = ctl_load_key(&ctl)) != 0)
+			/* Listing discovered hosts asks no agent: no key needed. */
+			if (!(dopt.cluster != NULL && strcmp(ctl.cmd, "targets") == 0) &&
+			    (r = ctl_load_key(&ctl)) != 0)
 				goto out;
 		}
 	}
@@ -247,6 +386,7 @@ main(int argc, char **argv)
 out:
 	/* Every path frees what it allocated (sanitizer builds check leaks). */
 	targets_release(&tg);
+	hosts_free(ctl.hosts, ctl.nhosts);
 	free(rest);
 	return r;
 }

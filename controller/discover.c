@@ -1,0 +1,394 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* discover.c: see discover.h. ECS speaks JSON 1.1, EC2 the Query protocol (XML). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cjson/cJSON.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+
+#include "aws.h"
+#include "discover.h"
+#include "../common/err.h"
+#include "../common/util.h"
+
+#define ECS_TARGET "AmazonEC2ContainerServiceV20141113."
+#define ECS_JSON "application/x-amz-json-1.1"
+#define FORM "application/x-www-form-urlencoded; charset=utf-8"
+#define HOSTS_MAX 5000
+
+static int
+ecs(const struct aws *a, const char *op, cJSON *req, cJSON **resp, struct errbuf *eb)
+{
+	char target[128], *body = cJSON_PrintUnformatted(req);
+	struct aws_resp r;
+	int rc;
+
+	*resp = NULL;
+	if (body == NULL)
+		return err_set(eb, CE_NOMEM, "out of memory");
+	(void)snprintf(target, sizeof(target), ECS_TARGET "%s", op);
+	rc = aws_call(a, "ecs", "ecs", "POST", "/", ECS_JSON, target, body, strlen(body), &r, eb);
+	free(body);
+	if (rc == 0 && (*resp = cJSON_ParseWithLength(r.body, r.len)) == NULL)
+		rc = err_set(eb, CE_SYSTEM, "ecs %s: the answer is not JSON", op);
+	aws_resp_free(&r);
+	return rc;
+}
+
+/* Every ARN of a paginated ECS list call (ListContainerInstances, ListTasks). */
+static int
+ecs_list(const struct aws *a, const char *op, const char *field, cJSON *req, cJSON *out,
+    struct errbuf *eb)
+{
+	const char *next = NULL;
+	char token[2048] = "";
+	int rc, pages = 0;
+
+	do {
+		cJSON *resp, *it;
+
+		cJSON_DeleteItemFromObjectCaseSensitive(req, "nextToken");
+		if (token[0] != '\0')
+			cJSON_AddStringToObject(req, "nextToken", token);
+		if ((rc = ecs(a, op, req, &resp, eb)) != 0)
+			return rc;
+		cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(resp, field))
+			if (cJSON_IsString(it) && cJSON_GetArraySize(out) < HOSTS_MAX * 10)
+				cJSON_AddItemToArray(out, cJSON_CreateString(it->valuestring));
+		next = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "nextToken"));
+		(void)str_copy(token, sizeof(token), next != NULL ? next : "");
+		cJSON_Delete(resp);
+	} while (token[0] != '\0' && ++pages < 1000);
+	return 0;
+}
+
+static const char *
+jstr(const cJSON *o, const char *k)
+{
+	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, k));
+}
+
+/* The text of the first child element named name, or NULL. */
+static const xmlNode *
+child(const xmlNode *n, const char *name)
+{
+	for (n = n != NULL ? n->children : NULL; n != NULL; n = n->next)
+		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0)
+			return n;
+	return NULL;
+}
+
+static void
+text_of(const xmlNode *n, char *out, size_t len)
+{
+	xmlChar *t = n != NULL ? xmlNodeGetContent(n) : NULL;
+
+	(void)str_copy(out, len, t != NULL ? (const char *)t : "");
+	xmlFree(t);
+}
+
+struct ec2_instance {
+	char id[32], ip[64], az[32], state[32];
+	xmlNode *tags;		/* <tagSet>, borrowed from the document */
+};
+
+static bool
+has_tag(const xmlNode *tagset, const char *kv)
+{
+	const char *eq = strchr(kv, '=');
+	const xmlNode *it;
+
+	for (it = tagset != NULL ? tagset->children : NULL; it != NULL; it = it->next) {
+		char k[256], v[512];
+
+		if (it->type != XML_ELEMENT_NODE)
+			continue;
+		text_of(child(it, "key"), k, sizeof(k));
+		text_of(child(it, "value"), v, sizeof(v));
+		if (eq != NULL && strlen(k) == (size_t)(eq - kv) && strncmp(k, kv, (size_t)(eq - kv)) == 0 &&
+		    strcmp(v, eq + 1) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* EC2 DescribeInstances for ids; calls fill for each instance found. */
+static int
+ec2_describe(const struct aws *a, cJSON *ids, const struct discover_opts *o, struct host *hosts,
+    size_t *nhosts, cJSON *cimap, struct errbuf *eb)
+{
+	int total = cJSON_GetArraySize(ids), start, rc = 0;
+
+	for (start = 0; start < total && rc == 0; start += 100) {
+		char *body;
+		size_t cap = 256 + 64 * 100, used;
+		int i;
+		struct aws_resp r;
+		xmlDoc *doc;
+		const xmlNode *rs, *res;
+
+		if ((body = malloc(cap)) == NULL)
+			return err_set(eb, CE_NOMEM, "out of memory");
+		used = (size_t)snprintf(body, cap, "Action=DescribeInstances&Version=2016-11-15");
+		for (i = start; i < total && i < start + 100; i++) {
+			char enc[96];
+
+			if (aws_form_value(cJSON_GetArrayItem(ids, i)->valuestring, enc,
+			    sizeof(enc)) != 0)
+				continue;
+			used += (size_t)snprintf(body + used, cap - used, "&InstanceId.%d=%s",
+			    i - start + 1, enc);
+		}
+		rc = aws_call(a, "ec2", "ec2", "POST", "/", FORM, NULL, body, used, &r, eb);
+		free(body);
+		if (rc != 0)
+			break;
+		doc = xmlReadMemory(r.body, (int)r.len, "ec2.xml", NULL,
+		    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+		aws_resp_free(&r);
+		if (doc == NULL)
+			return err_set(eb, CE_SYSTEM, "ec2 DescribeInstances: the answer is not XML");
+		rs = child(xmlDocGetRootElement(doc), "reservationSet");
+		for (res = rs != NULL ? rs->children : NULL; res != NULL; res = res->next) {
+			const xmlNode *set = child(res, "instancesSet"), *in;
+
+			for (in = set != NULL ? set->children : NULL; in != NULL; in = in->next) {
+				struct ec2_instance e;
+				const cJSON *ci;
+				struct host *h;
+				size_t k;
+				bool ok = true;
+
+				if (in->type != XML_ELEMENT_NODE)
+					continue;
+				memset(&e, 0, sizeof(e));
+				text_of(child(in, "instanceId"), e.id, sizeof(e.id));
+				text_of(child(in, "privateIpAddress"), e.ip, sizeof(e.ip));
+				text_of(child(child(in, "placement"), "availabilityZone"), e.az,
+				    sizeof(e.az));
+				text_of(child(child(in, "instanceState"), "name"), e.state,
+				    sizeof(e.state));
+				e.tags = (xmlNode *)(uintptr_t)child(in, "tagSet");
+				if (e.id[0] == '\0' || e.ip[0] == '\0' || strcmp(e.state, "running") != 0)
+					continue;
+				if (o->nazs > 0) {
+					ok = false;
+					for (k = 0; k < o->nazs; k++)
+						ok |= strcmp(o->azs[k], e.az) == 0;
+				}
+				for (k = 0; ok && k < o->ntags; k++)
+					ok = has_tag(e.tags, o->tags[k]);
+				if (!ok || *nhosts >= HOSTS_MAX)
+					continue;
+				h = &hosts[(*nhosts)++];
+				memset(h, 0, sizeof(*h));
+				(void)str_copy(h->instance_id, sizeof(h->instance_id), e.id);
+				(void)str_copy(h->ip, sizeof(h->ip), e.ip);
+				(void)str_copy(h->az, sizeof(h->az), e.az);
+				if ((ci = cJSON_GetObjectItemCaseSensitive(cimap, e.id)) != NULL)
+					(void)str_copy(h->container_instance,
+					    sizeof(h->container_instance), ci->valuestring);
+				(void)snprintf(h->url, sizeof(h->url), strchr(e.ip, ':') != NULL ?
+				    "http://[%s]:%ld" : "http://%s:%ld", e.ip, o->port);
+			}
+		}
+		xmlFreeDoc(doc);
+	}
+	return rc;
+}
+
+static int
+add_task(struct host *h, const char *arn)
+{
+	char **t = realloc(h->tasks, (h->ntasks + 1) * sizeof(*t));
+
+	if (t == NULL)
+		return -1;
+	h->tasks = t;
+	if ((h->tasks[h->ntasks] = strdup(arn)) == NULL)
+		return -1;
+	h->ntasks++;
+	return 0;
+}
+
+int
+discover(const struct aws *a, const struct discover_opts *o, struct host **out, size_t *n,
+    struct errbuf *eb)
+{
+	cJSON *req = cJSON_CreateObject(), *arns = cJSON_CreateArray(), *ids = cJSON_CreateArray();
+	cJSON *cimap = cJSON_CreateObject(), *tasks = NULL, *taskmap = cJSON_CreateObject();
+	struct host *hosts = NULL;
+	size_t nhosts = 0, i;
+	int rc, k;
+
+	*out = NULL;
+	*n = 0;
+	if (req == NULL || arns == NULL || ids == NULL || cimap == NULL || taskmap == NULL) {
+		rc = err_set(eb, CE_NOMEM, "out of memory");
+		goto out;
+	}
+	cJSON_AddStringToObject(req, "cluster", o->cluster);
+	if (o->service != NULL) {
+		/* The service's running tasks, and the container instances they run on. */
+		cJSON *treq = cJSON_CreateObject(), *tarns = cJSON_CreateArray();
+
+		cJSON_AddStringToObject(treq, "cluster", o->cluster);
+		cJSON_AddStringToObject(treq, "serviceName", o->service);
+		cJSON_AddStringToObject(treq, "desiredStatus", "RUNNING");
+		rc = ecs_list(a, "ListTasks", "taskArns", treq, tarns, eb);
+		cJSON_Delete(treq);
+		if (rc == 0 && cJSON_GetArraySize(tarns) == 0)
+			rc = err_set(eb, CE_NOT_FOUND, "service %s in cluster %s has no running "
+			    "tasks", o->service, o->cluster);
+		for (k = 0; rc == 0 && k < cJSON_GetArraySize(tarns); k += 100) {
+			cJSON *dreq = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(dreq,
+			    "tasks"), *resp, *t;
+			int j;
+
+			cJSON_AddStringToObject(dreq, "cluster", o->cluster);
+			for (j = k; j < k + 100 && j < cJSON_GetArraySize(tarns); j++)
+				cJSON_AddItemToArray(list, cJSON_CreateString(
+				    cJSON_GetArrayItem(tarns, j)->valuestring));
+			rc = ecs(a, "DescribeTasks", dreq, &resp, eb);
+			cJSON_Delete(dreq);
+			if (rc != 0)
+				break;
+			cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(resp, "tasks")) {
+				const char *ci = jstr(t, "containerInstanceArn"), *ta = jstr(t, "taskArn");
+				cJSON *l;
+
+				if (ci == NULL || ta == NULL)
+					continue;	/* Fargate tasks have no host for us */
+				if ((l = cJSON_GetObjectItemCaseSensitive(taskmap, ci)) == NULL) {
+					l = cJSON_AddArrayToObject(taskmap, ci);
+					cJSON_AddItemToArray(arns, cJSON_CreateString(ci));
+				}
+				cJSON_AddItemToArray(l, cJSON_CreateString(ta));
+			}
+			cJSON_Delete(resp);
+		}
+		cJSON_Delete(tarns);
+		if (rc != 0)
+			goto out;
+	} else {
+		cJSON_AddStringToObject(req, "status", "ACTIVE");
+		if ((rc = ecs_list(a, "ListContainerInstances", "containerInstanceArns", req, arns,
+		    eb)) != 0)
+			goto out;
+		cJSON_DeleteItemFromObjectCaseSensitive(req, "status");
+		cJSON_DeleteItemFromObjectCaseSensitive(req, "nextToken");
+	}
+	if (cJSON_GetArraySize(arns) == 0) {
+		rc = err_set(eb, CE_NOT_FOUND, "cluster %s has no active container instances",
+		    o->cluster);
+		goto out;
+	}
+	for (k = 0; k < cJSON_GetArraySize(arns); k += 100) {
+		cJSON *dreq = cJSON_CreateObject(), *list = cJSON_AddArrayToObject(dreq,
+		    "containerInstances"), *resp, *ci;
+		int j;
+
+		cJSON_AddStringToObject(dreq, "cluster", o->cluster);
+		for (j = k; j < k + 100 && j < cJSON_GetArraySize(arns); j++)
+			cJSON_AddItemToArray(list, cJSON_CreateString(
+			    cJSON_GetArrayItem(arns, j)->valuestring));
+		rc = ecs(a, "DescribeContainerInstances", dreq, &resp, eb);
+		cJSON_Delete(dreq);
+		if (rc != 0)
+			goto out;
+		cJSON_ArrayForEach(ci, cJSON_GetObjectItemCaseSensitive(resp, "containerInstances")) {
+			const char *id = jstr(ci, "ec2InstanceId"), *arn = jstr(ci,
+			    "containerInstanceArn");
+			size_t m;
+			bool want = o->ninstance_ids == 0;
+
+			for (m = 0; m < o->ninstance_ids; m++)
+				want |= id != NULL && strcmp(o->instance_ids[m], id) == 0;
+			if (id == NULL || arn == NULL || !want)
+				continue;
+			cJSON_AddItemToArray(ids, cJSON_CreateString(id));
+			cJSON_AddStringToObject(cimap, id, arn);
+		}
+		cJSON_Delete(resp);
+	}
+	if (cJSON_GetArraySize(ids) == 0) {
+		rc = err_set(eb, CE_NOT_FOUND, "no container instance of cluster %s matches "
+		    "--instance-id", o->cluster);
+		goto out;
+	}
+	if ((hosts = calloc((size_t)cJSON_GetArraySize(ids), sizeof(*hosts))) == NULL) {
+		rc = err_set(eb, CE_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = ec2_describe(a, ids, o, hosts, &nhosts, cimap, eb)) != 0)
+		goto out;
+	if (nhosts == 0) {
+		rc = err_set(eb, CE_NOT_FOUND, "no running instance of cluster %s matches the "
+		    "filters (--az, --tag)", o->cluster);
+		goto out;
+	}
+	for (i = 0; i < nhosts; i++) {
+		const cJSON *l = cJSON_GetObjectItemCaseSensitive(taskmap,
+		    hosts[i].container_instance), *t;
+
+		cJSON_ArrayForEach(t, l)
+			if (add_task(&hosts[i], t->valuestring) != 0) {
+				rc = err_set(eb, CE_NOMEM, "out of memory");
+				goto out;
+			}
+	}
+	/* A random sample, when asked: a partial Fisher-Yates shuffle. */
+	{
+		size_t want = nhosts;
+
+		if (o->count > 0 && (size_t)o->count < nhosts)
+			want = (size_t)o->count;
+		else if (o->percent > 0)
+			want = (nhosts * (size_t)o->percent + 99) / 100;
+		for (i = 0; i < want; i++) {
+			size_t j = i + arc4random_uniform((uint32_t)(nhosts - i));
+			struct host tmp = hosts[i];
+
+			hosts[i] = hosts[j];
+			hosts[j] = tmp;
+		}
+		for (i = want; i < nhosts; i++) {
+			size_t m;
+
+			for (m = 0; m < hosts[i].ntasks; m++)
+				free(hosts[i].tasks[m]);
+			free(hosts[i].tasks);
+		}
+		nhosts = want;
+	}
+	*out = hosts;
+	*n = nhosts;
+	hosts = NULL;
+	rc = 0;
+out:
+	hosts_free(hosts, nhosts);
+	cJSON_Delete(req);
+	cJSON_Delete(arns);
+	cJSON_Delete(ids);
+	cJSON_Delete(cimap);
+	cJSON_Delete(tasks);
+	cJSON_Delete(taskmap);
+	return rc;
+}
+
+void
+hosts_free(struct host *h, size_t n)
+{
+	size_t i, m;
+
+	if (h == NULL)
+		return;
+	for (i = 0; i < n; i++) {
+		for (m = 0; m < h[i].ntasks; m++)
+			free(h[i].tasks[m]);
+		free(h[i].tasks);
+	}
+	free(h);
+}
