@@ -29,6 +29,8 @@ const struct cmd ctl_commands[] = {
 	  usage_targets, true },
 	{ "run", cmd_run, "run a Chaos Toolkit experiment from its configuration file",
 	  usage_run, false },
+	{ "submit", cmd_submit, "submit experiment runs as AWS Batch jobs", usage_submit,
+	  false },
 	{ "keygen", cmd_keygen, "create a new agent key file", usage_keygen, false },
 	{ "version", cmd_version, "print chaosctl's version", usage_version, false },
 	{ "help", cmd_help, "show help for chaosctl or one command", usage_help, false },
