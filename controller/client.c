@@ -13,6 +13,7 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
+#include "aws.h"
 #include "ctl.h"
 #include "../common/err.h"
 #include "../common/util.h"
@@ -65,6 +66,43 @@ ctl_getopt(const struct ctl_opt *opts, int argc, char **argv, int *i, const char
 	return -2;
 }
 
+/* GetParameter WithDecryption: the parameter's value, malloc'd. */
+static int
+ssm_key_text(const struct ctl *ctl, char **out, struct errbuf *eb)
+{
+	struct aws aws;
+	struct aws_resp r;
+	cJSON *req, *resp;
+	const char *v;
+	char *body;
+	int rc;
+
+	if ((rc = aws_init(&aws, ctl->region, ctl->endpoint, eb)) != 0)
+		return rc;
+	if ((req = cJSON_CreateObject()) == NULL)
+		return err_set(eb, CE_NOMEM, "out of memory");
+	cJSON_AddStringToObject(req, "Name", ctl->key_ssm);
+	cJSON_AddBoolToObject(req, "WithDecryption", 1);
+	body = cJSON_PrintUnformatted(req);
+	cJSON_Delete(req);
+	if (body == NULL)
+		return err_set(eb, CE_NOMEM, "out of memory");
+	rc = aws_call(&aws, "ssm", "ssm", "POST", "/", "application/x-amz-json-1.1",
+	    "AmazonSSM.GetParameter", body, strlen(body), &r, eb);
+	free(body);
+	if (rc != 0)
+		return rc;
+	resp = cJSON_ParseWithLength(r.body, r.len);
+	v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(resp, "Parameter"), "Value"));
+	if (v == NULL || (*out = strdup(v)) == NULL)
+		rc = err_set(eb, CE_SYSTEM, "the answer holds no parameter value");
+	cJSON_Delete(resp);
+	explicit_bzero(r.body, r.len);
+	aws_resp_free(&r);
+	return rc;
+}
+
 int
 ctl_load_key(struct ctl *ctl)
 {
@@ -74,11 +112,27 @@ ctl_load_key(struct ctl *ctl)
 
 	if (ctl->key_loaded)
 		return 0;
-	if (ctl->key_file == NULL)
-		return ctl_usage_error("no key: give --key-file FILE or set "
-		    "CHAOS_AGENT_KEY_FILE (create one with 'chaosctl keygen')");
-	if ((n = sign_load_keyfile(ctl->key_file, keys, SIGN_KEYS_MAX, &eb)) < 0)
+	if (ctl->key_ssm != NULL) {
+		/* The key file's text, from an SSM SecureString parameter. */
+		char *text = NULL;
+
+		if (ssm_key_text(ctl, &text, &eb) != 0) {
+			fprintf(stderr, "chaosctl: --key-ssm-parameter %s: %s\n", ctl->key_ssm,
+			    eb.msg);
+			return EXIT_TRANSPORT;
+		}
+		n = sign_parse_keyfile(text, keys, SIGN_KEYS_MAX, &eb);
+		explicit_bzero(text, strlen(text));
+		free(text);
+		if (n < 0)
+			return ctl_usage_error("--key-ssm-parameter %s: %s", ctl->key_ssm, eb.msg);
+		ctl->key_file = ctl->key_ssm;
+	} else if (ctl->key_file == NULL) {
+		return ctl_usage_error("no key: give --key-file FILE, --key-ssm-parameter NAME "
+		    "or set CHAOS_AGENT_KEY_FILE (create one with 'chaosctl keygen')");
+	} else if ((n = sign_load_keyfile(ctl->key_file, keys, SIGN_KEYS_MAX, &eb)) < 0) {
 		return ctl_usage_error("%s", eb.msg);
+	}
 	for (i = 0; i < n; i++)
 		if (ctl->key_id == NULL || strcmp(keys[i].id, ctl->key_id) == 0)
 			break;

@@ -32,6 +32,7 @@ struct ctl {
 	char **agents;		/* base URLs, owned */
 	size_t nagents;
 	const char *key_file;
+	const char *key_ssm;	/* --key-ssm-parameter: the key file in SSM */
 	const char *key_id;
 	struct sign_key key;
 	bool key_loaded;

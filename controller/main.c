@@ -70,6 +70,7 @@ ctl_main_usage(FILE *out)
 "  --agent URL         an agent, e.g. http://10.0.1.17:8421 (repeatable)\n"
 "  --agents-file FILE  agent URLs, one per line ('#' comments)\n"
 "  --key-file FILE     the agents' key file (mode 0600)\n"
+"  --key-ssm-parameter NAME   the key file's text from an SSM SecureString\n"
 "  --key-id ID         which key of the file to sign with (default: the first)\n"
 "  --output text|json  text for people (default), one JSON document for programs\n"
 "  --timeout SECONDS   per-agent request timeout, 1-300 (default 10)\n"
@@ -103,7 +104,7 @@ ctl_main_usage(FILE *out)
 enum {
 	G_AGENT = 1, G_AGENTS_FILE, G_KEY_FILE, G_KEY_ID, G_OUTPUT, G_TIMEOUT, G_VERBOSE,
 	G_CLUSTER, G_SERVICE, G_AZ, G_INSTANCE_ID, G_TAG, G_HOST_COUNT, G_HOST_PERCENT,
-	G_AGENT_PORT, G_REGION, G_ENDPOINT,
+	G_AGENT_PORT, G_REGION, G_ENDPOINT, G_KEY_SSM,
 };
 
 static const struct ctl_opt global_opts[] = {
@@ -124,6 +125,7 @@ static const struct ctl_opt global_opts[] = {
 	{ "agent-port", true, G_AGENT_PORT },
 	{ "region", true, G_REGION },
 	{ "endpoint-url", true, G_ENDPOINT },
+	{ "key-ssm-parameter", true, G_KEY_SSM },
 	{ NULL, false, 0 },
 };
 
@@ -191,6 +193,7 @@ main(int argc, char **argv)
 	char **rest;
 	const char *agents_file = NULL;
 	struct discover_opts dopt;
+	bool curl_up = false;
 	int nrest = 0, i, r;
 	size_t c;
 
@@ -283,6 +286,9 @@ main(int argc, char **argv)
 		case G_ENDPOINT:
 			ctl.endpoint = arg;
 			break;
+		case G_KEY_SSM:
+			ctl.key_ssm = arg;
+			break;
 		case G_KEY_FILE:
 			ctl.key_file = arg;
 			break;
@@ -357,16 +363,14 @@ main(int argc, char **argv)
 				r = ctl_usage_error("give --host-count or --host-percent, not both");
 				goto out;
 			}
-			if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+			if (!curl_up && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 				r = ctl_usage_error("cannot initialize libcurl");
 				goto out;
 			}
+			curl_up = true;
 			if (dopt.cluster != NULL &&
-			    (r = run_discovery(&ctl, &tg, &dopt)) != 0) {
-				curl_global_cleanup();
+			    (r = run_discovery(&ctl, &tg, &dopt)) != 0)
 				goto out;
-			}
-			curl_global_cleanup();
 			if ((r = targets_resolve(&tg, agents_file)) != 0)
 				goto out;
 			ctl.agents = tg.urls;
@@ -379,13 +383,15 @@ main(int argc, char **argv)
 				goto out;
 		}
 	}
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+	if (!curl_up && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
 		r = ctl_usage_error("cannot initialize libcurl");
 		goto out;
 	}
+	curl_up = true;
 	r = ctl_commands[c].run(&ctl, nrest - 1, rest + 1);
-	curl_global_cleanup();
 out:
+	if (curl_up)
+		curl_global_cleanup();
 	/* Every path frees what it allocated (sanitizer builds check leaks). */
 	targets_release(&tg);
 	hosts_free(ctl.hosts, ctl.nhosts);
