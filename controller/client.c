@@ -112,6 +112,8 @@ ctl_load_key(struct ctl *ctl)
 
 	if (ctl->key_loaded)
 		return 0;
+	if (ctl->key_file == NULL && ctl->key_ssm == NULL)
+		ctl->key_file = getenv("CHAOS_AGENT_KEY_FILE");
 	if (ctl->key_ssm != NULL) {
 		/* The key file's text, from an SSM SecureString parameter. */
 		char *text = NULL;

@@ -15,6 +15,8 @@
 
 #include <cjson/cJSON.h>
 
+#include "alarm.h"
+#include "aws.h"
 #include "ctl.h"
 #include "discover.h"
 #include "../common/err.h"
@@ -24,7 +26,14 @@
 
 enum {
 	O_DURATION = 1000, O_TAG, O_CLIENT_ID, O_WAIT, O_HELP, O_DRY_RUN,
-	O_SEL_LABEL, O_COUNT, O_PERCENT, O_SEL_STRING,
+	O_SEL_LABEL, O_COUNT, O_PERCENT, O_STOP_ALARM, O_SEL_STRING,
+};
+
+/* --stop-alarm for --wait. */
+struct alarm_watch {
+	const char *names[ALARMS_MAX];
+	size_t n;
+	struct aws aws;
 };
 
 /* Container selectors: the flag and the target field it fills. */
@@ -118,6 +127,8 @@ fault_usage(FILE *out, const struct spec_fault *f)
 "  --client-id ID     idempotency key: sending the same id again returns the\n"
 "                     existing fault instead of starting a second one\n"
 "  --wait             follow the faults until they end; Ctrl-C reverts them\n"
+"  --stop-alarm NAME  a CloudWatch alarm (repeatable): no start while it is in\n"
+"                     ALARM; with --wait, the faults are reverted when it fires\n"
 "\nTargets and key: see 'chaosctl --help'.\n");
 }
 
@@ -276,8 +287,10 @@ revert_tracked(struct ctl *ctl, struct tracked *ts, size_t n)
  * agent stopped answering, 130 when interrupted (faults reverted).
  */
 static int
-wait_faults(struct ctl *ctl, struct tracked *ts, size_t n)
+wait_faults(struct ctl *ctl, struct tracked *ts, size_t n, const struct alarm_watch *aw)
 {
+	int64_t next_poll = mono_ms() + ALARM_POLL_MS;
+	bool fired = false;
 	struct sigaction sa, old_int, old_term;
 	bool tty = isatty(STDERR_FILENO) && ctl->output == OUT_TEXT;
 	struct ctl_req *reqs = calloc(n, sizeof(*reqs));
@@ -307,6 +320,20 @@ wait_faults(struct ctl *ctl, struct tracked *ts, size_t n)
 		}
 		if (m == 0 || interrupted)
 			break;
+		if (aw->n > 0 && mono_ms() >= next_poll) {
+			struct errbuf eb = { "" };
+			char name[256] = "";
+			int a = alarms_check(&aw->aws, aw->names, aw->n, name, sizeof(name), &eb);
+
+			next_poll = mono_ms() + ALARM_POLL_MS;
+			if (a < 0)
+				fprintf(stderr, "chaosctl: checking the stop alarms: %s\n", eb.msg);
+			if (a == 1) {
+				fprintf(stderr, "\nchaosctl: stop alarm %s is in ALARM\n", name);
+				fired = true;
+				break;
+			}
+		}
 		(void)ctl_send(ctl, reqs, m);
 		for (i = 0, m = 0; i < n; i++) {
 			if (ts[i].done)
@@ -340,6 +367,10 @@ wait_faults(struct ctl *ctl, struct tracked *ts, size_t n)
 		fprintf(stderr, "chaosctl: interrupted; reverting the faults\n");
 		revert_tracked(ctl, ts, n);
 		r = EXIT_INTERRUPTED;
+	} else if (fired) {
+		fprintf(stderr, "chaosctl: reverting the faults\n");
+		revert_tracked(ctl, ts, n);
+		r = EXIT_SOME_FAILED;
 	} else {
 		for (i = 0; i < n; i++)
 			if (strcmp(ts[i].state, "failed") == 0 && r == EXIT_ALL_OK)
@@ -362,6 +393,7 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 	char *body = NULL;
 	const char *arg;
 	bool wait = false, have_duration = false, dry_run = false, per_task = false;
+	struct alarm_watch aw;
 	char **bodies = NULL;
 	size_t nreq = 0;
 	cJSON *target = NULL, *tlabels = NULL;
@@ -380,6 +412,7 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 		usage_inject(stderr);
 		return ctl_usage_error("inject: unknown fault '%s'", argv[1]);
 	}
+	memset(&aw, 0, sizeof(aw));
 	np = spec_nparams(f);
 	for (i = 0; i < np; i++) {
 		opts[i].name = flag_name(f->params[i].name);
@@ -395,6 +428,7 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 		opts[i++] = (struct ctl_opt){ "percent", true, O_PERCENT };
 	}
 	opts[i++] = (struct ctl_opt){ "dry-run", false, O_DRY_RUN };
+	opts[i++] = (struct ctl_opt){ "stop-alarm", true, O_STOP_ALARM };
 	opts[i++] = (struct ctl_opt){ "duration", true, O_DURATION };
 	opts[i++] = (struct ctl_opt){ "fault-label", true, O_TAG };
 	opts[i++] = (struct ctl_opt){ "client-id", true, O_CLIENT_ID };
@@ -471,6 +505,13 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 		case O_DRY_RUN:
 			dry_run = true;
 			break;
+		case O_STOP_ALARM:
+			if (aw.n == ALARMS_MAX) {
+				r = ctl_usage_error("--stop-alarm: at most %d", ALARMS_MAX);
+				goto out;
+			}
+			aw.names[aw.n++] = arg;
+			break;
 		case O_DURATION: {
 			int64_t ms;
 
@@ -527,6 +568,24 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 	}
 	if (dry_run)
 		cJSON_AddBoolToObject(doc, "dry_run", 1);
+	if (aw.n > 0 && !dry_run) {
+		struct errbuf eb = { "" };
+		char name[256] = "";
+		int firing;
+
+		if (aws_init(&aw.aws, ctl->region, ctl->endpoint, &eb) != 0 ||
+		    (firing = alarms_check(&aw.aws, aw.names, aw.n, name, sizeof(name),
+		    &eb)) < 0) {
+			fprintf(stderr, "chaosctl: --stop-alarm: %s\n", eb.msg);
+			r = EXIT_TRANSPORT;
+			goto out;
+		}
+		if (firing == 1) {
+			fprintf(stderr, "chaosctl: stop alarm %s is in ALARM: not starting\n", name);
+			r = EXIT_SOME_FAILED;
+			goto out;
+		}
+	}
 	/* Check locally with the agents' own validator: errors before any request. */
 	{
 		struct fault_req req;
@@ -602,6 +661,9 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 			continue;
 		ts[nt].agent = reqs[i].agent;
 		(void)str_copy(ts[nt].id, sizeof(ts[nt].id), fid);
+		/* Under 'chaosctl run --stop-alarm', the run reverts what we started. */
+		if (!dry_run)
+			ledger_note(reqs[i].agent, fid);
 		track_update(&ts[nt], reqs[i].json);
 		nt++;
 	}
@@ -634,7 +696,7 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 		fflush(stdout);
 	}
 	if (wait && nt > 0) {
-		int w = wait_faults(ctl, ts, nt);
+		int w = wait_faults(ctl, ts, nt, &aw);
 
 		if (w == EXIT_INTERRUPTED || w > r)
 			r = w;

@@ -22,6 +22,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "alarm.h"
 #include "aws.h"
 #include "ctl.h"
 #include "ini.h"
@@ -32,7 +33,7 @@
 #define RUN_FILE_MAX (256 * 1024 * 1024)	/* largest journal or log uploaded */
 
 enum {
-	O_CONTEXT = 1, O_BUCKET, O_CHAOS, O_RUNS_DIR, O_DRY_RUN, O_HELP,
+	O_CONTEXT = 1, O_BUCKET, O_CHAOS, O_RUNS_DIR, O_DRY_RUN, O_HELP, O_STOP_ALARM,
 };
 
 static const char *const known_keys[] = {
@@ -69,6 +70,10 @@ usage_run(FILE *out)
 "  --runs-dir DIR        where each run's directory goes (default CONF's dir/runs)\n"
 "  --region R, --endpoint-url URL   (global options) for S3 (default: AWS_REGION,\n"
 "                        AWS_ENDPOINT_URL)\n"
+"  --stop-alarm NAME     a CloudWatch alarm that stops the run (repeatable): no\n"
+"                        start while it is in ALARM; when it fires, chaos is\n"
+"                        interrupted (rollbacks run) and every agent the run's\n"
+"                        'chaosctl inject' calls reached reverts all its faults\n"
 "  --dry-run             print the chaos command line; run nothing\n"
 "\n"
 "Exit status: Chaos Toolkit's (1 when the hypothesis deviated), 128+N when chaos\n"
@@ -330,12 +335,83 @@ forward(int sig)
 		(void)kill((pid_t)child_pid, sig);
 }
 
-/* Run chaos; returns its exit status (128+N for a signal) or EXIT_USAGE. */
+/* Revert all faults on every agent the run's injects reached (the ledger). */
 static int
-execute(struct run *r)
+revert_ledger(struct ctl *ctl, const char *ledger)
+{
+	char line[512], *agents[256];
+	size_t n = 0, i;
+	struct ctl_req *reqs;
+	FILE *fp;
+	int rc;
+
+	if ((fp = fopen(ledger, "re")) == NULL)
+		return 0;	/* nothing was injected */
+	while (fgets(line, sizeof(line), fp) != NULL && n < NELEM(agents)) {
+		char *sp = strchr(line, ' ');
+
+		if (sp == NULL)
+			continue;
+		*sp = '\0';
+		for (i = 0; i < n; i++)
+			if (strcmp(agents[i], line) == 0)
+				break;
+		if (i == n && (agents[n] = strdup(line)) != NULL)
+			n++;
+	}
+	fclose(fp);
+	if (n == 0)
+		return 0;
+	if ((rc = ctl_load_key(ctl)) != 0 || (reqs = calloc(n, sizeof(*reqs))) == NULL) {
+		fprintf(stderr, "chaosctl: cannot revert the run's faults: no agent key "
+		    "(their deadlines still end them)\n");
+		for (i = 0; i < n; i++)
+			free(agents[i]);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		reqs[i].agent = agents[i];
+		reqs[i].method = "DELETE";
+		(void)snprintf(reqs[i].path, sizeof(reqs[i].path), "/v1/faults");
+	}
+	(void)ctl_send(ctl, reqs, n);
+	for (i = 0; i < n; i++) {
+		char e[512];
+
+		if (ctl_result_class(&reqs[i]) == EXIT_ALL_OK) {
+			fprintf(stderr, "chaosctl: reverted every fault on %s\n", agents[i]);
+		} else {
+			ctl_result_error(&reqs[i], e, sizeof(e));
+			fprintf(stderr, "chaosctl: could not revert the faults on %s: %s (their "
+			    "deadlines still end them)\n", agents[i], e);
+		}
+	}
+	ctl_reqs_release(reqs, n);
+	free(reqs);
+	for (i = 0; i < n; i++)
+		free(agents[i]);
+	return 0;
+}
+
+struct stop {
+	const char *const *alarms;
+	size_t n;
+	const struct aws *aws;
+	char ledger[PATH_MAX];
+};
+
+/*
+ * Run chaos; returns its exit status (128+N for a signal) or EXIT_USAGE.
+ * With stop alarms, polls them while chaos runs; when one fires, chaos
+ * gets SIGINT (its rollbacks run) and the run's faults are reverted.
+ */
+static int
+execute(struct ctl *ctl, struct run *r, const struct stop *stop)
 {
 	struct sigaction sa, oint, oterm;
-	int st, devnull;
+	int st = 0, devnull;
+	int64_t next_poll;
+	bool fired = false;
 	pid_t pid;
 
 	if ((pid = fork()) < 0)
@@ -348,6 +424,8 @@ execute(struct run *r)
 			if (devnull > 2)
 				close(devnull);
 		}
+		if (stop->n > 0)
+			(void)setenv(FAULT_LEDGER_ENV, stop->ledger, 1);
 		if (chdir(r->confdir) != 0) {
 			fprintf(stderr, "chaosctl: %s: %s\n", r->confdir, strerror(errno));
 			_exit(126);
@@ -366,11 +444,38 @@ execute(struct run *r)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, &oint);
 	sigaction(SIGTERM, &sa, &oterm);
-	while (waitpid(pid, &st, 0) < 0)
-		if (errno != EINTR) {
+	next_poll = mono_ms() + ALARM_POLL_MS;
+	for (;;) {
+		pid_t w = waitpid(pid, &st, stop->n > 0 && !fired ? WNOHANG : 0);
+
+		if (w == pid)
+			break;
+		if (w < 0 && errno != EINTR) {
 			st = 0;
 			break;
 		}
+		if (w == 0 && mono_ms() >= next_poll) {
+			struct errbuf eb = { "" };
+			char name[256] = "";
+			int a = alarms_check(stop->aws, stop->alarms, stop->n, name, sizeof(name),
+			    &eb);
+
+			next_poll = mono_ms() + ALARM_POLL_MS;
+			if (a < 0)
+				fprintf(stderr, "chaosctl: checking the stop alarms: %s\n", eb.msg);
+			if (a == 1) {
+				fired = true;
+				fprintf(stderr, "chaosctl: stop alarm %s is in ALARM: interrupting "
+				    "the run and reverting its faults\n", name);
+				(void)kill(pid, SIGINT);
+				(void)revert_ledger(ctl, stop->ledger);
+			}
+		} else if (w == 0) {
+			struct timespec ts = { 0, 100 * 1000000L };
+
+			(void)nanosleep(&ts, NULL);
+		}
+	}
 	child_pid = 0;
 	sigaction(SIGINT, &oint, NULL);
 	sigaction(SIGTERM, &oterm, NULL);
@@ -379,6 +484,8 @@ execute(struct run *r)
 		    (int)got_signal);
 	if (WIFSIGNALED(st))
 		return 128 + WTERMSIG(st);
+	if (fired && WEXITSTATUS(st) == 0)
+		return EXIT_SOME_FAILED;
 	return WEXITSTATUS(st);
 }
 
@@ -516,6 +623,7 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 		{ "context", true, O_CONTEXT }, { "journals-bucket", true, O_BUCKET },
 		{ "chaos", true, O_CHAOS }, { "runs-dir", true, O_RUNS_DIR },
 		{ "dry-run", false, O_DRY_RUN }, { "help", false, O_HELP },
+		{ "stop-alarm", true, O_STOP_ALARM },
 		{ NULL, false, 0 },
 	};
 	const char *conf = NULL, *ctx = getenv("CHAOS_CONTEXT"),
@@ -524,6 +632,10 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 	struct errbuf eb = { "" };
 	struct ini ini;
 	struct run *r;
+	struct stop stop;
+	struct aws aws;
+	const char *alarms[ALARMS_MAX];
+	size_t nalarms = 0;
 	bool dry = false;
 	char real[PATH_MAX], *slash;
 	int id, a, rc;
@@ -543,6 +655,11 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 		case O_CHAOS: chaos = arg; break;
 		case O_RUNS_DIR: runs_dir = arg; break;
 		case O_DRY_RUN: dry = true; break;
+		case O_STOP_ALARM:
+			if (nalarms == ALARMS_MAX)
+				return ctl_usage_error("--stop-alarm: at most %d", ALARMS_MAX);
+			alarms[nalarms++] = arg;
+			break;
 		case O_HELP:
 			usage_run(stdout);
 			return EXIT_ALL_OK;
@@ -619,6 +736,35 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 		rc = EXIT_ALL_OK;
 		goto out;
 	}
+	memset(&stop, 0, sizeof(stop));
+	if (nalarms > 0) {
+		char name[256] = "";
+		int firing;
+
+		if (aws_init(&aws, ctl->region, ctl->endpoint, &eb) != 0) {
+			fprintf(stderr, "chaosctl: --stop-alarm: %s\n", eb.msg);
+			rc = EXIT_TRANSPORT;
+			goto out;
+		}
+		if ((firing = alarms_check(&aws, alarms, nalarms, name, sizeof(name), &eb)) < 0) {
+			fprintf(stderr, "chaosctl: --stop-alarm: %s\n", eb.msg);
+			rc = firing == CE_NOT_FOUND ? EXIT_USAGE : EXIT_TRANSPORT;
+			goto out;
+		}
+		if (firing == 1) {
+			fprintf(stderr, "chaosctl: stop alarm %s is in ALARM: not starting\n", name);
+			rc = EXIT_SOME_FAILED;
+			goto out;
+		}
+		stop.alarms = alarms;
+		stop.n = nalarms;
+		stop.aws = &aws;
+		if (snprintf(stop.ledger, sizeof(stop.ledger), "%s/faults.ledger", r->rundir) >=
+		    (int)sizeof(stop.ledger)) {
+			rc = ctl_usage_error("run: run directory path too long");
+			goto out;
+		}
+	}
 	if (mkdirs(r->rundir) != 0) {
 		rc = ctl_usage_error("run: cannot create %s: %s", r->rundir, strerror(errno));
 		goto out;
@@ -632,7 +778,7 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 			fprintf(stderr, " %s", r->argv[i]);
 		fprintf(stderr, "\n");
 	}
-	rc = execute(r);
+	rc = execute(ctl, r, &stop);
 	fprintf(stderr, "chaosctl: chaos exited with status %d\n", rc);
 	/* Upload whatever the outcome; a failed upload is an error of its own. */
 	if (bucket != NULL && upload(r, bucket, ctl->region, ctl->endpoint) != 0 && rc == 0)
