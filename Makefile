@@ -142,6 +142,7 @@ check: all $(UNIT_BINS) $(REPLAY_BINS) tests/bin/chaos-agent-testhooks
 	$(Q)tests/run-replay.sh $(FUZZ_TARGETS)
 	$(Q)$(PYTEST) -q tests/integration
 	$(Q)$(PYTEST) -q tests/docker
+	$(Q)$(MAKE) --no-print-directory check-e2e
 	$(Q)if command -v qemu-system-x86_64 >/dev/null; then \
 		$(MAKE) --no-print-directory check-vm; \
 	else \
@@ -155,6 +156,12 @@ check-docker: all
 
 # Network faults under a real kernel with sch_netem: Debian's cloud kernel
 # under qemu in software emulation (tests/vm/build-initramfs.sh, tests/lib/vm.py).
+# chaosctl run/submit/discovery with real Chaos Toolkit and moto, from the
+# project virtualenv (scripts/setup-venv.sh makes it; Python >= 3.12).
+check-e2e: all
+	$(Q)scripts/setup-venv.sh
+	$(Q)$(PYTEST) -q tests/e2e
+
 # Network faults need sch_netem: a Debian cloud kernel under qemu (TCG).
 check-vm: all
 	$(Q)tests/vm/build-initramfs.sh
@@ -177,7 +184,7 @@ install: all
 clean:
 	rm -rf $(B) bin tests/bin
 
-.PHONY: all check check-unit check-docker check-vm demo bench fuzz fuzz-run install clean
+.PHONY: all check check-unit check-docker check-vm check-e2e demo bench fuzz fuzz-run install clean
 .DELETE_ON_ERROR:
 # Test and fuzz objects are intermediate to make; keep them between runs.
 .SECONDARY:

@@ -305,7 +305,8 @@ build(struct run *r, const struct ini *ini, const char *ctx, const char *chaos,
 				continue;
 			if ((eq = strchr(k, '=')) == NULL)
 				return ctl_usage_error("%s:%d: var_overrides: '%s' is not "
-				    "'name[:type] = value'", ini->file, kv->line + n - 1, k);
+				    "'name[:type] = value'", ini->file, (size_t)n <= kv->nvlines ?
+				    kv->vlines[n - 1] : kv->line, k);
 			*eq = '\0';
 			v = eq + 1;
 			while (*v == ' ' || *v == '\t')
@@ -317,7 +318,8 @@ build(struct run *r, const struct ini *ini, const char *ctx, const char *chaos,
 					k[--kl] = '\0';
 				if (kl == 0)
 					return ctl_usage_error("%s:%d: var_overrides: a value "
-					    "without a name", ini->file, kv->line + n - 1);
+					    "without a name", ini->file, (size_t)n <= kv->nvlines ?
+					    kv->vlines[n - 1] : kv->line);
 			}
 			(void)snprintf(buf, sizeof(buf), "%s=%s", k, v);
 			if ((rc = add(r, "--var")) != 0 || (rc = add(r, buf)) != 0)
@@ -550,20 +552,24 @@ journal_prefix(const char *journal, char *out, size_t len, struct errbuf *eb)
 	h = (start[11] - '0') * 10 + (start[12] - '0');
 	mi = (start[14] - '0') * 10 + (start[15] - '0');
 	s = (start[17] - '0') * 10 + (start[18] - '0');
-	/* Sanitize: trim, spaces to '-', drop . / ' ", lower case, 50 characters. */
+	/* As the original wrapper: strip, spaces to '-', drop . / ' ", lower, 50. */
 	if (title == NULL || title[0] == '\0')
 		title = "undefined";
-	while (*title == ' ' || *title == '\t' || *title == '\n')
-		title++;
-	for (i = 0; title[i] != '\0' && o < 50; i++) {
-		char c = title[i];
+	{
+		size_t b = 0, e = strlen(title);
 
-		if (c == '.' || c == '/' || c == '\'' || c == '"')
-			continue;
-		t[o++] = c == ' ' ? '-' : (char)tolower((unsigned char)c);
+		while (b < e && isspace((unsigned char)title[b]))
+			b++;
+		while (e > b && isspace((unsigned char)title[e - 1]))
+			e--;
+		for (i = b; i < e && o < 50; i++) {
+			char c = title[i];
+
+			if (c == '.' || c == '/' || c == '\'' || c == '"')
+				continue;
+			t[o++] = c == ' ' ? '-' : (char)tolower((unsigned char)c);
+		}
 	}
-	while (o > 0 && (t[o - 1] == '-' || t[o - 1] == '\t' || t[o - 1] == '\n'))
-		o--;
 	t[o] = '\0';
 	(void)snprintf(out, len, "%04d%02d%02d_%02d%02d%02d_%s", y, mo, d, h, mi, s, t);
 	cJSON_Delete(j);

@@ -70,8 +70,21 @@ ini_parse(const char *text, const char *name, struct ini *out, struct errbuf *eb
 				break;
 			}
 			/* An empty first value does not start with a newline. */
-			if (ol > 0)
+			if (ol > 0) {
+				int *vl = realloc(last->vlines, (last->nvlines + 1) * sizeof(*vl));
+
+				if (vl == NULL) {
+					last->value = v;
+					free(raw);
+					r = err_set(eb, CE_NOMEM, "out of memory");
+					break;
+				}
+				last->vlines = vl;
+				vl[last->nvlines++] = lineno;
 				v[ol++] = '\n';
+			} else {
+				last->vlines[0] = lineno;
+			}
 			memcpy(v + ol, line, nl2 + 1);
 			last->value = v;
 			free(raw);
@@ -155,6 +168,16 @@ ini_parse(const char *text, const char *name, struct ini *out, struct errbuf *eb
 				break;
 			}
 			kv->line = lineno;
+			if ((kv->vlines = malloc(sizeof(*kv->vlines))) == NULL) {
+				free(kv->key);
+				free(kv->value);
+				free(kv);
+				free(raw);
+				r = err_set(eb, CE_NOMEM, "out of memory");
+				break;
+			}
+			kv->vlines[0] = lineno;
+			kv->nvlines = 1;
 			*ktail = kv;
 			ktail = &kv->next;
 			last = kv;
@@ -212,6 +235,7 @@ ini_free(struct ini *ini)
 			kn = k->next;
 			free(k->key);
 			free(k->value);
+			free(k->vlines);
 			free(k);
 		}
 		free(s->name);

@@ -19,6 +19,8 @@ struct ini_kv {
 	char *key;		/* lower-cased */
 	char *value;		/* continuation lines joined with '\n' */
 	int line;
+	int *vlines;		/* the file line of each line of value */
+	size_t nvlines;
 	struct ini_kv *next;
 };
 
