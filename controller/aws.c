@@ -188,6 +188,17 @@ creds_json(struct aws *a, const char *text, const char *source, struct errbuf *e
 	(void)str_copy(a->secret, sizeof(a->secret), sec);
 	(void)str_copy(a->token, sizeof(a->token), tok != NULL ? tok : "");
 	(void)str_copy(a->source, sizeof(a->source), source);
+	a->expires = 0;
+	{
+		const char *exp = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j,
+		    "Expiration"));
+		struct tm tm;
+
+		/* "2026-11-25T22:10:00Z" */
+		memset(&tm, 0, sizeof(tm));
+		if (exp != NULL && strptime(exp, "%Y-%m-%dT%H:%M:%S", &tm) != NULL)
+			a->expires = (int64_t)timegm(&tm);
+	}
 	cJSON_Delete(j);
 	return 0;
 }
@@ -323,6 +334,22 @@ imds_region(struct aws *a)
 }
 
 int
+aws_refresh(struct aws *a, struct errbuf *eb)
+{
+	struct aws fresh;
+	int r;
+
+	if (a->kind == 0 || a->expires == 0 || a->expires - (int64_t)time(NULL) > 300)
+		return 0;
+	fresh = *a;
+	if ((r = (a->kind == 1 ? from_container(&fresh, eb) : from_imds(&fresh, eb))) != 0)
+		return r;
+	fresh.kind = a->kind;
+	*a = fresh;
+	return 0;
+}
+
+int
 aws_init(struct aws *a, const char *region, const char *endpoint, struct errbuf *eb)
 {
 	int r;
@@ -356,8 +383,11 @@ aws_init(struct aws *a, const char *region, const char *endpoint, struct errbuf 
 		(void)str_copy(a->source, sizeof(a->source), "environment");
 	} else if ((r = from_profile(a, eb)) == CE_NOT_FOUND) {
 		eb->msg[0] = '\0';
-		if ((r = from_container(a, eb)) == CE_NOT_FOUND &&
-		    (r = from_imds(a, eb)) == CE_NOT_FOUND)
+		if ((r = from_container(a, eb)) == 0)
+			a->kind = 1;
+		else if (r == CE_NOT_FOUND && (r = from_imds(a, eb)) == 0)
+			a->kind = 2;
+		if (r == CE_NOT_FOUND)
 			return err_set(eb, CE_UNAUTHORIZED, "no AWS credentials: set "
 			    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, AWS_PROFILE, or run "
 			    "where ECS task or EC2 instance credentials are available");

@@ -12,6 +12,7 @@
 #define CHAOS_CTL_AWS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct errbuf;
 
@@ -23,6 +24,8 @@ struct aws {
 	char token[4096];	/* "" without a session token */
 	char source[64];	/* where the credentials came from, for messages */
 	long timeout_ms;
+	int64_t expires;	/* epoch seconds of temporary credentials, or 0 */
+	int kind;		/* which source (for refreshing) */
 };
 
 /*
@@ -31,6 +34,13 @@ struct aws {
  * AWS_ENDPOINT_URL). Returns 0 or a CE_* code with eb set.
  */
 int aws_init(struct aws *a, const char *region, const char *endpoint, struct errbuf *eb);
+
+/*
+ * Fetch temporary credentials (ECS container, instance metadata) again
+ * when they expire within five minutes; long runs call this before each
+ * request. Returns 0 or a CE_* code with eb set.
+ */
+int aws_refresh(struct aws *a, struct errbuf *eb);
 
 /* An answer: HTTP status and body (NUL-terminated, owned). */
 struct aws_resp {

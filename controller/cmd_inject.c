@@ -287,7 +287,7 @@ revert_tracked(struct ctl *ctl, struct tracked *ts, size_t n)
  * agent stopped answering, 130 when interrupted (faults reverted).
  */
 static int
-wait_faults(struct ctl *ctl, struct tracked *ts, size_t n, const struct alarm_watch *aw)
+wait_faults(struct ctl *ctl, struct tracked *ts, size_t n, struct alarm_watch *aw)
 {
 	int64_t next_poll = mono_ms() + ALARM_POLL_MS;
 	bool fired = false;
@@ -323,7 +323,11 @@ wait_faults(struct ctl *ctl, struct tracked *ts, size_t n, const struct alarm_wa
 		if (aw->n > 0 && mono_ms() >= next_poll) {
 			struct errbuf eb = { "" };
 			char name[256] = "";
-			int a = alarms_check(&aw->aws, aw->names, aw->n, name, sizeof(name), &eb);
+			int a = aws_refresh(&aw->aws, &eb);
+
+			if (a == 0)
+				a = alarms_check(&aw->aws, aw->names, aw->n, name, sizeof(name),
+				    &eb);
 
 			next_poll = mono_ms() + ALARM_POLL_MS;
 			if (a < 0)

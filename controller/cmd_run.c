@@ -398,7 +398,7 @@ revert_ledger(struct ctl *ctl, const char *ledger)
 struct stop {
 	const char *const *alarms;
 	size_t n;
-	const struct aws *aws;
+	struct aws *aws;
 	char ledger[PATH_MAX];
 };
 
@@ -459,8 +459,11 @@ execute(struct ctl *ctl, struct run *r, const struct stop *stop)
 		if (w == 0 && mono_ms() >= next_poll) {
 			struct errbuf eb = { "" };
 			char name[256] = "";
-			int a = alarms_check(stop->aws, stop->alarms, stop->n, name, sizeof(name),
-			    &eb);
+			int a = aws_refresh(stop->aws, &eb);
+
+			if (a == 0)
+				a = alarms_check(stop->aws, stop->alarms, stop->n, name,
+				    sizeof(name), &eb);
 
 			next_poll = mono_ms() + ALARM_POLL_MS;
 			if (a < 0)

@@ -53,10 +53,11 @@ ini_parse(const char *text, const char *name, struct ini *out, struct errbuf *eb
 		raw[len] = '\0';
 		p = nl != NULL ? nl + 1 : NULL;
 		line = trim(raw);
+		/*
+		 * Blank and comment lines are skipped; as in configparser, an
+		 * indented line after them still continues the value.
+		 */
 		if (line[0] == '\0' || line[0] == '#' || line[0] == ';') {
-			/* A blank line ends a value's continuation. */
-			if (line[0] == '\0')
-				last = NULL;
 			free(raw);
 			continue;
 		}

@@ -159,7 +159,7 @@ def test_info(chaosctl, agent):
 def test_inject_list_revert(chaosctl, agent):
     c = agent.client
     r = chaosctl("--output", "json", "inject", "burn-cpu", "--duration", "20", "--load", "15",
-                 "--cores", "1", "--tag", "exp=ctl-test", "--client-id", "ctl-1")
+                 "--cores", "1", "--fault-label", "exp=ctl-test", "--client-id", "ctl-1")
     assert r.returncode == 0, r.stderr
     doc = as_json(r)
     assert doc["command"] == "inject" and doc["summary"]["ok"] == 1
@@ -233,8 +233,8 @@ def test_revert_all(chaosctl, agent):
     (["inject", "burn-cpu", "--duration", "1.5s"], ["--duration"]),
     (["inject", "burn-cpu", "--duration", "13h"], ["--duration"]),
     (["inject", "burn-cpu", "--duration", "5", "--turbo"], ["unknown option '--turbo'"]),
-    (["inject", "burn-cpu", "--duration", "5", "--tag", "novalue"], ["--tag"]),
-    (["inject", "burn-cpu", "--duration", "5", "--tag", "bad key=v"], ["labels"]),
+    (["inject", "burn-cpu", "--duration", "5", "--fault-label", "novalue"], ["--fault-label"]),
+    (["inject", "burn-cpu", "--duration", "5", "--fault-label", "bad key=v"], ["labels"]),
     (["inject", "burn-cpu", "--duration", "5", "--label", "novalue"], ["--label"]),
     (["inject", "burn-cpu", "--duration", "5", "--count", "0", "--family", "x"],
      ["--count", "1..1000"]),
