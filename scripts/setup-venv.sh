@@ -57,7 +57,7 @@ find_python() {
 	local pyenv_root="${PYENV_ROOT:-$HOME/.pyenv}"
 	if [ -d "$pyenv_root/versions" ]; then
 		# 3.12.x first, then 3.13.x, then anything later; newest patch first
-		for d in $(cd "$pyenv_root/versions" && ls -d 3.* 2>/dev/null |
+		for d in $(for v in "$pyenv_root"/versions/3.*; do basename "$v"; done |
 			grep -E '^3\.[0-9]+\.[0-9]+$' | sort -t. -k2,2n -k3,3nr); do
 			local minor=${d#3.}
 			minor=${minor%%.*}

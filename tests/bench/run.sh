@@ -3,4 +3,6 @@
 # agent drops privileges to 'nobody' and pins burners).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec /usr/bin/python3 tests/bench/bench.py "$@"
+/usr/bin/python3 tests/bench/bench.py "$@"
+scripts/setup-venv.sh >/dev/null
+exec /usr/bin/python3 tests/bench/aws_bench.py

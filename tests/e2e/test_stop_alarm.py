@@ -98,3 +98,60 @@ def test_alarm_stops_the_run_and_reverts_its_faults(venv, tmp_path, agent, home)
         assert "run directory" not in r.stderr
     finally:
         s.stop()
+
+
+def test_expiring_credentials_are_refreshed_during_a_run(venv, tmp_path, home):
+    """Instance-metadata credentials that expire within minutes are fetched
+    again before each alarm check of a long run (moto checks signatures)."""
+    import datetime
+    import http.server
+    import threading
+
+    from test_discovery import Metadata
+
+    s = MotoServer(log_dir=str(tmp_path))
+    s.start()
+    try:
+        s.call([("cloudwatch", "put_metric_alarm", {
+            "AlarmName": "calm", "MetricName": "Errors", "Namespace": "App",
+            "Statistic": "Sum", "Period": 60, "EvaluationPeriods": 1, "Threshold": 1,
+            "ComparisonOperator": "GreaterThanThreshold"})])
+        s.key_id, s.secret = s.create_iam_key(
+            user="refresh", policy_actions=("monitoring:*", "cloudwatch:*", "iam:*", "sts:*"))
+        s._reset_auth(0)
+        soon = (datetime.datetime.now(datetime.timezone.utc) +
+                datetime.timedelta(minutes=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+        class Expiring(Metadata):
+            def do_GET(self):
+                if self.path.endswith("/chaos-role"):
+                    self.seen.append(("GET", self.path))
+                    if self.headers.get("X-aws-ec2-metadata-token") != self.token:
+                        return self.reply(401, "token required")
+                    return self.reply(200, json.dumps({
+                        "AccessKeyId": s.key_id, "SecretAccessKey": s.secret,
+                        "Token": "", "Expiration": soon}))
+                return Metadata.do_GET(self)
+        Expiring.seen = []
+        Expiring.creds = (s.key_id, s.secret)
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Expiring)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        (tmp_path / "exp").mkdir()
+        (tmp_path / "exp" / "experiment.yaml").write_text(
+            "version: 1.0.0\ntitle: wait\ndescription: x\nmethod:\n"
+            "  - type: action\n    name: wait\n    provider:\n      type: process\n"
+            "      path: /bin/sleep\n      arguments: [\"12\"]\n")
+        (tmp_path / "exp" / "experiment.conf").write_text("[DEFAULT]\n")
+        env = clean_env(home, AWS_ENDPOINT_URL=s.url,
+                        AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:%d" %
+                        srv.server_address[1])
+        env.pop("AWS_EC2_METADATA_DISABLED", None)
+        r = run_ctl(["run", str(tmp_path / "exp" / "experiment.conf"), "--chaos", CHAOS_BIN,
+                     "--stop-alarm", "calm"], env, timeout=60)
+        srv.shutdown()
+        assert r.returncode == 0, describe(r)
+        fetched = [p for m, p in Expiring.seen if p.endswith("/chaos-role")]
+        assert len(fetched) >= 2, Expiring.seen
+        assert "checking the stop alarms" not in r.stderr, describe(r)
+    finally:
+        s.stop()

@@ -152,7 +152,11 @@ class MotoServer:
                     break
                 if self._answers():
                     if self.verify_signatures:
-                        self._enable_signature_checks()
+                        try:
+                            self._enable_signature_checks()
+                        except BaseException:
+                            self._kill()
+                            raise
                     return self
                 time.sleep(0.1)
             last = self.log_tail()
@@ -191,7 +195,11 @@ class MotoServer:
                 p.wait(timeout=5)
 
     def __enter__(self):
-        return self.start()
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
 
     def __exit__(self, *exc):
         self.stop()
