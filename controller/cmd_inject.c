@@ -45,7 +45,7 @@ static const struct {
 	{ "family", "family" },
 	{ "revision", "revision" },
 	{ "container", "container_name" },
-	{ "cluster", "cluster" },
+	{ "ecs-cluster", "cluster" },
 };
 #define NSELECTORS (sizeof(selectors) / sizeof(selectors[0]))
 
@@ -109,7 +109,7 @@ fault_usage(FILE *out, const struct spec_fault *f)
 "  --family NAME      tasks of this task definition family\n"
 "  --revision N       ... and this task definition revision\n"
 "  --container NAME   the container of this name in the task definition\n"
-"  --cluster NAME     tasks of this ECS cluster (name or ARN)\n"
+"  --ecs-cluster NAME tasks of this ECS cluster (name or ARN) on each host\n"
 "  --container-id ID  one container by Docker id (12+ characters) or name;\n"
 "                     the only way to hit the ECS agent or a pause container\n"
 "  --label K=V        containers with this Docker label (repeatable)\n"
@@ -567,7 +567,7 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 		target = NULL;
 	} else if (f->targets == SPEC_TARGET_CONTAINER) {
 		r = ctl_usage_error("inject %s: choose containers with --task, --family, "
-		    "--container, --container-id, --cluster or --label", f->name);
+		    "--container, --container-id, --ecs-cluster or --label", f->name);
 		goto out;
 	}
 	if (dry_run)

@@ -165,7 +165,7 @@ def test_protected_containers_are_skipped_unless_named(agent, docker):
     assert [c["name"] for c in r["targets"]] == ["ecs-agent"]
     # Only protected containers match: refused with the reason.
     rc, doc = agent.ctl("inject", "pause-container", "--container", ECS_PAUSE,
-                        "--cluster", "nosuch", "--duration", "5")
+                        "--ecs-cluster", "nosuch", "--duration", "5")
     assert rc == 1 and doc["results"][0]["status"] == 404
     # Named explicitly, the pause container is hit.
     fault_of(agent.result("inject", "pause-container", "--container-id", t["pause"],
@@ -332,7 +332,7 @@ def test_label_selector_and_cluster(agent, docker):
                               "--label", "tier=db"))
     assert [c["id"] for c in f["detail"]["containers"]] == [b]
     assert docker.state(a) == "running" and docker.state(b) == "exited"
-    f = fault_of(agent.result("inject", "kill-container", "--cluster", "prod",
+    f = fault_of(agent.result("inject", "kill-container", "--ecs-cluster", "prod",
                               "--family", "web"))
     assert [c["id"] for c in f["detail"]["containers"]] == [t["app"]]
     assert docker.state(u["app"]) == "running"
