@@ -11,26 +11,9 @@
 
 #include "alarm.h"
 #include "aws.h"
+#include "xml.h"
 #include "../common/err.h"
 #include "../common/util.h"
-
-static const xmlNode *
-child(const xmlNode *n, const char *name)
-{
-	for (n = n != NULL ? n->children : NULL; n != NULL; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0)
-			return n;
-	return NULL;
-}
-
-static void
-text_of(const xmlNode *n, char *out, size_t len)
-{
-	xmlChar *t = n != NULL ? xmlNodeGetContent(n) : NULL;
-
-	(void)str_copy(out, len, t != NULL ? (const char *)t : "");
-	xmlFree(t);
-}
 
 int
 alarms_check(const struct aws *a, const char *const *names, size_t n, char *fired,
@@ -60,17 +43,17 @@ alarms_check(const struct aws *a, const char *const *names, size_t n, char *fire
 	aws_resp_free(&r);
 	if (doc == NULL)
 		return err_set(eb, CE_SYSTEM, "cloudwatch DescribeAlarms: the answer is not XML");
-	res = child(xmlDocGetRootElement(doc), "DescribeAlarmsResult");
-	kinds[0] = child(res, "MetricAlarms");
-	kinds[1] = child(res, "CompositeAlarms");
+	res = xml_child(xmlDocGetRootElement(doc), "DescribeAlarmsResult");
+	kinds[0] = xml_child(res, "MetricAlarms");
+	kinds[1] = xml_child(res, "CompositeAlarms");
 	for (k = 0; k < 2; k++)
 		for (m = kinds[k] != NULL ? kinds[k]->children : NULL; m != NULL; m = m->next) {
 			char name[256], state[32];
 
 			if (m->type != XML_ELEMENT_NODE)
 				continue;
-			text_of(child(m, "AlarmName"), name, sizeof(name));
-			text_of(child(m, "StateValue"), state, sizeof(state));
+			xml_text(xml_child(m, "AlarmName"), name, sizeof(name));
+			xml_text(xml_child(m, "StateValue"), state, sizeof(state));
 			for (i = 0; i < n && i < ALARMS_MAX; i++)
 				if (strcmp(names[i], name) == 0)
 					seen[i] = 1;

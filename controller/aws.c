@@ -413,32 +413,6 @@ aws_init(struct aws *a, const char *region, const char *endpoint, struct errbuf 
 	return 0;
 }
 
-/* S3 key encoding: everything but unreserved characters and '/'. */
-static int
-encode_key(const char *key, char *out, size_t len)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *key != '\0'; key++) {
-		unsigned char c = (unsigned char)*key;
-
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-			if (o + 1 >= len)
-				return -1;
-			out[o++] = (char)c;
-		} else {
-			if (o + 3 >= len)
-				return -1;
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
-	return 0;
-}
-
 void
 aws_resp_free(struct aws_resp *r)
 {
@@ -656,8 +630,9 @@ aws_call(const struct aws *a, const char *service, const char *host, const char 
 	return r;
 }
 
-int
-aws_form_value(const char *in, char *out, size_t len)
+/* RFC 3986 encoding with upper-case hex; keep_slash for S3 object keys. */
+static int
+encode(const char *in, bool keep_slash, char *out, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
@@ -665,7 +640,8 @@ aws_form_value(const char *in, char *out, size_t len)
 	for (; *in != '\0'; in++) {
 		unsigned char c = (unsigned char)*in;
 
-		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') {
+		if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
+		    (keep_slash && c == '/')) {
 			if (o + 1 >= len)
 				return -1;
 			out[o++] = (char)c;
@@ -682,6 +658,12 @@ aws_form_value(const char *in, char *out, size_t len)
 }
 
 int
+aws_form_value(const char *in, char *out, size_t len)
+{
+	return encode(in, false, out, len);
+}
+
+int
 aws_s3_put(const struct aws *a, const char *bucket, const char *key,
     const char *content_type, const void *body, size_t len, struct errbuf *eb)
 {
@@ -692,7 +674,7 @@ aws_s3_put(const struct aws *a, const char *bucket, const char *key,
 
 	if (!str_charset_ok(bucket, "-.") || strlen(bucket) < 3 || strlen(bucket) > 63)
 		return err_set(eb, CE_INVALID, "bucket name '%.64s' is not valid", bucket);
-	if (encode_key(key, ekey, sizeof(ekey)) != 0)
+	if (encode(key, true, ekey, sizeof(ekey)) != 0)
 		return err_set(eb, CE_INVALID, "object key too long");
 	/* Path style against an endpoint override, virtual-host style on AWS. */
 	if (a->endpoint[0] != '\0')

@@ -9,6 +9,7 @@
 #include <libxml/tree.h>
 
 #include "aws.h"
+#include "xml.h"
 #include "discover.h"
 #include "../common/err.h"
 #include "../common/util.h"
@@ -71,24 +72,6 @@ jstr(const cJSON *o, const char *k)
 }
 
 /* The text of the first child element named name, or NULL. */
-static const xmlNode *
-child(const xmlNode *n, const char *name)
-{
-	for (n = n != NULL ? n->children : NULL; n != NULL; n = n->next)
-		if (n->type == XML_ELEMENT_NODE && strcmp((const char *)n->name, name) == 0)
-			return n;
-	return NULL;
-}
-
-static void
-text_of(const xmlNode *n, char *out, size_t len)
-{
-	xmlChar *t = n != NULL ? xmlNodeGetContent(n) : NULL;
-
-	(void)str_copy(out, len, t != NULL ? (const char *)t : "");
-	xmlFree(t);
-}
-
 struct ec2_instance {
 	char id[32], ip[64], az[32], state[32];
 	xmlNode *tags;		/* <tagSet>, borrowed from the document */
@@ -105,8 +88,8 @@ has_tag(const xmlNode *tagset, const char *kv)
 
 		if (it->type != XML_ELEMENT_NODE)
 			continue;
-		text_of(child(it, "key"), k, sizeof(k));
-		text_of(child(it, "value"), v, sizeof(v));
+		xml_text(xml_child(it, "key"), k, sizeof(k));
+		xml_text(xml_child(it, "value"), v, sizeof(v));
 		if (eq != NULL && strlen(k) == (size_t)(eq - kv) && strncmp(k, kv, (size_t)(eq - kv)) == 0 &&
 		    strcmp(v, eq + 1) == 0)
 			return true;
@@ -150,9 +133,9 @@ ec2_describe(const struct aws *a, cJSON *ids, const struct discover_opts *o, str
 		aws_resp_free(&r);
 		if (doc == NULL)
 			return err_set(eb, CE_SYSTEM, "ec2 DescribeInstances: the answer is not XML");
-		rs = child(xmlDocGetRootElement(doc), "reservationSet");
+		rs = xml_child(xmlDocGetRootElement(doc), "reservationSet");
 		for (res = rs != NULL ? rs->children : NULL; res != NULL; res = res->next) {
-			const xmlNode *set = child(res, "instancesSet"), *in;
+			const xmlNode *set = xml_child(res, "instancesSet"), *in;
 
 			for (in = set != NULL ? set->children : NULL; in != NULL; in = in->next) {
 				struct ec2_instance e;
@@ -164,13 +147,13 @@ ec2_describe(const struct aws *a, cJSON *ids, const struct discover_opts *o, str
 				if (in->type != XML_ELEMENT_NODE)
 					continue;
 				memset(&e, 0, sizeof(e));
-				text_of(child(in, "instanceId"), e.id, sizeof(e.id));
-				text_of(child(in, "privateIpAddress"), e.ip, sizeof(e.ip));
-				text_of(child(child(in, "placement"), "availabilityZone"), e.az,
+				xml_text(xml_child(in, "instanceId"), e.id, sizeof(e.id));
+				xml_text(xml_child(in, "privateIpAddress"), e.ip, sizeof(e.ip));
+				xml_text(xml_child(xml_child(in, "placement"), "availabilityZone"), e.az,
 				    sizeof(e.az));
-				text_of(child(child(in, "instanceState"), "name"), e.state,
+				xml_text(xml_child(xml_child(in, "instanceState"), "name"), e.state,
 				    sizeof(e.state));
-				e.tags = (xmlNode *)(uintptr_t)child(in, "tagSet");
+				e.tags = (xmlNode *)(uintptr_t)xml_child(in, "tagSet");
 				if (e.id[0] == '\0' || e.ip[0] == '\0' || strcmp(e.state, "running") != 0)
 					continue;
 				if (o->nazs > 0) {

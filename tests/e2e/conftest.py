@@ -227,3 +227,60 @@ def reap():
             except ProcessLookupError:
                 pass
             p.wait(timeout=10)
+
+
+# ------------------------------------------------------------------ agents
+
+
+class LocalAgent:
+    """A real chaos-agent on 127.0.0.1 (port 0) with its own key."""
+
+    def __init__(self, tmp_path, docker_socket="/nonexistent/docker.sock"):
+        self.key = str(tmp_path / "agent.key")
+        subprocess.run([CTL_BIN, "keygen", "--out", self.key], check=True,
+                       capture_output=True)
+        with open(self.key) as f:
+            self.keytext = f.read()
+        self.log = open(tmp_path / "agent.log", "w+")
+        self.proc = subprocess.Popen(
+            [os.path.join(ROOT, "bin", "chaos-agent"), "--listen", "127.0.0.1:0",
+             "--key-file", self.key, "--state-dir", str(tmp_path / "agent-state"),
+             "--set", "docker_socket=" + docker_socket], stderr=self.log)
+        self.port = None
+        for _ in range(200):
+            self.log.seek(0)
+            for line in self.log:
+                if '"event":"listening"' in line:
+                    self.port = json.loads(line)["port"]
+            if self.port or self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        if not self.port:
+            self.log.seek(0)
+            self.stop()
+            pytest.fail("the agent did not start:\n" + self.log.read(), pytrace=False)
+        self.url = "http://127.0.0.1:%d" % self.port
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+@pytest.fixture
+def local_agent(tmp_path):
+    """local_agent(docker_socket=...) starts one; all stop after the test."""
+    agents = []
+
+    def start(**kw):
+        a = LocalAgent(tmp_path, **kw)
+        agents.append(a)
+        return a
+    yield start
+    for a in agents:
+        a.stop()

@@ -4,9 +4,7 @@ task containers labelled with moto's task ARNs, and chaosctl pauses the
 app container of exactly the service's tasks."""
 import json
 import os
-import subprocess
 import sys
-import time
 
 import pytest
 
@@ -28,33 +26,10 @@ def engine():
         d.stop()
 
 
-@pytest.fixture
-def agent(tmp_path, engine):
-    key = tmp_path / "agent.key"
-    subprocess.run([os.path.join(ROOT, "bin", "chaosctl"), "keygen", "--out", str(key)],
-                   check=True, capture_output=True)
-    log = open(tmp_path / "agent.log", "w+")
-    p = subprocess.Popen([os.path.join(ROOT, "bin", "chaos-agent"), "--listen",
-                          "127.0.0.1:0", "--key-file", str(key), "--state-dir",
-                          str(tmp_path / "st"), "--set", "docker_socket=" + engine.socket],
-                         stderr=log)
-    port = None
-    for _ in range(100):
-        log.seek(0)
-        for line in log:
-            if '"event":"listening"' in line:
-                port = json.loads(line)["port"]
-        if port:
-            break
-        time.sleep(0.05)
-    assert port, "agent did not start"
-    yield port, str(key)
-    p.terminate()
-    p.wait(timeout=30)
-
-
-def test_service_faults_hit_only_the_service_tasks(venv, tmp_path, engine, agent, home):
-    port, key = agent
+def test_service_faults_hit_only_the_service_tasks(venv, tmp_path, engine, local_agent,
+                                                  home):
+    a = local_agent(docker_socket=engine.socket)
+    port, key = a.port, a.key
     s = MotoServer(log_dir=str(tmp_path))
     s.start()
     try:

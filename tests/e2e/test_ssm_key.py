@@ -1,44 +1,14 @@
 """The agent key from an SSM SecureString parameter (--key-ssm-parameter),
 used against a real local agent."""
 import json
-import os
-import subprocess
-import time
 
-import pytest
-
-from conftest import ROOT, clean_env, run_ctl, describe
+from conftest import clean_env, run_ctl, describe
 from moto import MotoServer
 
-AGENT = os.path.join(ROOT, "bin", "chaos-agent")
 
-
-@pytest.fixture
-def agent(tmp_path):
-    key = tmp_path / "agent.key"
-    subprocess.run([os.path.join(ROOT, "bin", "chaosctl"), "keygen", "--out", str(key)],
-                   check=True, capture_output=True)
-    log = open(tmp_path / "agent.log", "w+")
-    p = subprocess.Popen([AGENT, "--listen", "127.0.0.1:0", "--key-file", str(key),
-                          "--state-dir", str(tmp_path / "st"),
-                          "--set", "docker_socket=/nonexistent"], stderr=log)
-    port = None
-    for _ in range(100):
-        log.seek(0)
-        for line in log:
-            if '"event":"listening"' in line:
-                port = json.loads(line)["port"]
-        if port:
-            break
-        time.sleep(0.05)
-    assert port, "agent did not start"
-    yield "http://127.0.0.1:%d" % port, key.read_text()
-    p.terminate()
-    p.wait(timeout=10)
-
-
-def test_key_from_ssm(venv, tmp_path, agent, home):
-    url, keytext = agent
+def test_key_from_ssm(venv, tmp_path, local_agent, home):
+    a = local_agent()
+    url, keytext = a.url, a.keytext
     s = MotoServer(log_dir=str(tmp_path))
     s.start()
     try:

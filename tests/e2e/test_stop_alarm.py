@@ -8,7 +8,6 @@ import time
 
 from conftest import ROOT, CHAOS_BIN, clean_env, run_ctl, describe
 from moto import MotoServer
-from test_ssm_key import agent  # noqa: F401 (a fixture)
 
 CTL = os.path.join(ROOT, "bin", "chaosctl")
 
@@ -44,8 +43,9 @@ def faults(url, env):
     return r and json.loads(r.stdout)["results"][0]["body"]["faults"]
 
 
-def test_alarm_stops_the_run_and_reverts_its_faults(venv, tmp_path, agent, home):  # noqa: F811
-    url, keytext = agent
+def test_alarm_stops_the_run_and_reverts_its_faults(venv, tmp_path, local_agent, home):
+    a = local_agent()
+    url, keytext = a.url, a.keytext
     key = tmp_path / "ctl.key"
     key.write_text(keytext)
     key.chmod(0o600)
