@@ -225,3 +225,20 @@ def test_credential_chain_order(aws, home, metadata):
     assert r.returncode == 0 and "credentials: instance metadata" in r.stderr, describe(r)
     assert "region us-east-1" in r.stderr
     assert Metadata.seen[0] == ("PUT", "/latest/api/token"), Metadata.seen
+
+
+def test_bad_session_token_and_access_denied_are_clear(aws, home):
+    # A session token that does not belong to the key (as an expired one
+    # would be): moto refuses it, chaosctl says so and exits 3.
+    r = ctl(aws, home, "--cluster", "demo", "targets", AWS_SESSION_TOKEN="FwoGZXIvYXdzEXPIRED")
+    assert r.returncode == 3 and "403" in r.stderr, describe(r)
+    assert len(r.stderr.strip().splitlines()) == 1, describe(r)
+    # A user allowed ECS but not EC2: AWS's own refusal, named.
+    aws._reset_auth("inf")
+    try:
+        key, secret = aws.create_iam_key(user="ecs-only", policy_actions=("ecs:*",))
+    finally:
+        aws._reset_auth(0)
+    r = ctl(aws, home, "--cluster", "demo", "targets", AWS_ACCESS_KEY_ID=key,
+            AWS_SECRET_ACCESS_KEY=secret)
+    assert r.returncode == 3 and "ec2" in r.stderr and "403" in r.stderr, describe(r)
