@@ -74,15 +74,46 @@ cmd_info(struct ctl *ctl, int argc, char **argv)
 					    cJSON_GetObjectItemCaseSensitive(d, "reason")));
 				printf("\n  faults   ");
 			}
+			/* Available faults on one line; the others grouped by reason. */
+			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "capabilities"))
+				if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "available")))
+					printf(" %s", cJSON_GetStringValue(
+					    cJSON_GetObjectItemCaseSensitive(c, "type")));
+			printf("\n");
 			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "capabilities")) {
 				const char *why = cJSON_GetStringValue(
-				    cJSON_GetObjectItemCaseSensitive(c, "reason"));
+				    cJSON_GetObjectItemCaseSensitive(c, "reason")), *prev_why = NULL;
+				const cJSON *d;
+				bool first = true, seen = false;
 
-				printf(" %s%s%s%s",
-				    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(c, "type")),
-				    why ? " (unavailable: " : "", why ? why : "", why ? ")" : "");
+				if (why == NULL)
+					continue;
+				/* Print each reason once, at its first fault. */
+				cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(j,
+				    "capabilities")) {
+					if (d == c)
+						break;
+					prev_why = cJSON_GetStringValue(
+					    cJSON_GetObjectItemCaseSensitive(d, "reason"));
+					if (prev_why != NULL && strcmp(prev_why, why) == 0)
+						seen = true;
+				}
+				if (seen)
+					continue;
+				printf("  unavailable");
+				cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(j,
+				    "capabilities")) {
+					const char *w = cJSON_GetStringValue(
+					    cJSON_GetObjectItemCaseSensitive(d, "reason"));
+
+					if (w != NULL && strcmp(w, why) == 0) {
+						printf("%s%s", first ? " " : ", ", cJSON_GetStringValue(
+						    cJSON_GetObjectItemCaseSensitive(d, "type")));
+						first = false;
+					}
+				}
+				printf(":\n    %s\n", why);
 			}
-			printf("\n");
 		}
 	}
 	r = ctl_exit_code(reqs, ctl->nagents);

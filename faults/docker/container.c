@@ -20,6 +20,13 @@
 #include "../../common/err.h"
 #include "../../common/util.h"
 
+/* Offered only while the Docker socket answers a connect. */
+static bool
+container_available(char *why, size_t len)
+{
+	return docker_socket_reachable(fault_env.docker_socket, why, len);
+}
+
 static int
 container_prepare(struct fault *f, struct errbuf *eb)
 {
@@ -181,6 +188,7 @@ container_describe(const struct fault *f, cJSON *detail)
 	const struct fault_ops var = { \
 		.name = fname, \
 		.blocking = true, \
+		.available = container_available, \
 		.prepare = container_prepare, \
 		.commit = container_commit, \
 		.revert = container_revert, \
