@@ -39,7 +39,7 @@ cmd_help(struct ctl *ctl, int argc, char **argv)
 	size_t i;
 
 	(void)ctl;
-	if (argc < 2) {
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
 		ctl_main_usage(stdout);
 		return EXIT_ALL_OK;
 	}
