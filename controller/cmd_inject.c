@@ -58,6 +58,18 @@ on_signal(int sig)
 	interrupted = 1;
 }
 
+/* Index of the fault's parameter name, or -1. */
+static int
+fault_req_param_index(const struct spec_fault *f, const char *name)
+{
+	size_t i, n = spec_nparams(f);
+
+	for (i = 0; i < n; i++)
+		if (strcmp(f->params[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
 /* The flag of a parameter: dest_port is --dest-port. */
 static const char *
 flag_name(const char *param)
@@ -113,8 +125,10 @@ fault_usage(FILE *out, const struct spec_fault *f)
 "  --container-id ID  one container by Docker id (12+ characters) or name;\n"
 "                     the only way to hit the ECS agent or a pause container\n"
 "  --label K=V        containers with this Docker label (repeatable)\n"
-"  --count N          hit N of the matching containers, chosen at random\n"
-"  --percent P        hit P %% of them (rounded up), chosen at random\n"
+"  --container-count N    hit N of the matching containers, chosen at random\n"
+"  --container-percent P  hit P %% of them (rounded up), chosen at random\n"
+"                     (--count and --percent too, for faults without a\n"
+"                     parameter of that name)\n"
 "  --dry-run          show what would be hit; change nothing\n");
 	fprintf(out,
 "\ncommon options:\n");
@@ -428,8 +442,13 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 			opts[i++] = (struct ctl_opt){ selectors[k].flag, true,
 			    O_SEL_STRING + (int)k };
 		opts[i++] = (struct ctl_opt){ "label", true, O_SEL_LABEL };
-		opts[i++] = (struct ctl_opt){ "count", true, O_COUNT };
-		opts[i++] = (struct ctl_opt){ "percent", true, O_PERCENT };
+		opts[i++] = (struct ctl_opt){ "container-count", true, O_COUNT };
+		opts[i++] = (struct ctl_opt){ "container-percent", true, O_PERCENT };
+		/* Short forms, unless the fault has a parameter of that name (loss --percent). */
+		if (fault_req_param_index(f, "count") < 0)
+			opts[i++] = (struct ctl_opt){ "count", true, O_COUNT };
+		if (fault_req_param_index(f, "percent") < 0)
+			opts[i++] = (struct ctl_opt){ "percent", true, O_PERCENT };
 	}
 	opts[i++] = (struct ctl_opt){ "dry-run", false, O_DRY_RUN };
 	opts[i++] = (struct ctl_opt){ "stop-alarm", true, O_STOP_ALARM };
@@ -498,8 +517,8 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 			bool pct = id == O_PERCENT;
 
 			if (parse_i64(arg, 1, pct ? 100 : 1000, &v) != 0) {
-				r = ctl_usage_error("--%s: '%s' is not allowed (allowed: integer "
-				    "1..%d)", pct ? "percent" : "count", arg, pct ? 100 : 1000);
+				r = ctl_usage_error("--container-%s: '%s' is not allowed (allowed: "
+				    "integer 1..%d)", pct ? "percent" : "count", arg, pct ? 100 : 1000);
 				goto out;
 			}
 			cJSON_DeleteItemFromObjectCaseSensitive(target, pct ? "percent" : "count");

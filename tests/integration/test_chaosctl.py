@@ -237,7 +237,7 @@ def test_revert_all(chaosctl, agent):
     (["inject", "burn-cpu", "--duration", "5", "--fault-label", "bad key=v"], ["labels"]),
     (["inject", "burn-cpu", "--duration", "5", "--label", "novalue"], ["--label"]),
     (["inject", "burn-cpu", "--duration", "5", "--count", "0", "--family", "x"],
-     ["--count", "1..1000"]),
+     ["--container-count", "1..1000"]),
     (["inject", "kill-container"], ["--family", "--task"]),
     (["inject", "burn-cpu", "--duration", "5", "--client-id", "a b"], ["client_id"]),
     (["inject", "melt-cpu", "--duration", "5"], ["unknown fault 'melt-cpu'"]),
