@@ -504,7 +504,7 @@ error_of(const struct aws_resp *r, char *code, size_t clen, char *msg, size_t ml
 	}
 }
 
-/* One signed request, retried on throttling and 5xx. */
+/* One signed request, retried on throttling and 5xx; out holds a body only on success. */
 static int
 perform(const struct aws *a, const char *service, const char *method, const char *url,
     struct curl_slist *hdrs, const char *body, size_t len, struct aws_resp *out,
@@ -552,6 +552,7 @@ perform(const struct aws *a, const char *service, const char *method, const char
 				continue;
 			}
 			explicit_bzero(userpwd, sizeof(userpwd));
+			aws_resp_free(out);
 			return err_set(eb, CE_UNAVAILABLE, "%s: %s", what,
 			    cerr[0] ? cerr : curl_easy_strerror(cc));
 		}
@@ -564,6 +565,8 @@ perform(const struct aws *a, const char *service, const char *method, const char
 			continue;
 		}
 		explicit_bzero(userpwd, sizeof(userpwd));
+		/* On error the caller gets no body to free. */
+		aws_resp_free(out);
 		return err_set(eb, out->status == 403 || out->status == 401 ? CE_UNAUTHORIZED :
 		    out->status == 404 ? CE_NOT_FOUND : out->status < 500 ? CE_INVALID :
 		    CE_UNAVAILABLE, "%s: HTTP %ld %s%s%s", what, out->status,
