@@ -47,12 +47,15 @@ def test_conf_is_understood_for_every_context(d, home):
 
 
 @pytest.mark.parametrize("d", EXPERIMENTS, ids=ids())
-def test_chaos_validate(d, venv, home):
+def test_chaos_validate(d, venv, home, tmp_path):
     env = clean_env(home, AWS_REGION="us-east-1")
     env["PATH"] = os.path.join(ROOT, "bin") + ":" + env.get("PATH", "/usr/bin:/bin")
     # chaos validate takes no var files: the configuration's defaults apply.
-    p = subprocess.run([CHAOS_BIN, "--no-version-check", "validate",
+    # Its log goes to tmp_path: the library stays untouched.
+    p = subprocess.run([CHAOS_BIN, "--no-version-check", "--log-file",
+                        str(tmp_path / "chaostoolkit.log"), "validate",
                         os.path.join(d, "experiment.yaml")],
-                       env=env, cwd=d, capture_output=True, text=True, timeout=120)
+                       env=env, cwd=str(tmp_path), capture_output=True, text=True,
+                       timeout=120)
     out = p.stdout + p.stderr
     assert p.returncode == 0 and "experiment looks valid" in out.lower(), out
