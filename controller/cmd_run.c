@@ -223,6 +223,15 @@ build(struct run *r, const struct ini *ini, const char *ctx, const char *chaos,
 			break;
 	}
 
+	/* chaos runs in the conf's directory: a relative --chaos is ours. */
+	if (chaos[0] != '/' && strchr(chaos, '/') != NULL) {
+		char cwd[PATH_MAX];
+
+		if (getcwd(cwd, sizeof(cwd)) == NULL ||
+		    snprintf(buf, sizeof(buf), "%s/%s", cwd, chaos) >= (int)sizeof(buf))
+			return ctl_usage_error("run: --chaos: path too long");
+		chaos = buf;
+	}
 	if ((rc = add(r, chaos)) != 0)
 		return rc;
 	if (verbose && (rc = add(r, "--verbose")) != 0)

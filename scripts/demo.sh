@@ -2,7 +2,9 @@
 # make demo: the starter scenario end to end on this machine. Installs what
 # is missing (as root), builds, starts an agent on loopback, burns one core
 # at 60 % for 8 seconds through chaosctl, measures the load from /proc,
-# shows the automatic revert at the deadline, and cleans up.
+# shows the automatic revert at the deadline, then runs the same kind of
+# fault as a Chaos Toolkit experiment through chaosctl run (when the
+# project virtualenv can be made) and prints its journal, and cleans up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -75,6 +77,30 @@ say "faults after (reverted automatically at the deadline)"
 
 say "audit trail (agent log)"
 grep '"event":"audit"' "$work/agent.log" | cut -c1-220
+
+say "the same through Chaos Toolkit: chaosctl run scripts/demo/experiment.conf"
+if scripts/setup-venv.sh >"$work/venv.log" 2>&1; then
+	PATH="$PWD/bin:$PATH" CHAOS_AGENTS="http://127.0.0.1:$port" \
+	    CHAOS_AGENT_KEY_FILE="$work/agent.key" \
+	    bin/chaosctl run scripts/demo/experiment.conf --chaos .venv/bin/chaos \
+	    --runs-dir "$work/runs" 2>"$work/run.log" && rc=0 || rc=$?
+	grep '^chaosctl:' "$work/run.log" || true
+	journal=$(ls "$work"/runs/*/journal.json 2>/dev/null | head -n 1)
+	if [ -n "$journal" ]; then
+		/usr/bin/python3 - "$journal" <<'PY'
+import json, sys
+j = json.load(open(sys.argv[1]))
+print("journal: %s, deviated=%s, %d activities" % (j["status"], j["deviated"], len(j["run"])))
+for a in j["run"] + j.get("rollbacks", []):
+    print("  %-22s %-10s %s" % (a["activity"]["name"], a["status"],
+                                 (a.get("output") or {}).get("status", "")))
+PY
+	fi
+	echo "chaosctl run exited with $rc; faults on the agent now:"
+	"${ctl[@]}" faults
+else
+	echo "skipped: no project virtualenv ($(tail -n 1 "$work/venv.log"))"
+fi
 
 say "stop the agent (SIGTERM reverts anything still active)"
 kill -TERM "$agent_pid"; wait "$agent_pid" || true; agent_pid=

@@ -900,3 +900,15 @@ class TestErrors:
         r = run_ctl(["run", conf, "--dry-run", "--chaos", fake.path],
                     clean_env(home, **fake.env()))
         assert "bogus" in error_line(r)
+
+
+_ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def test_relative_chaos_path_is_the_callers(tmp_path, home, sample):
+    """chaos runs in the conf's directory; --chaos relative to where chaosctl
+    was started must still name the same program."""
+    r = run_ctl(["--output", "json", "run", str(sample / "experiment.conf"), "--chaos",
+                 os.path.relpath(CHAOS_BIN, _ROOT), "--dry-run"], clean_env(home), cwd=_ROOT)
+    assert r.returncode == 0, describe(r)
+    assert json.loads(r.stdout)["command"][0] == CHAOS_BIN
