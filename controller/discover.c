@@ -201,7 +201,7 @@ discover(const struct aws *a, const struct discover_opts *o, struct host **out, 
     struct errbuf *eb)
 {
 	cJSON *req = cJSON_CreateObject(), *arns = cJSON_CreateArray(), *ids = cJSON_CreateArray();
-	cJSON *cimap = cJSON_CreateObject(), *tasks = NULL, *taskmap = cJSON_CreateObject();
+	cJSON *cimap = cJSON_CreateObject(), *taskmap = cJSON_CreateObject();
 	struct host *hosts = NULL;
 	size_t nhosts = 0, i;
 	int rc, k;
@@ -356,7 +356,6 @@ out:
 	cJSON_Delete(arns);
 	cJSON_Delete(ids);
 	cJSON_Delete(cimap);
-	cJSON_Delete(tasks);
 	cJSON_Delete(taskmap);
 	return rc;
 }

@@ -375,8 +375,6 @@ main(int argc, char **argv)
 				goto out;
 			ctl.agents = tg.urls;
 			ctl.nagents = tg.n;
-			if (ctl.key_file == NULL)
-				ctl.key_file = getenv("CHAOS_AGENT_KEY_FILE");
 			/* Listing discovered hosts asks no agent: no key needed. */
 			if (!(dopt.cluster != NULL && strcmp(ctl.cmd, "targets") == 0) &&
 			    (r = ctl_load_key(&ctl)) != 0)

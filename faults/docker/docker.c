@@ -171,12 +171,6 @@ docker_close(struct docker *d)
 	free(d);
 }
 
-const char *
-docker_api_version(const struct docker *d)
-{
-	return d->version;
-}
-
 int
 docker_call(struct docker *d, const char *method, const char *path, long *status,
     cJSON **json, struct errbuf *eb)

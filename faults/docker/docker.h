@@ -34,9 +34,6 @@ struct docker;
 struct docker *docker_open(const char *socket_path, long timeout_ms, struct errbuf *eb);
 void docker_close(struct docker *d);
 
-/* The negotiated API version ("1.41"). */
-const char *docker_api_version(const struct docker *d);
-
 /*
  * One API call: method, path below the version prefix ("/containers/json"),
  * no body. Returns 0 with *status (the HTTP status) and *json (the parsed
