@@ -196,6 +196,16 @@ add_task(struct host *h, const char *arn)
 	return 0;
 }
 
+/* Is a task's group that of the service named (or with the ARN) svc? */
+static bool
+service_group(const char *group, const char *svc)
+{
+	const char *name = strrchr(svc, '/');
+
+	name = name != NULL ? name + 1 : svc;
+	return strncmp(group, "service:", 8) == 0 && strcmp(group + 8, name) == 0;
+}
+
 int
 discover(const struct aws *a, const struct discover_opts *o, struct host **out, size_t *n,
     struct errbuf *eb)
@@ -240,10 +250,16 @@ discover(const struct aws *a, const struct discover_opts *o, struct host **out, 
 				break;
 			cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(resp, "tasks")) {
 				const char *ci = jstr(t, "containerInstanceArn"), *ta = jstr(t, "taskArn");
+				const char *group = jstr(t, "group");
 				cJSON *l;
 
 				if (ci == NULL || ta == NULL)
 					continue;	/* Fargate tasks have no host for us */
+				/* A service's tasks are in group "service:NAME". Trust that
+				 * over the serviceName filter, which some endpoints (moto)
+				 * ignore: a fault must never reach another service's task. */
+				if (group != NULL && !service_group(group, o->service))
+					continue;
 				if ((l = cJSON_GetObjectItemCaseSensitive(taskmap, ci)) == NULL) {
 					l = cJSON_AddArrayToObject(taskmap, ci);
 					cJSON_AddItemToArray(arns, cJSON_CreateString(ci));
@@ -253,6 +269,10 @@ discover(const struct aws *a, const struct discover_opts *o, struct host **out, 
 			cJSON_Delete(resp);
 		}
 		cJSON_Delete(tarns);
+		if (rc == 0 && cJSON_GetArraySize(arns) == 0)
+			rc = err_set(eb, CE_NOT_FOUND, "service %s in cluster %s has no running "
+			    "tasks on container instances (Fargate tasks have no agent)",
+			    o->service, o->cluster);
 		if (rc != 0)
 			goto out;
 	} else {

@@ -40,8 +40,14 @@ def aws(venv, tmp_path_factory):
         s.call([("ecs", "register_task_definition", {
             "family": "web", "containerDefinitions": [
                 {"name": "app", "image": "x", "memory": 128}]})])
+        # ECS puts a service's tasks in group "service:NAME"; moto's ListTasks
+        # ignores serviceName, so chaosctl must keep to the group
         s.call([("ecs", "run_task", {"cluster": "demo", "taskDefinition": "web",
-                                     "count": 2, "startedBy": "ecs-svc/websvc"})])
+                                     "count": 2, "startedBy": "ecs-svc/websvc",
+                                     "group": "service:websvc"}),
+                ("ecs", "run_task", {"cluster": "demo", "taskDefinition": "web",
+                                     "count": 1, "startedBy": "ecs-svc/other",
+                                     "group": "service:other"})])
         s.key_id, s.secret = s.create_iam_key(
             user="discovery", policy_actions=("ecs:*", "ec2:*", "s3:*", "sts:*", "iam:*"))
         s._reset_auth(0)          # from now on, every request must be signed right
@@ -103,6 +109,13 @@ def test_service_lists_its_tasks_per_host(aws, home):
                     "json", "targets"))
     tasks = [t for h in got for t in h["tasks"]]
     assert len(tasks) == 2 and all(":task/demo/" in t for t in tasks)
+    other = hosts(ctl(aws, home, "--cluster", "demo", "--service", "other", "--output",
+                      "json", "targets"))
+    assert [t for h in other for t in h["tasks"]] not in ([], tasks)
+    assert len([t for h in other for t in h["tasks"]]) == 1
+    r = ctl(aws, home, "--cluster", "demo", "--service", "nosuch", "targets")
+    assert r.returncode == 3 and "nosuch" in r.stderr and "no running tasks" in r.stderr, \
+        describe(r)
     r = ctl(aws, home, "--cluster", "demo", "--service", "websvc", "targets")
     assert r.returncode == 0 and "INSTANCE" in r.stdout, describe(r)
 

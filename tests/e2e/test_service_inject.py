@@ -47,7 +47,8 @@ def test_service_faults_hit_only_the_service_tasks(venv, tmp_path, engine, local
                     "family": "web", "containerDefinitions": [
                         {"name": "app", "image": "x", "memory": 128}]})])
         tasks = s.call([("ecs", "run_task", {"cluster": "demo", "taskDefinition": "web",
-                                             "count": 2, "startedBy": "ecs-svc/websvc"})]
+                                             "count": 2, "startedBy": "ecs-svc/websvc",
+                                             "group": "service:websvc"})]
                        )[0]["tasks"]
         arns = [t["taskArn"] for t in tasks]
         ids = {}
