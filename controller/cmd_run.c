@@ -77,7 +77,8 @@ usage_run(FILE *out)
 "  --dry-run             print the chaos command line; run nothing\n"
 "\n"
 "Exit status: Chaos Toolkit's (1 when the hypothesis deviated), 128+N when chaos\n"
-"died of signal N, 2 for a bad configuration; a failed upload turns 0 into 1.\n"
+"died of signal N, 2 for a bad configuration; 1, where chaos says 0, when the\n"
+"hypothesis was not met before the method (nothing ran) or an upload failed.\n"
 "AWS credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN] or\n"
 "AWS_PROFILE in the shared credentials file.\n");
 }
@@ -537,6 +538,33 @@ slurp(const char *path, size_t *len, struct errbuf *eb)
 	return buf;
 }
 
+/*
+ * Chaos Toolkit ends a run whose hypothesis failed before the method with
+ * status "completed" and exit 0, the same as a run that found nothing: say it
+ * from the journal, so that a pipeline does not take "never ran" for "held".
+ */
+static bool
+before_not_met(const struct run *r)
+{
+	char path[PATH_MAX], *text;
+	size_t len;
+	struct errbuf eb;
+	cJSON *j, *before, *met;
+	bool not_met = false;
+
+	if (snprintf(path, sizeof(path), "%s/journal.json", r->rundir) >= (int)sizeof(path) ||
+	    (text = slurp(path, &len, &eb)) == NULL)
+		return false;
+	j = cJSON_Parse(text);
+	free(text);
+	before = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j,
+	    "steady_states"), "before");
+	met = cJSON_GetObjectItemCaseSensitive(before, "steady_state_met");
+	not_met = cJSON_IsFalse(met);
+	cJSON_Delete(j);
+	return not_met;
+}
+
 /* "YYYYmmdd_HHMMSS_<title>" from the journal, as the original wrapper named it. */
 static int
 journal_prefix(const char *journal, char *out, size_t len, struct errbuf *eb)
@@ -798,6 +826,12 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 	}
 	rc = execute(ctl, r, &stop);
 	fprintf(stderr, "chaosctl: chaos exited with status %d\n", rc);
+	if (rc == 0 && before_not_met(r)) {
+		fprintf(stderr, "chaosctl: the steady-state hypothesis was not met before the "
+		    "method, so nothing was injected (Chaos Toolkit still says completed): "
+		    "exit 1\n");
+		rc = EXIT_SOME_FAILED;
+	}
 	/* Upload whatever the outcome; a failed upload is an error of its own. */
 	if (bucket != NULL && upload(r, bucket, ctl->region, ctl->endpoint) != 0 && rc == 0)
 		rc = EXIT_SOME_FAILED;

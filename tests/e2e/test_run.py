@@ -552,6 +552,36 @@ class TestRealChaos:
         assert not (out_dir / "from-var-file.done").exists()
         assert not (out_dir / "action.done").exists()
 
+    def test_deviation_exits_1(self, sample, home, out_dir):
+        write(sample / "deviating.conf", """
+            [DEFAULT]
+            experiment_path = deviating.yaml
+            """)
+        r = real_run(sample / "deviating.conf", clean_env(home, SAMPLE_OUT=out_dir))
+        assert r.returncode == 1, describe(r)
+        j = load_json(os.path.join(run_dir_of(r), "journal.json"))
+        assert j["status"] == "completed" and j["deviated"] is True
+        assert (out_dir / "rollback.done").exists()
+        assert "not met before the method" not in r.stderr
+
+    def test_hypothesis_not_met_before_the_method_exits_1(self, sample, home, out_dir):
+        # chaos itself says completed and exits 0: nothing ran, which chaosctl
+        # must not let pass for a run that held
+        write(sample / "deviating.conf", """
+            [DEFAULT]
+            experiment_path = deviating.yaml
+            """)
+        (out_dir / "broken").write_text("already\n")
+        r = real_run(sample / "deviating.conf", clean_env(home, SAMPLE_OUT=out_dir))
+        assert r.returncode == 1, describe(r)
+        assert "chaosctl: chaos exited with status 0" in r.stderr
+        assert "hypothesis was not met before the method" in r.stderr, describe(r)
+        j = load_json(os.path.join(run_dir_of(r), "journal.json"))
+        assert j["status"] == "completed" and j["deviated"] is False
+        assert j["steady_states"]["before"]["steady_state_met"] is False
+        assert j["run"] == []
+        assert (out_dir / "broken").read_text() == "already\n"
+
     def test_chaos_on_path(self, sample, home, out_dir):
         env = clean_env(home, SAMPLE_OUT=out_dir,
                         PATH="%s:%s" % (os.path.join(VENV, "bin"), os.environ["PATH"]))
