@@ -31,6 +31,20 @@ class DockerError(RuntimeError):
     pass
 
 
+def ping_socket(path):
+    """Does a Docker engine answer on the unix socket at path?"""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.settimeout(1)
+    try:
+        s.connect(path)
+        s.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
+        return b"OK" in s.recv(1024)
+    except OSError:
+        return False
+    finally:
+        s.close()
+
+
 class Dockerd:
     def __init__(self, prefix="ckd"):
         # A short path: unix socket paths are limited to 107 bytes.
@@ -71,16 +85,7 @@ class Dockerd:
             return ""
 
     def ping(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        s.settimeout(1)
-        try:
-            s.connect(self.socket)
-            s.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
-            return b"OK" in s.recv(1024)
-        except OSError:
-            return False
-        finally:
-            s.close()
+        return ping_socket(self.socket)
 
     def docker(self, *args, check=True, timeout=60):
         p = subprocess.run(["docker", "-H", "unix://" + self.socket, *args],
