@@ -2,9 +2,11 @@
 # make demo: the starter scenario end to end on this machine. Installs what
 # is missing (as root), builds, starts an agent on loopback, burns one core
 # at 60 % for 8 seconds through chaosctl, measures the load from /proc,
-# shows the automatic revert at the deadline, then runs the same kind of
-# fault as a Chaos Toolkit experiment through chaosctl run (when the
-# project virtualenv can be made) and prints its journal, and cleans up.
+# shows the automatic revert at the deadline. Then, as root with Docker, it
+# builds the local ECS sandbox (tests/sandbox) and runs the library's
+# ecs-instance-burn-cpu experiment against it through chaosctl run; without
+# root or Docker, it runs a small experiment against the loopback agent
+# instead. Either way it prints the journal's summary, and cleans up.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +22,11 @@ make -s all
 
 work=$(mktemp -d /tmp/chaos-demo.XXXXXX)
 agent_pid=
+sandbox_dir=
 cleanup() {
+	if [ -n "$sandbox_dir" ]; then
+		tests/sandbox/sandbox.py --dir "$sandbox_dir" down || true
+	fi
 	if [ -n "$agent_pid" ] && kill -0 "$agent_pid" 2>/dev/null; then
 		kill -TERM "$agent_pid"
 		wait "$agent_pid" 2>/dev/null || true
@@ -78,28 +84,60 @@ say "faults after (reverted automatically at the deadline)"
 say "audit trail (agent log)"
 grep '"event":"audit"' "$work/agent.log" | cut -c1-220
 
-say "the same through Chaos Toolkit: chaosctl run scripts/demo/experiment.conf"
-if scripts/setup-venv.sh >"$work/venv.log" 2>&1; then
-	PATH="$PWD/bin:$PATH" CHAOS_AGENTS="http://127.0.0.1:$port" \
-	    CHAOS_AGENT_KEY_FILE="$work/agent.key" \
-	    bin/chaosctl run scripts/demo/experiment.conf --chaos .venv/bin/chaos \
-	    --runs-dir "$work/runs" 2>"$work/run.log" && rc=0 || rc=$?
-	grep '^chaosctl:' "$work/run.log" || true
-	journal=$(ls "$work"/runs/*/journal.json 2>/dev/null | head -n 1)
-	if [ -n "$journal" ]; then
-		/usr/bin/python3 - "$journal" <<'PY'
+summary() {
+	/usr/bin/python3 - "$1" <<'PY'
 import json, sys
 j = json.load(open(sys.argv[1]))
-print("journal: %s, deviated=%s, %d activities" % (j["status"], j["deviated"], len(j["run"])))
+ss = j["steady_states"]
+met = lambda s: "-" if s is None else ("met" if s["steady_state_met"] else "NOT met")
+print("journal: %s, deviated=%s; hypothesis before %s, after %s, %d checks during" % (
+    j["status"], j["deviated"], met(ss.get("before")), met(ss.get("after")),
+    len(ss.get("during") or [])))
 for a in j["run"] + j.get("rollbacks", []):
-    print("  %-22s %-10s %s" % (a["activity"]["name"], a["status"],
+    print("  %-26s %-10s %s" % (a["activity"]["name"], a["status"],
                                  (a.get("output") or {}).get("status", "")))
 PY
-	fi
-	echo "chaosctl run exited with $rc; faults on the agent now:"
-	"${ctl[@]}" faults
+}
+
+if [ "$(id -u)" -eq 0 ] && command -v dockerd >/dev/null &&
+	scripts/setup-venv.sh >"$work/venv.log" 2>&1; then
+	say "an ECS cluster on this machine: tests/sandbox/sandbox.py up"
+	sandbox_dir="$work/sbx"
+	tests/sandbox/sandbox.py --dir "$sandbox_dir" up
+	eval "$(tests/sandbox/sandbox.py --dir "$sandbox_dir" env)"
+	bin/chaosctl --cluster local-chaos-comment-cluster \
+	    --key-ssm-parameter /local/chaos/agent_key targets
+
+	say "a library experiment through Chaos Toolkit: ecs-instance-burn-cpu, context local"
+	bin/chaosctl run library/reliability/ecs-instance-burn-cpu/experiment.conf \
+	    --context local --runs-dir "$work/runs" 2>"$work/run.log" && rc=0 || rc=$?
+	grep '^chaosctl:' "$work/run.log" || true
+	journal=$(ls "$work"/runs/*/journal.json 2>/dev/null | head -n 1)
+	[ -z "$journal" ] || summary "$journal"
+	echo "chaosctl run exited with $rc; the cluster's faults now:"
+	bin/chaosctl --cluster local-chaos-comment-cluster \
+	    --key-ssm-parameter /local/chaos/agent_key faults
+
+	say "remove the sandbox"
+	tests/sandbox/sandbox.py --dir "$sandbox_dir" down
+	sandbox_dir=
 else
-	echo "skipped: no project virtualenv ($(tail -n 1 "$work/venv.log"))"
+	say "the same through Chaos Toolkit: chaosctl run scripts/demo/experiment.conf"
+	echo "(the sandbox cluster needs root, dockerd and the project virtualenv:" \
+	    "running on the loopback agent instead)"
+	if [ -f "$work/venv.log" ] || scripts/setup-venv.sh >"$work/venv.log" 2>&1; then
+		PATH="$PWD/bin:$PATH" CHAOS_AGENTS="http://127.0.0.1:$port" \
+		    CHAOS_AGENT_KEY_FILE="$work/agent.key" \
+		    bin/chaosctl run scripts/demo/experiment.conf --chaos .venv/bin/chaos \
+		    --runs-dir "$work/runs" 2>"$work/run.log" && rc=0 || rc=$?
+		grep '^chaosctl:' "$work/run.log" || true
+		journal=$(ls "$work"/runs/*/journal.json 2>/dev/null | head -n 1)
+		[ -z "$journal" ] || summary "$journal"
+		echo "chaosctl run exited with $rc; faults on the agent now:"
+		"${ctl[@]}" faults
+	else
+		echo "skipped: no project virtualenv ($(tail -n 1 "$work/venv.log"))"
+	fi
 fi
 
 say "stop the agent (SIGTERM reverts anything still active)"

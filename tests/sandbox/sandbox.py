@@ -847,10 +847,11 @@ def print_summary(st):
         print("  %s  %s %s  agent http://%s:%d  docker unix://%s" % (
             inst["name"], inst["az"], inst.get("instance_id", "?"), inst["ip"], AGENT_PORT,
             inst["socket"]))
-    print("use it:    eval \"$(%s env)\"" % sys.argv[0])
+    me = sys.argv[0] if st["dir"] == DEFAULT_DIR else "%s --dir %s" % (sys.argv[0], st["dir"])
+    print("use it:    eval \"$(%s env)\"" % me)
     print("           chaosctl --cluster %s --key-ssm-parameter %s info" % (CLUSTER,
                                                                            KEY_PARAMETER))
-    print("remove it: %s down" % sys.argv[0])
+    print("remove it: %s down" % me)
 
 
 # -------------------------------------------------------------------- down
