@@ -288,6 +288,40 @@ def ended(sandbox, home, ids):
     return out
 
 
+# ------------------------------------------------------------ the sandbox
+
+
+def test_the_sandbox_is_what_moto_describes(sandbox, home):
+    """Discovery through moto finds each API task on the instance whose agent
+    and engine really run it, and every part answers."""
+    p = subprocess.run([sys.executable, SANDBOX, "--dir", sandbox.dir, "status"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 and "DOWN" not in p.stdout, p.stdout + p.stderr
+    r = sandbox.ctl(home, "--service", sbx.API_SERVICE, "targets")
+    assert r.returncode == 0, describe(r)
+    hosts = json.loads(r.stdout)["hosts"]
+    assert len(hosts) == 2
+    for h in hosts:
+        k = [k for k, i in sandbox.state["instances"].items()
+             if i["instance_id"] == h["instance_id"]][0]
+        inst = sandbox.state["instances"][k]
+        assert h["agent"] == "http://%s:%d" % (inst["ip"], sbx.AGENT_PORT)
+        assert h["availability_zone"] == inst["az"]
+        running = [t["arn"] for t in sandbox.state["api_tasks"] if t["instance"] == int(k)]
+        assert h["tasks"] == running, (h, running)
+        labels = sandbox.engine(int(k)).docker(
+            "ps", "--filter", "label=com.amazonaws.ecs.container-name=" + sbx.API_CONTAINER,
+            "--format", '{{.Label "com.amazonaws.ecs.task-arn"}}')
+        assert labels.split() == running
+    # the service answers through the load balancer, from both tasks
+    seen = set()
+    for _ in range(4):
+        with urllib.request.urlopen(SERVICE, timeout=10) as resp:
+            assert resp.status == 200 and b"alice" in resp.read()
+            seen.add(resp.headers["X-Target"])
+    assert seen == {t["ip"] for t in sandbox.state["api_tasks"]}
+
+
 # ------------------------------------------------------- host-level faults
 
 

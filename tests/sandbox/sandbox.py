@@ -507,8 +507,11 @@ def control_loop(st, lb, every=METRICS_PERIOD):
                 mine = [x for x in tasks if x["arn"] == t["taskArn"]]
                 for x in mine:
                     e = Engine(st["dir"], x["instance"])
-                    e.docker("stop", "-t", "2", x["app"], x["pause"], check=False)
-                    log("control: task %s stopped, as moto asked" % t["taskArn"])
+                    try:
+                        e.docker("stop", "-t", "2", x["app"], x["pause"], check=False)
+                        log("control: task %s stopped, as moto asked" % t["taskArn"])
+                    except subprocess.TimeoutExpired:
+                        log("control: task %s: docker stop timed out" % t["taskArn"])
         # EC2's part
         for r in reservations["Reservations"]:
             for i in r["Instances"]:
@@ -517,7 +520,7 @@ def control_loop(st, lb, every=METRICS_PERIOD):
                     gone.add(i["InstanceId"])
                     for k, inst in st["instances"].items():
                         if inst["instance_id"] == i["InstanceId"] and alive(inst["init_pid"]):
-                            os.kill(inst["init_pid"], signal.SIGKILL)
+                            kill_pid(inst["init_pid"], signal.SIGKILL)
                             log("control: instance %s (%s) terminated in moto: its init is "
                                 "killed" % (inst["name"], i["InstanceId"]))
         try:
@@ -864,6 +867,13 @@ def kill_group(pid, sig):
         pass
 
 
+def kill_pid(pid, sig):
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def alive(pid):
     try:
         os.kill(pid, 0)
@@ -885,12 +895,12 @@ def teardown(st):
         thaw(os.path.join(e.dir, "data", "containers"))
         init = inst.get("init_pid")
         if init and alive(init):
-            os.kill(init, signal.SIGTERM)
+            kill_pid(init, signal.SIGTERM)
             deadline = time.monotonic() + 30
             while alive(init) and time.monotonic() < deadline:
                 time.sleep(0.1)
         if init and alive(init):
-            os.kill(init, signal.SIGKILL)
+            kill_pid(init, signal.SIGKILL)
         kill_group(inst["unshare_pid"], signal.SIGKILL)
         remove_cgroups(os.path.join(e.dir, "data", "containers"))
     for key in ("lb_pid", "db_pid"):
