@@ -14,19 +14,23 @@ void
 usage_faults(FILE *out)
 {
 	fprintf(out,
-"usage: chaosctl faults [--state STATE]\n"
+"usage: chaosctl faults [--state STATE] [--label K=V]...\n"
 "\n"
 "List the faults every target agent knows: active ones and recently ended ones.\n"
 "\n"
-"  --state STATE   only faults in STATE: pending, active, reverted, expired, failed\n");
+"  --state STATE   only faults in STATE: pending, active, reverted, expired, failed\n"
+"  --label K=V     only faults with this label (inject --fault-label; repeatable,\n"
+"                  all must match)\n");
 }
 
 int
 cmd_faults(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = {
-		{ "state", true, 1 }, { "help", false, 2 }, { NULL, false, 0 },
+		{ "state", true, 1 }, { "help", false, 2 }, { "label", true, 3 },
+		{ NULL, false, 0 },
 	};
+	struct ctl_labels labels = { .n = 0 };
 	const char *state = NULL, *arg;
 	struct ctl_req *reqs;
 	size_t i;
@@ -40,6 +44,11 @@ cmd_faults(struct ctl *ctl, int argc, char **argv)
 		if (id == 2) {
 			usage_faults(stdout);
 			return EXIT_ALL_OK;
+		}
+		if (id == 3) {
+			if (ctl_labels_add(&labels, arg) != 0)
+				return EXIT_USAGE;
+			continue;
 		}
 		if (fault_state_parse(arg) < 0)
 			return ctl_usage_error("--state: '%s' is not one of pending, active, "
@@ -58,6 +67,15 @@ cmd_faults(struct ctl *ctl, int argc, char **argv)
 	if (ctl_send(ctl, reqs, ctl->nagents) != 0) {
 		free(reqs);
 		return ctl_usage_error("cannot run requests");
+	}
+	/* The label filter is ours: drop the faults it does not keep. */
+	for (i = 0; labels.n > 0 && i < ctl->nagents; i++) {
+		cJSON *list = cJSON_GetObjectItemCaseSensitive(reqs[i].json, "faults");
+		int k;
+
+		for (k = cJSON_GetArraySize(list) - 1; k >= 0; k--)
+			if (!ctl_labels_match(&labels, cJSON_GetArrayItem(list, k)))
+				cJSON_DeleteItemFromArray(list, k);
 	}
 	if (ctl->output == OUT_JSON) {
 		ctl_print_json(ctl, reqs, ctl->nagents, NULL);

@@ -13,20 +13,122 @@ usage_revert(FILE *out)
 {
 	fprintf(out,
 "usage: chaosctl revert FAULT-ID...\n"
+"       chaosctl revert --label K=V [--label K=V]...\n"
 "       chaosctl revert --all\n"
 "\n"
 "Revert faults now instead of at their deadline. With fault ids, every target\n"
 "agent is asked; agents that do not know an id are skipped, and the command\n"
-"fails only if no agent knew it. --all reverts every fault on every target\n"
-"agent (the kill switch). Reverting an ended fault is not an error.\n");
+"fails only if no agent knew it. --label reverts the active and pending faults\n"
+"that carry every label given (inject --fault-label), and only those: what one\n"
+"experiment started, not another's; none matching is not an error. --all\n"
+"reverts every fault on every target agent (the kill switch). Reverting an\n"
+"ended fault is not an error.\n");
+}
+
+/* One DELETE /v1/faults/ID result: "agent id state", or the error. */
+static void
+print_one(const struct ctl_req *q)
+{
+	char m[512];
+
+	if (ctl_result_class(q) != EXIT_ALL_OK) {
+		ctl_result_error(q, m, sizeof(m));
+		printf("%-28s error: %s\n", q->agent, m);
+		return;
+	}
+	printf("%-28s %s %s\n", q->agent,
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q->json, "id")),
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q->json, "state")));
+}
+
+/*
+ * revert --label: list each agent's faults, then revert the active and
+ * pending ones that carry every label. The result is the worst of both
+ * rounds; the output shows the reverts (JSON: their results).
+ */
+static int
+revert_labelled(struct ctl *ctl, const struct ctl_labels *labels)
+{
+	struct ctl_req *lists, *dels = NULL;
+	size_t i, n = 0, cap = 0;
+	int r;
+
+	if ((lists = calloc(ctl->nagents, sizeof(*lists))) == NULL)
+		return ctl_usage_error("out of memory");
+	for (i = 0; i < ctl->nagents; i++) {
+		lists[i].agent = ctl->agents[i];
+		lists[i].method = "GET";
+		(void)snprintf(lists[i].path, sizeof(lists[i].path), "/v1/faults");
+	}
+	(void)ctl_send(ctl, lists, ctl->nagents);
+	r = ctl_exit_code(lists, ctl->nagents);
+	for (i = 0; i < ctl->nagents; i++) {
+		const cJSON *f;
+		char m[512];
+
+		if (ctl_result_class(&lists[i]) != EXIT_ALL_OK) {
+			ctl_result_error(&lists[i], m, sizeof(m));
+			fprintf(stderr, "chaosctl: %s: cannot list faults: %s\n", lists[i].agent, m);
+			continue;
+		}
+		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(lists[i].json, "faults")) {
+			const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f,
+			    "state")), *id = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(f, "id"));
+
+			if (st == NULL || id == NULL || strlen(id) > 32 ||
+			    (strcmp(st, "active") != 0 && strcmp(st, "pending") != 0) ||
+			    !ctl_labels_match(labels, f))
+				continue;
+			if (n == cap) {
+				struct ctl_req *d = realloc(dels, (cap ? cap * 2 : 8) * sizeof(*d));
+
+				if (d == NULL) {
+					r = EXIT_USAGE;
+					fprintf(stderr, "chaosctl: out of memory\n");
+					goto out;
+				}
+				dels = d;
+				cap = cap ? cap * 2 : 8;
+			}
+			memset(&dels[n], 0, sizeof(dels[n]));
+			dels[n].agent = lists[i].agent;
+			dels[n].method = "DELETE";
+			(void)snprintf(dels[n].path, sizeof(dels[n].path), "/v1/faults/%s", id);
+			n++;
+		}
+	}
+	if (n > 0) {
+		int dr;
+
+		(void)ctl_send(ctl, dels, n);
+		if ((dr = ctl_exit_code(dels, n)) > r)
+			r = dr;
+	}
+	if (ctl->output == OUT_JSON) {
+		ctl_print_json(ctl, dels, n, NULL);
+	} else {
+		if (n == 0)
+			printf("(no active fault carries those labels)\n");
+		for (i = 0; i < n; i++)
+			print_one(&dels[i]);
+	}
+out:
+	ctl_reqs_release(dels, n);
+	free(dels);
+	ctl_reqs_release(lists, ctl->nagents);
+	free(lists);
+	return r;
 }
 
 int
 cmd_revert(struct ctl *ctl, int argc, char **argv)
 {
 	static const struct ctl_opt opts[] = {
-		{ "all", false, 1 }, { "help", false, 2 }, { NULL, false, 0 },
+		{ "all", false, 1 }, { "help", false, 2 }, { "label", true, 3 },
+		{ NULL, false, 0 },
 	};
+	struct ctl_labels labels = { .n = 0 };
 	const char *ids[64], *arg;
 	struct ctl_req *reqs;
 	size_t nids = 0, n, i, j;
@@ -44,14 +146,21 @@ cmd_revert(struct ctl *ctl, int argc, char **argv)
 			all = true;
 			continue;
 		}
+		if (id == 3) {
+			if (ctl_labels_add(&labels, arg) != 0)
+				return EXIT_USAGE;
+			continue;
+		}
 		if (nids == 64)
 			return ctl_usage_error("revert: at most 64 fault ids at once");
 		if (strlen(argv[a]) > 32)
 			return ctl_usage_error("revert: '%.40s...' is not a fault id", argv[a]);
 		ids[nids++] = argv[a];
 	}
-	if (all == (nids > 0))
-		return ctl_usage_error("revert: give fault ids or --all (not both)");
+	if ((all ? 1 : 0) + (nids > 0 ? 1 : 0) + (labels.n > 0 ? 1 : 0) != 1)
+		return ctl_usage_error("revert: give fault ids, --label or --all (one of them)");
+	if (labels.n > 0)
+		return revert_labelled(ctl, &labels);
 	n = all ? ctl->nagents : ctl->nagents * nids;
 	if ((reqs = calloc(n, sizeof(*reqs))) == NULL)
 		return ctl_usage_error("out of memory");
@@ -90,28 +199,18 @@ cmd_revert(struct ctl *ctl, int argc, char **argv)
 	} else {
 		for (i = 0; i < n; i++) {
 			const cJSON *rv = cJSON_GetObjectItemCaseSensitive(reqs[i].json, "reverted");
-			char m[512];
+			const cJSON *f;
 
 			if (!all && reqs[i].status == 404)
 				continue;
-			if (ctl_result_class(&reqs[i]) != EXIT_ALL_OK) {
-				ctl_result_error(&reqs[i], m, sizeof(m));
-				printf("%-28s error: %s\n", reqs[i].agent, m);
-			} else if (all) {
-				const cJSON *f;
-
-				printf("%-28s reverted %d fault(s)", reqs[i].agent,
-				    cJSON_GetArraySize(rv));
-				cJSON_ArrayForEach(f, rv)
-					printf(" %s", cJSON_GetStringValue(f));
-				printf("\n");
-			} else {
-				printf("%-28s %s %s\n", reqs[i].agent,
-				    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-				    reqs[i].json, "id")),
-				    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
-				    reqs[i].json, "state")));
+			if (!all || ctl_result_class(&reqs[i]) != EXIT_ALL_OK) {
+				print_one(&reqs[i]);
+				continue;
 			}
+			printf("%-28s reverted %d fault(s)", reqs[i].agent, cJSON_GetArraySize(rv));
+			cJSON_ArrayForEach(f, rv)
+				printf(" %s", cJSON_GetStringValue(f));
+			printf("\n");
 		}
 	}
 	ctl_reqs_release(reqs, n);

@@ -149,6 +149,22 @@ void usage_help(FILE *out);
 /* Print the main help. */
 void ctl_main_usage(FILE *out);
 
+/*
+ * --label K=V selectors of faults (faults, revert): a fault matches when its
+ * labels hold every pair.
+ */
+#define CTL_LABELS_MAX 16
+struct ctl_labels {
+	const char *kv[CTL_LABELS_MAX];	/* "K=V", borrowed from argv */
+	size_t n;
+};
+
+/* Add one --label argument; 0, or a usage error already printed (EXIT_USAGE). */
+int ctl_labels_add(struct ctl_labels *l, const char *arg);
+
+/* Does the fault (a GET /v1/faults element) carry every label of l? */
+bool ctl_labels_match(const struct ctl_labels *l, const struct cJSON *fault);
+
 /* Shared text-output helpers. */
 void ctl_print_fault_row(FILE *out, const char *agent, const struct cJSON *fault);
 void ctl_print_fault_header(FILE *out);

@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 
 #include "ctl.h"
+#include "../common/spec.h"
 
 static const char *
 str(const cJSON *o, const char *k)
@@ -20,6 +21,41 @@ ctl_print_fault_header(FILE *out)
 {
 	fprintf(out, "%-28s %-20s %-17s %-9s %-24s %s\n", "AGENT", "FAULT", "TYPE",
 	    "STATE", "EXPIRES|ENDED", "PARAMS");
+}
+
+int
+ctl_labels_add(struct ctl_labels *l, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+
+	if (eq == NULL || eq == arg || (size_t)(eq - arg) > SPEC_LABEL_KEY_MAX ||
+	    strlen(eq + 1) > SPEC_LABEL_VALUE_MAX)
+		return ctl_usage_error("--label: '%.80s' is not KEY=VALUE (a fault label, as "
+		    "given to inject --fault-label)", arg);
+	if (l->n == CTL_LABELS_MAX)
+		return ctl_usage_error("--label: at most %d labels", CTL_LABELS_MAX);
+	l->kv[l->n++] = arg;
+	return 0;
+}
+
+bool
+ctl_labels_match(const struct ctl_labels *l, const cJSON *fault)
+{
+	const cJSON *labels = cJSON_GetObjectItemCaseSensitive(fault, "labels");
+	size_t i;
+
+	for (i = 0; i < l->n; i++) {
+		const char *eq = strchr(l->kv[i], '=');
+		char k[SPEC_LABEL_KEY_MAX + 1];
+		const char *v;
+
+		memcpy(k, l->kv[i], (size_t)(eq - l->kv[i]));
+		k[eq - l->kv[i]] = '\0';
+		v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(labels, k));
+		if (v == NULL || strcmp(v, eq + 1) != 0)
+			return false;
+	}
+	return true;
 }
 
 void

@@ -395,9 +395,19 @@ def test_pause_containers_freezes_one_task_and_the_balancer_routes_around(
         sandbox, home, tmp_path):
     def paused():
         return {k: sandbox.containers(k) for k in (1, 2)}
+    # another experiment's fault, which this one's rollback must leave alone
+    r = sandbox.ctl(home, "inject", "burn-cpu", "--duration", "120", "--load", "1",
+                    "--cores", "1", "--fault-label", "experiment=someone-else")
+    others = fault_ids(json.loads(r.stdout))
+    assert len(others) == 2, describe(r)
     with Sampler(paused, 1.0) as s, Sampler(service_answer, 0.5) as answers:
         run = run_experiment(sandbox, "agent/ecs-service-pause-containers", home, tmp_path)
     assert_held(run)
+    reverted = run.ctl_output("revert-experiment-faults", "rollbacks")
+    assert [r["body"]["type"] for r in results(reverted)] == ["pause-container"], reverted
+    assert set(ended(sandbox, home, others).values()) == {"active"}
+    r = sandbox.ctl(home, "revert", "--label", "experiment=someone-else")
+    assert r.returncode == 0 and len(results(json.loads(r.stdout))) == 2, describe(r)
     out = run.ctl_output("pause-service-containers")
     assert only_statuses(out) == [201], out
     seen = [(k, n) for _, v in s.values if isinstance(v, dict)

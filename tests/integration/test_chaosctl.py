@@ -219,6 +219,34 @@ def test_revert_all(chaosctl, agent):
     assert chaosctl("revert", "--all", "f-0123456789abcdef").returncode == 2
 
 
+def test_revert_and_list_by_label_touch_only_that_experiment(chaosctl, agent):
+    mine = agent.inject(duration=20, load=5, cores=1,
+                        labels={"experiment": "a", "run": "1"})["id"]
+    other = agent.inject(duration=20, load=5, cores=1, labels={"experiment": "b"})["id"]
+    bare = agent.inject(duration=20, load=5, cores=1)["id"]
+    doc = as_json(chaosctl("--output", "json", "faults", "--label", "experiment=a"))
+    assert [f["id"] for f in doc["results"][0]["body"]["faults"]] == [mine]
+    r = chaosctl("faults", "--label", "experiment=a", "--label", "run=2")
+    assert r.returncode == 0 and "(no faults)" in r.stdout, r.stdout
+    r = chaosctl("revert", "--label", "experiment=a")
+    assert r.returncode == 0, r.stderr
+    assert mine in r.stdout and "reverted" in r.stdout
+    assert agent.client.fault(mine)["state"] == "reverted"
+    assert agent.client.fault(other)["state"] == "active"
+    assert agent.client.fault(bare)["state"] == "active"
+    # again: nothing left to revert, which is not an error
+    doc = as_json(chaosctl("--output", "json", "revert", "--label", "experiment=a"))
+    assert doc["results"] == []
+    r = chaosctl("revert", "--label", "experiment=b")
+    assert r.returncode == 0 and other in r.stdout
+    assert agent.client.fault(bare)["state"] == "active"
+    assert chaosctl("revert", "--all").returncode == 0
+    for args in (["--label", "experiment"], ["--label", "a=b", "--all"],
+                 ["--label", "a=b", "f-0123456789abcdef"]):
+        r = chaosctl("revert", *args)
+        assert r.returncode == 2 and ("--label" in r.stderr or "one of them" in r.stderr), r
+
+
 # ------------------------------------------------------------ exit codes
 
 
