@@ -23,7 +23,8 @@
 const struct cmd ctl_commands[] = {
 	{ "inject", cmd_inject, "start a fault on every target agent", usage_inject, true },
 	{ "faults", cmd_faults, "list the faults of every target agent", usage_faults, true },
-	{ "revert", cmd_revert, "revert one fault, or all of them (--all)", usage_revert, true },
+	{ "revert", cmd_revert, "revert faults by id, by fault label, or all (--all)",
+	    usage_revert, true },
 	{ "info", cmd_info, "show each agent's version, limits and capabilities", usage_info, true },
 	{ "targets", cmd_targets, "list the containers on every target agent's host",
 	  usage_targets, true },
