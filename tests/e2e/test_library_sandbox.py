@@ -348,6 +348,8 @@ def test_burn_cpu_burns_one_instance_and_the_service_holds(sandbox, home, tmp_pa
     # 50 % of each of the machine's cores on one instance, nothing on the other
     want = 0.5 * os.cpu_count()
     top = sorted(cpu[k_burned])[-5:]
+    print("burn-cpu: instance %d used %s CPUs per second (want %.1f), the other at most %.2f"
+          % (k_burned, [round(x, 2) for x in top], want, max(cpu[3 - k_burned])))
     assert min(top) > 0.7 * want and max(top) < 1.3 * want, (cpu, want)
     assert max(cpu[3 - k_burned]) < 0.2 * want, cpu
     assert set(ended(sandbox, home, fault_ids(out)).values()) <= {"expired", "reverted"}
@@ -367,6 +369,7 @@ def test_kill_docker_kills_one_dockerd_and_the_tasks_survive(sandbox, home, tmp_
     assert [v["comm"] for v in victims] == ["dockerd"], victims
     after = {k: sandbox.comm_pids(k, "dockerd") for k in (1, 2)}
     changed = [k for k in (1, 2) if after[k] != before[k]]
+    print("kill-docker: dockerd pids before %s, after %s" % (before, after))
     assert len(changed) == 1 and len(after[changed[0]]) == 1, (before, after)
     # live-restore: the restarted engine still runs the same containers
     assert sandbox.containers(changed[0]) == tasks[changed[0]]
@@ -449,6 +452,7 @@ def test_cpu_scaling_burns_the_tasks_and_finds_no_autoscaler(sandbox, home, tmp_
     out = run.ctl_output("burn-cpu-in-service-tasks")
     assert only_statuses(out) == [201, 201], out
     rates = container_burn_rate(sandbox, [(t, v) for t, v in s.values if isinstance(v, dict)])
+    print("%s: the API containers used up to %.2f CPUs" % (name, max(rates)))
     assert max(rates) > 0.5 * os.cpu_count(), rates
     assert run.activity("burn-cpu-in-service-tasks")["status"] == "succeeded"
     assert all(a["status"] == "succeeded" for a in run.journal["rollbacks"])
