@@ -78,7 +78,9 @@ usage_run(FILE *out)
 "\n"
 "Exit status: Chaos Toolkit's (1 when the hypothesis deviated), 128+N when chaos\n"
 "died of signal N, 2 for a bad configuration; 1, where chaos says 0, when the\n"
-"hypothesis was not met before the method (nothing ran) or an upload failed.\n"
+"hypothesis was not met before the method (nothing ran), when a process action\n"
+"of the method or the rollbacks exited non-zero (each is named on stderr), or\n"
+"when an upload failed.\n"
 "AWS credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN] or\n"
 "AWS_PROFILE in the shared credentials file.\n");
 }
@@ -538,31 +540,73 @@ slurp(const char *path, size_t *len, struct errbuf *eb)
 	return buf;
 }
 
+/* The last non-empty line of text (an activity's stderr), at most len-1 bytes. */
+static void
+last_line(const char *text, char *out, size_t len)
+{
+	const char *end = text + strlen(text), *start;
+
+	while (end > text && (end[-1] == '\n' || end[-1] == '\r' || end[-1] == ' '))
+		end--;
+	for (start = end; start > text && start[-1] != '\n'; start--)
+		;
+	(void)snprintf(out, len, "%.*s", (int)(end - start), start);
+}
+
 /*
- * Chaos Toolkit ends a run whose hypothesis failed before the method with
- * status "completed" and exit 0, the same as a run that found nothing: say it
- * from the journal, so that a pipeline does not take "never ran" for "held".
+ * What Chaos Toolkit's exit status hides, from the journal. It ends a run
+ * with status "completed" and exit 0 when the hypothesis failed before the
+ * method (so nothing ran), and when a process action exited non-zero (an
+ * injection or a revert that failed, e.g. a chaosctl call refused by every
+ * agent). Each is said on stderr; returns true when the run must not pass.
  */
 static bool
-before_not_met(const struct run *r)
+journal_faults(const struct run *r)
 {
-	char path[PATH_MAX], *text;
-	size_t len;
+	static const char *const phases[] = { "run", "rollbacks" };
+	char path[PATH_MAX], *text, line[200];
+	size_t len, p;
 	struct errbuf eb;
-	cJSON *j, *before, *met;
-	bool not_met = false;
+	cJSON *j, *a;
+	bool bad = false;
 
 	if (snprintf(path, sizeof(path), "%s/journal.json", r->rundir) >= (int)sizeof(path) ||
 	    (text = slurp(path, &len, &eb)) == NULL)
 		return false;
 	j = cJSON_Parse(text);
 	free(text);
-	before = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(j,
-	    "steady_states"), "before");
-	met = cJSON_GetObjectItemCaseSensitive(before, "steady_state_met");
-	not_met = cJSON_IsFalse(met);
+	if (cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(
+	    cJSON_GetObjectItemCaseSensitive(j, "steady_states"), "before"),
+	    "steady_state_met"))) {
+		fprintf(stderr, "chaosctl: the steady-state hypothesis was not met before the "
+		    "method, so nothing was injected\n");
+		bad = true;
+	}
+	for (p = 0; p < 2; p++) {
+		cJSON_ArrayForEach(a, cJSON_GetObjectItemCaseSensitive(j, phases[p])) {
+			const cJSON *act = cJSON_GetObjectItemCaseSensitive(a, "activity");
+			const cJSON *out = cJSON_GetObjectItemCaseSensitive(a, "output");
+			const cJSON *st = cJSON_GetObjectItemCaseSensitive(out, "status");
+			const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(act,
+			    "type")), *ptype = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			    cJSON_GetObjectItemCaseSensitive(act, "provider"), "type")),
+			    *err = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out,
+			    "stderr")), *name = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(act, "name"));
+
+			if (type == NULL || strcmp(type, "action") != 0 || ptype == NULL ||
+			    strcmp(ptype, "process") != 0 || !cJSON_IsNumber(st) ||
+			    st->valuedouble == 0)
+				continue;
+			last_line(err != NULL ? err : "", line, sizeof(line));
+			fprintf(stderr, "chaosctl: %s action '%s' exited %d%s%s\n",
+			    p == 0 ? "method" : "rollback", name != NULL ? name : "?",
+			    (int)st->valuedouble, line[0] != '\0' ? ": " : "", line);
+			bad = true;
+		}
+	}
 	cJSON_Delete(j);
-	return not_met;
+	return bad;
 }
 
 /* "YYYYmmdd_HHMMSS_<title>" from the journal, as the original wrapper named it. */
@@ -826,10 +870,9 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 	}
 	rc = execute(ctl, r, &stop);
 	fprintf(stderr, "chaosctl: chaos exited with status %d\n", rc);
-	if (rc == 0 && before_not_met(r)) {
-		fprintf(stderr, "chaosctl: the steady-state hypothesis was not met before the "
-		    "method, so nothing was injected (Chaos Toolkit still says completed): "
-		    "exit 1\n");
+	if (journal_faults(r) && rc == 0) {
+		fprintf(stderr, "chaosctl: Chaos Toolkit says completed, but the run did not do "
+		    "what it meant to: exit 1\n");
 		rc = EXIT_SOME_FAILED;
 	}
 	/* Upload whatever the outcome; a failed upload is an error of its own. */

@@ -241,13 +241,13 @@ def run_experiment(sandbox, name, home, tmp_path, timeout=300):
         return Run(p, json.load(f), m.group(1))
 
 
-def assert_held(run):
+def assert_held(run, rc=0):
     assert run.journal["status"] == "completed" and not run.journal["deviated"], run.summary()
     # before is None when the conf checks the hypothesis after the method only
     assert run.before() is None or run.before()["steady_state_met"], run.summary()
     assert run.after()["steady_state_met"], run.summary()
     assert all(d["steady_state_met"] for d in run.during()), run.summary()
-    assert run.proc.returncode == 0, run.summary()
+    assert run.proc.returncode == rc, run.summary()
     for a in run.journal["rollbacks"]:
         assert a["status"] == "succeeded", run.summary()
 
@@ -506,14 +506,18 @@ def test_network_experiment(sandbox, home, tmp_path, name, action, probe, ftype,
     if not netem:
         # The agents refuse with the kernel's reason; chaosctl exits 1 and the
         # journal keeps its JSON; nothing was applied, so the service held.
+        # Chaos Toolkit says completed; chaosctl run names the failed
+        # injection and exits 1.
         assert act["output"]["status"] == 1, act
+        assert "chaosctl: method action '%s' exited 1" % action in run.proc.stderr, \
+            run.summary()
         out = json.loads(act["output"]["stdout"])
         assert only_statuses(out) == [422] * ntasks, out
         for r in results(out):
             assert r["body"]["error"]["code"] == "unavailable"
             assert r["body"]["error"]["message"].endswith(reason), r
         assert '"state":"active"' not in run.activity(probe)["output"]["stdout"]
-        assert_held(run)
+        assert_held(run, rc=1)
         assert all(code == 200 for _, (code, _) in answers.values), answers.values
     else:
         assert only_statuses(out) == [201] * ntasks, out

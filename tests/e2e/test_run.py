@@ -582,6 +582,47 @@ class TestRealChaos:
         assert j["run"] == []
         assert (out_dir / "broken").read_text() == "already\n"
 
+    def test_a_failed_action_fails_the_run(self, sample, home, out_dir):
+        # chaos keeps an action that exits non-zero "succeeded" and the run
+        # "completed" with 0; chaosctl names the action and exits 1
+        write(sample / "failing.yaml", """
+            version: 1.0.0
+            title: "Sample: an injection that fails"
+            description: "the action exits 3"
+            method:
+              - type: action
+                name: inject-that-fails
+                provider:
+                  type: process
+                  path: /bin/sh
+                  arguments: ["-c", "echo working; echo 'no agent took the fault' >&2; exit 3"]
+              - type: probe
+                name: probe-exiting-1-is-fine
+                provider:
+                  type: process
+                  path: /bin/false
+            rollbacks:
+              - type: action
+                name: revert-that-fails
+                provider:
+                  type: process
+                  path: /bin/sh
+                  arguments: ["-c", "exit 4"]
+            """)
+        write(sample / "failing.conf", """
+            [DEFAULT]
+            experiment_path = failing.yaml
+            """)
+        r = real_run(sample / "failing.conf", clean_env(home, SAMPLE_OUT=out_dir))
+        assert r.returncode == 1, describe(r)
+        assert "chaosctl: chaos exited with status 0" in r.stderr
+        assert ("chaosctl: method action 'inject-that-fails' exited 3: no agent took the "
+                "fault") in r.stderr, describe(r)
+        assert "chaosctl: rollback action 'revert-that-fails' exited 4" in r.stderr
+        assert "'probe-exiting-1-is-fine' exited" not in r.stderr
+        j = load_json(os.path.join(run_dir_of(r), "journal.json"))
+        assert j["status"] == "completed" and j["run"][0]["status"] == "succeeded"
+
     def test_chaos_on_path(self, sample, home, out_dir):
         env = clean_env(home, SAMPLE_OUT=out_dir,
                         PATH="%s:%s" % (os.path.join(VENV, "bin"), os.environ["PATH"]))
