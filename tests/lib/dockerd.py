@@ -31,6 +31,48 @@ class DockerError(RuntimeError):
     pass
 
 
+def container_ids(data_root):
+    """The ids of the containers an engine with this data root knows."""
+    try:
+        return os.listdir(os.path.join(data_root, "containers"))
+    except OSError:
+        return []
+
+
+def thaw(ids):
+    """Thaw the containers' freezer cgroups: a paused container ignores
+    SIGKILL until it is thawed."""
+    for i in ids:
+        for path, value in (("/sys/fs/cgroup/freezer/docker/%s/freezer.state" % i, "THAWED"),
+                            ("/sys/fs/cgroup/docker/%s/cgroup.freeze" % i, "0"),
+                            ("/sys/fs/cgroup/system.slice/docker-%s.scope/cgroup.freeze" % i,
+                             "0")):
+            try:
+                with open(path, "w") as f:
+                    f.write(value)
+            except OSError:
+                pass
+
+
+def remove_cgroups(ids, timeout=5.0):
+    """Remove the cgroups (cgroupfs driver, v1 or v2) an engine killed
+    without clean-up leaves behind, once their processes are gone."""
+    paths = [os.path.join("/sys/fs/cgroup", base, "docker", i)
+             for i in ids for base in [""] + os.listdir("/sys/fs/cgroup")]
+    deadline = time.monotonic() + timeout
+    while True:
+        paths = [p for p in paths if os.path.isdir(p)]
+        for p in paths:
+            try:
+                os.rmdir(p)
+            except OSError:
+                pass
+        paths = [p for p in paths if os.path.isdir(p)]
+        if not paths or time.monotonic() > deadline:
+            return
+        time.sleep(0.1)
+
+
 def ping_socket(path):
     """Does a Docker engine answer on the unix socket at path?"""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
@@ -52,6 +94,7 @@ class Dockerd:
         self.socket = os.path.join(self.dir, "docker.sock")
         self.proc = None
         self.log = os.path.join(self.dir, "dockerd.log")
+        self.created = set()   # ids of the containers run through docker()
 
     def start(self, timeout=60):
         if shutil.which("dockerd") is None:
@@ -92,6 +135,8 @@ class Dockerd:
                            capture_output=True, text=True, timeout=timeout)
         if check and p.returncode != 0:
             raise DockerError("docker %s: %s" % (" ".join(args), p.stderr.strip()))
+        if args and args[0] in ("run", "create") and p.returncode == 0:
+            self.created.add(p.stdout.strip().splitlines()[-1])
         return p.stdout.strip()
 
     def ensure_image(self):
@@ -154,22 +199,9 @@ class Dockerd:
         """After an engine died without cleaning up (a test may SIGKILL it):
         kill the processes of its containers and its containerd shims, and
         unmount what it mounted under our directory."""
-        try:
-            ids = set(os.listdir(os.path.join(self.dir, "data", "containers")))
-        except OSError:
-            ids = set()
+        ids = set(container_ids(os.path.join(self.dir, "data")))
         # A paused container ignores SIGKILL until it is thawed.
-        for i in ids:
-            for path, value in (("/sys/fs/cgroup/freezer/docker/%s/freezer.state" % i,
-                                 "THAWED"),
-                                ("/sys/fs/cgroup/docker/%s/cgroup.freeze" % i, "0"),
-                                ("/sys/fs/cgroup/system.slice/docker-%s.scope/"
-                                 "cgroup.freeze" % i, "0")):
-                try:
-                    with open(path, "w") as f:
-                        f.write(value)
-                except OSError:
-                    pass
+        thaw(ids)
         me = {os.getpid(), os.getppid()}
         for pid in [p for p in os.listdir("/proc") if p.isdigit() and int(p) not in me]:
             try:
@@ -189,6 +221,9 @@ class Dockerd:
                       if line.split()[1].startswith(self.dir + "/")]
         for m in sorted(mounts, key=len, reverse=True):
             subprocess.run(["umount", "-l", m], capture_output=True)
+        # a container removed while the engine was down or killed keeps its
+        # cgroups too: try every container this engine ran
+        remove_cgroups(ids | self.created)
 
     def task(self, family, containers=("app",), awsvpc=True, cluster="demo",
              revision="1", task_id=None, cpus=None):

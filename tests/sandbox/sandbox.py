@@ -42,7 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 
-from dockerd import ping_socket  # noqa: E402
+from dockerd import container_ids, ping_socket, remove_cgroups, thaw  # noqa: E402
 from moto import MotoServer  # noqa: E402
 
 DEFAULT_DIR = "/tmp/ckx-sandbox"
@@ -610,9 +610,15 @@ def up(args):
     if os.path.exists(os.path.join(d, "state.json")):
         raise SandboxError("a sandbox is already up in %s: run '%s down' first"
                            % (d, sys.argv[0]))
-    if os.path.exists("/run/netns/" + VPC_NS):
-        raise SandboxError("network namespace %s exists (a sandbox in another directory?)"
-                           % VPC_NS)
+    if not os.access(os.path.join(ROOT, ".venv", "bin", "moto_server"), os.X_OK):
+        raise SandboxError("the project virtualenv has no moto: run scripts/setup-venv.sh")
+    taken = [ns for ns in [VPC_NS, DB_NS] + [instance_name(k) for k in
+                                              range(1, args.instances + 1)]
+             if os.path.exists("/run/netns/" + ns)]
+    if taken:
+        raise SandboxError("network namespace(s) %s exist already (a sandbox in another "
+                           "directory? '%s --dir DIR down' removes it)"
+                           % (", ".join(taken), sys.argv[0]))
     os.makedirs(d, mode=0o700, exist_ok=True)
     st = State(d)
     st.set("dir", d)
@@ -892,7 +898,8 @@ def teardown(st):
             ids = e.docker("ps", "-aq", check=False, timeout=30).split()
             if ids:
                 e.docker("rm", "-f", *ids, check=False, timeout=60)
-        thaw(os.path.join(e.dir, "data", "containers"))
+        ids = container_ids(os.path.join(e.dir, "data"))
+        thaw(ids)
         init = inst.get("init_pid")
         if init and alive(init):
             kill_pid(init, signal.SIGTERM)
@@ -902,7 +909,7 @@ def teardown(st):
         if init and alive(init):
             kill_pid(init, signal.SIGKILL)
         kill_group(inst["unshare_pid"], signal.SIGKILL)
-        remove_cgroups(os.path.join(e.dir, "data", "containers"))
+        remove_cgroups(ids)
     for key in ("lb_pid", "db_pid"):
         if st.get(key):
             kill_group(st[key], signal.SIGTERM)
@@ -919,36 +926,6 @@ def teardown(st):
         for m in sorted(mounts, key=len, reverse=True):
             subprocess.run(["umount", "-l", m], capture_output=True)
         shutil.rmtree(d, ignore_errors=True)
-
-
-def container_ids(containers_dir):
-    try:
-        return os.listdir(containers_dir)
-    except OSError:
-        return []
-
-
-def thaw(containers_dir):
-    for i in container_ids(containers_dir):
-        for path, value in (("/sys/fs/cgroup/freezer/docker/%s/freezer.state" % i, "THAWED"),
-                            ("/sys/fs/cgroup/docker/%s/cgroup.freeze" % i, "0")):
-            try:
-                with open(path, "w") as f:
-                    f.write(value)
-            except OSError:
-                pass
-
-
-def remove_cgroups(containers_dir):
-    """Empty cgroups an engine killed without clean-up leaves behind."""
-    for i in container_ids(containers_dir):
-        for base in os.listdir("/sys/fs/cgroup"):
-            path = os.path.join("/sys/fs/cgroup", base, "docker", i)
-            if os.path.isdir(path):
-                try:
-                    os.rmdir(path)
-                except OSError:
-                    pass
 
 
 def down(args):
