@@ -143,14 +143,27 @@ def sandbox(venv):
     if shutil.which("dockerd") is None:
         pytest.skip("dockerd is not installed (scripts/install-deps.sh)")
     s = Sandbox()
+    cgroups = docker_cgroups()
     try:
         s.up()
         yield s
     finally:
         subprocess.run([sys.executable, SANDBOX, "--dir", s.dir, "down"],
                        capture_output=True, timeout=180)
-    for name in ["ckx-vpc"] + ["ckx-i%d" % k for k in range(1, 5)]:
+    for name in ["ckx-vpc", "ckx-rds"] + ["ckx-i%d" % k for k in range(1, 5)]:
         assert not os.path.exists("/run/netns/" + name), "sandbox down left " + name
+    assert docker_cgroups() <= cgroups, "containers' cgroups left behind"
+
+
+def docker_cgroups():
+    """The container cgroups (cgroupfs driver) of every hierarchy."""
+    out = set()
+    for base in [""] + os.listdir("/sys/fs/cgroup"):
+        d = os.path.join("/sys/fs/cgroup", base, "docker")
+        if os.path.isdir(d) and not os.path.islink(os.path.join("/sys/fs/cgroup", base)):
+            out |= {os.path.join(d, i) for i in os.listdir(d)
+                    if os.path.isdir(os.path.join(d, i))}
+    return out
 
 
 class Sampler:
