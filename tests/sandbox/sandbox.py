@@ -292,9 +292,12 @@ def instance_init(d, k):
         # reap everything (orphans are ours as pid 1) and restart a dead unit
         try:
             while True:
-                pid, _ = os.waitpid(-1, os.WNOHANG)
+                pid, status = os.waitpid(-1, os.WNOHANG)
                 if pid == 0:
                     break
+                for u in units.values():
+                    if u["proc"].pid == pid:   # keep the status Popen can no longer get
+                        u["proc"].returncode = os.waitstatus_to_exitcode(status)
         except ChildProcessError:
             pass
         for name, u in units.items():
