@@ -483,11 +483,13 @@ def test_scale_out_burns_raises_the_desired_count_and_resets_it(sandbox, home, t
     assert_nothing_left(sandbox, home)
 
 
+def moto_call(sandbox, calls):
+    return sbx.MotoServer.client(sandbox.state["moto"]["port"], sandbox.dir).call(calls)
+
+
 def moto_service(sandbox, name=sbx.API_SERVICE):
-    m = sbx.MotoServer(log_dir=sandbox.dir)
-    m.port = sandbox.state["moto"]["port"]
-    return m.call([("ecs", "describe_services", {"cluster": sbx.CLUSTER,
-                                                 "services": [name]})])[0]["services"][0]
+    return moto_call(sandbox, [("ecs", "describe_services", {
+        "cluster": sbx.CLUSTER, "services": [name]})])[0]["services"][0]
 
 
 # ---------------------------------------------------------- network faults
@@ -542,12 +544,6 @@ def test_network_experiment(sandbox, home, tmp_path, name, action, probe, ftype,
 
 
 # ------------------------------------------------------ AWS-API experiments
-
-
-def moto_call(sandbox, calls):
-    m = sbx.MotoServer(log_dir=sandbox.dir)
-    m.port = sandbox.state["moto"]["port"]
-    return m.call(calls)
 
 
 def alarm_state(sandbox, name):

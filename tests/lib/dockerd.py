@@ -73,18 +73,36 @@ def remove_cgroups(ids, timeout=5.0):
         time.sleep(0.1)
 
 
-def ping_socket(path):
-    """Does a Docker engine answer on the unix socket at path?"""
+def engine_api(path, method, url, timeout=5):
+    """One call to the Engine API on the unix socket at path: (status, body),
+    or None when no engine answers."""
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(1)
+    s.settimeout(timeout)
     try:
         s.connect(path)
-        s.sendall(b"GET /_ping HTTP/1.0\r\nHost: docker\r\n\r\n")
-        return b"OK" in s.recv(1024)
+        s.sendall(("%s %s HTTP/1.0\r\nHost: docker\r\nContent-Length: 0\r\n\r\n"
+                   % (method, url)).encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
     except OSError:
-        return False
+        return None
     finally:
         s.close()
+    head, _, body = data.partition(b"\r\n\r\n")
+    try:
+        return int(head.split()[1]), body
+    except (IndexError, ValueError):
+        return None
+
+
+def ping_socket(path):
+    """Does a Docker engine answer on the unix socket at path?"""
+    r = engine_api(path, "GET", "/_ping", timeout=1)
+    return r is not None and r[0] == 200 and r[1].strip() == b"OK"
 
 
 class Dockerd:

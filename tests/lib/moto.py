@@ -127,6 +127,14 @@ class MotoServer:
         self.key_id = TEST_KEY_ID
         self.secret = TEST_SECRET
 
+    @classmethod
+    def client(cls, port, log_dir):
+        """A handle on a server that runs already (started elsewhere), for
+        call() and the helpers; stop() on it does nothing."""
+        m = cls(log_dir=log_dir)
+        m.port = port
+        return m
+
     # ------------------------------------------------------------ lifecycle
 
     @property

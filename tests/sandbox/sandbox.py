@@ -42,7 +42,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 
-from dockerd import container_ids, ping_socket, remove_cgroups, thaw  # noqa: E402
+from dockerd import (container_ids, engine_api, ping_socket, remove_cgroups,  # noqa: E402
+                     thaw)
 from moto import MotoServer  # noqa: E402
 
 DEFAULT_DIR = "/tmp/ckx-sandbox"
@@ -216,32 +217,6 @@ class Engine:
 # -------------------------------------------------------------- instances
 
 
-def docker_api(path, method, url):
-    """One call to the Engine API on the socket at path: (status, body) or
-    None when the engine does not answer."""
-    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    s.settimeout(5)
-    try:
-        s.connect(path)
-        s.sendall(("%s %s HTTP/1.0\r\nHost: docker\r\nContent-Length: 0\r\n\r\n"
-                   % (method, url)).encode())
-        data = b""
-        while True:
-            chunk = s.recv(65536)
-            if not chunk:
-                break
-            data += chunk
-    except OSError:
-        return None
-    finally:
-        s.close()
-    head, _, body = data.partition(b"\r\n\r\n")
-    try:
-        return int(head.split()[1]), body
-    except (IndexError, ValueError):
-        return None
-
-
 def instance_init(d, k):
     """pid 1 of instance k: supervise dockerd and the agent, like systemd
     with Restart=always; on SIGTERM stop the agent (it reverts its faults),
@@ -284,9 +259,9 @@ def instance_init(d, k):
         # ecs-init's part: start the ECS agent's container again when it stopped
         if time.monotonic() >= next_check:
             next_check = time.monotonic() + 2
-            st = docker_api(e.socket, "GET", "/containers/ecs-agent/json")
+            st = engine_api(e.socket, "GET", "/containers/ecs-agent/json")
             if st is not None and st[0] == 200 and not json.loads(st[1])["State"]["Running"]:
-                docker_api(e.socket, "POST", "/containers/ecs-agent/start")
+                engine_api(e.socket, "POST", "/containers/ecs-agent/start")
                 with open(units["agent"]["log"], "a") as out:
                     out.write('{"event":"sandbox-ecs-init","action":"started ecs-agent"}\n')
         # reap everything (orphans are ours as pid 1) and restart a dead unit
@@ -436,8 +411,7 @@ def control_loop(st, lb, every=METRICS_PERIOD):
     - EC2: an instance moto says is terminated loses its init, and with it
       its engine, containers and agent (the kernel ends its PID namespace).
     """
-    moto = MotoServer(log_dir=st["dir"])
-    moto.port = st["moto"]["port"]
+    moto = MotoServer.client(st["moto"]["port"], st["dir"])
     tasks = st["api_tasks"]
     groups = {API_SERVICE: [t["app"] for t in tasks]}
     last_cpu, alarm_state, stopped, gone = {}, {}, set(), set()
