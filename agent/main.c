@@ -20,6 +20,7 @@
 #include <cjson/cJSON.h>
 
 #include "config.h"
+#include "notify.h"
 #include "priv.h"
 #include "state.h"
 #include "../common/err.h"
@@ -108,8 +109,9 @@ parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	return 0;
 }
 
+/* Bind and listen on spec; bound gets "address:port" as bound. */
 static int
-open_listener(const char *spec)
+open_listener(const char *spec, char *bound, size_t boundlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t len;
@@ -143,6 +145,8 @@ open_listener(const char *spec)
 		(void)inet_ntop(AF_INET, &a->sin_addr, addr, sizeof(addr));
 		port = ntohs(a->sin_port);
 	}
+	(void)snprintf(bound, boundlen, ss.ss_family == AF_INET6 ? "[%s]:%d" : "%s:%d",
+	    addr, port);
 	/* Tests and supervisors read the bound port from this event. */
 	if ((f = cJSON_CreateObject()) != NULL) {
 		cJSON_AddStringToObject(f, "address", addr);
@@ -196,6 +200,9 @@ main(int argc, char **argv)
 	int noverrides = 0, ch, i, nkeys, lockfd, n;
 
 	log_init("parent", LOG_FMT_JSON, LOG_LVL_INFO);
+	if (notify_init() != 0)
+		fatalx("NOTIFY_SOCKET: '%s' is not a socket path or @abstract name",
+		    getenv("NOTIFY_SOCKET"));
 	config_defaults(&cfg);
 	while ((ch = getopt_long(argc, argv, "c:l:k:s:nvh", opts, NULL)) != -1) {
 		switch (ch) {
@@ -324,7 +331,7 @@ main(int argc, char **argv)
 	pa.keys = keys;
 	pa.nkeys = (size_t)nkeys;
 	pa.lock_fd = lockfd;
-	pa.listen_fd = open_listener(cfg.listen);
+	pa.listen_fd = open_listener(cfg.listen, pa.bound, sizeof(pa.bound));
 	{
 		struct sockaddr_storage ss;
 		socklen_t sl = sizeof(ss);

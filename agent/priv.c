@@ -23,6 +23,7 @@
 #include "config.h"
 #include "job.h"
 #include "metrics.h"
+#include "notify.h"
 #include "priv.h"
 #include "proto.h"
 #include "registry.h"
@@ -63,6 +64,7 @@ struct parent {
 	int64_t burst_start;
 	int burst;
 	int64_t started_ms;
+	bool ready;		/* the service manager was told */
 	char *ipcbuf;
 };
 
@@ -973,6 +975,22 @@ handle_request(const struct proto_msg *m)
 		send_reply(c.seq, c.gen, &rp);
 }
 
+/* A worker serves: the first time, the agent is ready. */
+static void
+worker_ready(void)
+{
+	char status[320];
+
+	if (P.ready)
+		return;
+	P.ready = true;
+	(void)snprintf(status, sizeof(status), "READY=1\nSTATUS=serving on %s",
+	    P.args->bound);
+	if (notify_send(status) != 0)
+		log_warn("cannot notify the service manager");
+	log_info("ready: serving on %s", P.args->bound);
+}
+
 static void
 handle_stat(const struct proto_msg *m)
 {
@@ -980,6 +998,11 @@ handle_stat(const struct proto_msg *m)
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
 	const char *af = str_field(o, "auth_failure");
 
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ready"))) {
+		cJSON_Delete(o);
+		worker_ready();
+		return;
+	}
 	if (!cJSON_IsNumber(st)) {
 		cJSON_Delete(o);
 		kill_worker("malformed stat message");
@@ -1258,6 +1281,7 @@ priv_run(const struct priv_args *args)
 				log_info("signal %d: reverting every fault and stopping",
 				    (int)si.ssi_signo);
 				stopping = true;
+				(void)notify_send("STOPPING=1\nSTATUS=reverting every fault");
 				/* Stop serving first, then undo everything. */
 				if (P.worker_pid > 0) {
 					(void)kill(P.worker_pid, SIGKILL);

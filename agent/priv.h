@@ -20,6 +20,7 @@ struct priv_args {
 	const struct sign_key *keys;
 	size_t nkeys;
 	int listen_fd;
+	char bound[64];		/* the listening address as bound, "addr:port" */
 	int lock_fd;
 	bool drop;
 	uid_t uid;

@@ -565,6 +565,12 @@ worker_main(const struct worker_args *args)
 	epfd = info->epoll_fd;
 	sandbox_enter();
 	log_debug("worker serving");
+	/* The parent tells the service manager that the API answers now. */
+	{
+		static const char ready[] = "{\"ready\":true}";
+
+		(void)proto_send(args->parent_fd, MSG_STAT, 0, 0, ready, sizeof(ready) - 1);
+	}
 	for (;;) {
 		struct pollfd pfd[2] = {
 			{ .fd = epfd, .events = POLLIN },

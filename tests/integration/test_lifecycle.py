@@ -405,3 +405,38 @@ def test_bad_listen_address(keyfile, tmp_path):
     r = run_agent("--listen", "localhost", "--key-file", keyfile,
                   "--state-dir", str(tmp_path / "st"))
     assert r.returncode != 0 and "is not ADDR:PORT" in r.stderr
+
+
+# ------------------------------------------------------------ service manager
+
+
+def test_ready_and_stopping_reach_the_notify_socket(session, tmp_path):
+    """Type=notify: READY=1 arrives once the API answers, STOPPING=1 on
+    SIGTERM."""
+    import socket
+    path = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(path)
+    sock.settimeout(10)
+    try:
+        a = session.agent(env=dict(os.environ, NOTIFY_SOCKET=path), start=False)
+        a.start()
+        msg = sock.recv(512).decode()
+        assert msg.startswith("READY=1\n"), msg
+        assert "STATUS=serving on 127.0.0.1:%d" % a.port in msg
+        # Ready means answering, for authenticated requests too.
+        assert a.client.get("/v1/info").status == 200
+        a.signal(signal.SIGTERM)
+        msg = sock.recv(512).decode()
+        assert msg.startswith("STOPPING=1"), msg
+        assert a.wait() == 0
+    finally:
+        sock.close()
+
+
+def test_a_bad_notify_socket_is_refused(keyfile, tmp_path):
+    r = subprocess.run([AGENT_BIN, "--listen", "127.0.0.1:0", "--key-file", keyfile,
+                        "--state-dir", str(tmp_path / "st")], capture_output=True, text=True,
+                       timeout=10, env=dict(os.environ, NOTIFY_SOCKET="relative/path"))
+    assert r.returncode != 0
+    assert "NOTIFY_SOCKET" in r.stderr and "relative/path" in r.stderr, r.stderr
