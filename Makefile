@@ -149,6 +149,11 @@ check: all $(UNIT_BINS) $(REPLAY_BINS) tests/bin/chaos-agent-testhooks
 		echo "check: VM tests NOT run: qemu-system-x86_64 is missing" \
 		    "(scripts/install-deps.sh installs it; make check-vm runs them)" >&2; \
 	fi
+	$(Q)if [ "$$(id -u)" -eq 0 ]; then \
+		$(MAKE) --no-print-directory check-packaging; \
+	else \
+		echo "check: packaging tests NOT run: they need root (make check-packaging)" >&2; \
+	fi
 
 # Container and process faults against a private Docker engine only.
 check-docker: all
@@ -167,6 +172,21 @@ check-vm: all
 	$(Q)tests/vm/build-initramfs.sh
 	$(Q)$(PYTEST) -q tests/vm
 
+# RPM and DEB packages for amd64 and arm64, built portably in a Debian 11
+# root (packaging/build.sh); they land in build/packages/.
+packages:
+	$(Q)packaging/build.sh
+
+# The packages for real (root): lintian, rpmlint, the unit under
+# systemd-analyze, a booted Debian 12 (systemd-nspawn) with the DEB and the
+# ECS user data against moto, the payloads in a Debian 11 root (arm64 under
+# qemu-user). Debian roots are cached in build/roots.
+check-packaging: all
+	$(Q)start=$$(date +%s); \
+	scripts/setup-venv.sh && packaging/build.sh && \
+	$(PYTEST) -q -rP tests/packaging; rc=$$?; \
+	echo "check-packaging: $$(( $$(date +%s) - start ))s"; exit $$rc
+
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 
@@ -184,9 +204,11 @@ install: all
 clean:
 	rm -rf $(B) bin tests/bin
 
-.PHONY: all check check-unit check-docker check-vm check-e2e demo bench fuzz fuzz-run install clean
+.PHONY: all check check-unit check-docker check-vm check-e2e check-packaging packages demo bench fuzz fuzz-run install clean
 .DELETE_ON_ERROR:
 # Test and fuzz objects are intermediate to make; keep them between runs.
 .SECONDARY:
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# build/roots (debootstrap roots) and build/pkg (the package build's own
+# trees) hold other .d files and directories: not ours.
+-include $(shell find $(B) \( -path $(B)/roots -o -path $(B)/pkg \) -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -23,6 +23,13 @@ pkgs=(
 	# VM tests (make check-vm): Debian's cloud kernel, downloaded with
 	# apt-get into build/vm, booted under qemu with an initramfs made by cpio
 	qemu-system-x86 cpio
+	# packaging (make packages, make check-packaging): Debian 11 and 12 roots
+	# made with debootstrap, booted or entered with systemd-nspawn; rpmbuild,
+	# rpm2cpio, lintian, rpmlint, shellcheck; patchelf sets the bundled
+	# libraries' RUNPATH; qemu-user runs the arm64 build; groff-base lets
+	# lintian and the man page test render the pages
+	debootstrap systemd-container rpm rpm2cpio rpmlint lintian shellcheck
+	patchelf qemu-user-static binutils groff-base xz-utils
 )
 
 missing=()
