@@ -68,6 +68,8 @@ stage_sources() {
 # vanish with it, even when the build fails.
 build_in_root() {
 	mkdir -p "$root/work"
+	# The inner script takes its values as arguments, not by expansion here.
+	# shellcheck disable=SC2016
 	unshare --mount --propagation private --fork -- bash -c '
 		set -e
 		mount --bind "$1" "$2/work"
@@ -102,7 +104,11 @@ stage_agent() {
 	install -D -m 0644 packaging/chaos-agent.service "$d$unitdir/chaos-agent.service"
 	install -D -m 0644 packaging/sysusers.conf "$d/usr/lib/sysusers.d/chaos-agent.conf"
 	install -D -m 0644 packaging/agent.conf "$d/etc/chaos-agent/agent.conf"
-	install -d -m 0700 "$d/var/lib/chaos-agent"
+	# The state directory (root only) is the RPM's to own; on Debian the
+	# unit's StateDirectory= and the agent make it, and purge removes it.
+	[ "$fmt" = deb ] || install -d -m 0700 "$d/var/lib/chaos-agent"
+	[ "$fmt" = rpm ] || install -D -m 0644 packaging/deb/chaos-agent.lintian-overrides \
+		"$d/usr/share/lintian/overrides/chaos-agent"
 	man_gz packaging/man/chaos-agent.8 "$d/usr/share/man/man8/chaos-agent.8.gz"
 	install -D -m 0644 docs/install.md "$docdir/install.md"
 	install -D -m 0644 docs/operations.md "$docdir/operations.md"
@@ -119,7 +125,12 @@ stage_ctl() {
 	# its bundle elsewhere.
 	[ "$fmt" = rpm ] && bundle=/etc/pki/tls/certs/ca-bundle.crt
 	install -D -m 0755 "$work/out/$a/chaosctl" "$d/usr/bin/chaosctl"
+	[ "$fmt" = rpm ] || install -D -m 0644 packaging/deb/chaosctl.lintian-overrides \
+		"$d/usr/share/lintian/overrides/chaosctl"
 	install -d "$d/usr/lib/chaosctl"
+	# Debian policy wants links across top-level directories absolute,
+	# rpmlint wants them relative.
+	[ "$fmt" = deb ] || bundle=../../..$bundle
 	ln -s "$bundle" "$d/usr/lib/chaosctl/ca-bundle.crt"
 	man_gz packaging/man/chaosctl.1 "$d/usr/share/man/man1/chaosctl.1.gz"
 	install -D -m 0644 docs/protocol.md "$docdir/protocol.md"
@@ -185,7 +196,7 @@ build_rpms() {
 	mkdir -p "$d/stage" "$top_rpm"
 	stage_agent "$d/stage" "$a" rpm
 	stage_ctl "$d/stage" "$a" rpm
-	sed -e "s/@VERSION@/$version/g" -e "s/@RPMARCH@/$rpmarch/" \
+	sed -e "s/@VERSION@/$version/g" \
 		-e "s/@DATE@/$(LC_ALL=C date -u +'%a %b %d %Y')/" \
 		packaging/rpm/chaos-kit.spec >"$d/chaos-kit.spec"
 	rpmbuild -bb --quiet --target "$rpmarch" \
@@ -204,4 +215,5 @@ for a in "${arches[@]}"; do
 done
 (cd "$dist" && sha256sum ./*.deb ./*.rpm | sed 's# \./# #' >SHA256SUMS)
 echo "packages: built in $(($(date +%s) - start))s:" >&2
-(cd "$dist" && ls -l ./*.deb ./*.rpm | awk '{printf "  %-48s %7d KiB\n", $NF, $5/1024}' | sed 's#\./##') >&2
+(cd "$dist" && find . -maxdepth 1 \( -name '*.deb' -o -name '*.rpm' \) -printf '%s %f\n' |
+	sort -k2 | awk '{printf "  %-48s %7d KiB\n", $2, $1/1024}') >&2
