@@ -20,9 +20,11 @@
 
 #include <cjson/cJSON.h>
 
+#include "auth.h"
 #include "config.h"
 #include "job.h"
 #include "metrics.h"
+#include "nonce.h"
 #include "notify.h"
 #include "priv.h"
 #include "proto.h"
@@ -31,6 +33,7 @@
 #include "state.h"
 #include "worker.h"
 #include "../common/err.h"
+#include "../common/jsoncheck.h"
 #include "../common/log.h"
 #include "../common/sign.h"
 #include "../common/util.h"
@@ -66,6 +69,9 @@ struct parent {
 	int64_t started_ms;
 	bool ready;		/* the service manager was told */
 	char *ipcbuf;
+	struct nonce_cache *nonces;	/* replay cache: outlives every worker */
+	cJSON *keep;		/* state file entries this build cannot handle */
+	int64_t not_before;	/* with a lost journal: refuse ts up to this */
 };
 
 static struct parent P;
@@ -88,6 +94,7 @@ struct pending {
 	char remote[64];
 	char key_id[40];
 	char fault_id[FAULT_ID_MAX];
+	cJSON *dry;		/* a dry run's target lookup, answered at the end */
 };
 
 /* DELETE /v1/faults waits for every revert it started. */
@@ -118,6 +125,15 @@ pending_new(const struct call *c, const char *fault_id)
 	if (fault_id != NULL)
 		(void)str_copy(pd->fault_id, sizeof(pd->fault_id), fault_id);
 	return pd;
+}
+
+static void
+pending_free(struct pending *pd)
+{
+	if (pd == NULL)
+		return;
+	cJSON_Delete(pd->dry);
+	free(pd);
 }
 
 /* The audit identity of a pending request. */
@@ -232,6 +248,16 @@ arm_timer(void)
 		next = jn;
 	if (P.restart_at != 0 && (next < 0 || P.restart_at < next))
 		next = P.restart_at;
+	{
+		struct fault **all;
+		size_t i, n;
+
+		all = registry_all(P.reg, &n);
+		for (i = 0; i < n; i++)
+			if (all[i]->state == FAULT_REVERT_FAILED && !all[i]->busy &&
+			    (next < 0 || all[i]->retry_mono < next))
+				next = all[i]->retry_mono;
+	}
 	memset(&its, 0, sizeof(its));
 	if (next >= 0) {
 		/* An absolute time of zero would disarm: never ask for it. */
@@ -249,7 +275,7 @@ save_state(void)
 {
 	struct errbuf eb = { "" };
 
-	if (state_save(P.cfg->state_dir, P.reg, &eb) != 0)
+	if (state_save(P.cfg->state_dir, P.reg, P.keep, &eb) != 0)
 		log_warnx("state file not updated: %s", eb.msg);
 }
 
@@ -274,10 +300,32 @@ waiters_add(struct fault *f, const struct pending *pd, struct group *grp)
 static void
 group_done(struct group *g)
 {
+	const cJSON *failed;
+	int status = 200;
+
 	if (--g->remaining > 0)
 		return;
-	pending_json(&g->pd, 200, g->doc);
+	/* Some revert failed: the kill switch says so, as an error. */
+	failed = cJSON_GetObjectItemCaseSensitive(g->doc, "failed");
+	if (cJSON_GetArraySize(failed) > 0) {
+		cJSON *e = cJSON_AddObjectToObject(g->doc, "error");
+		char m[160];
+
+		(void)snprintf(m, sizeof(m), "%d fault(s) could not be reverted (see "
+		    "\"failed\"); the agent keeps retrying them", cJSON_GetArraySize(failed));
+		cJSON_AddStringToObject(e, "code", err_name(CE_SYSTEM));
+		cJSON_AddStringToObject(e, "message", m);
+		status = err_http_status(CE_SYSTEM);
+	}
+	pending_json(&g->pd, status, g->doc);
 	free(g);
+}
+
+/* The error a waiter gets for a fault whose revert failed. */
+static void
+revert_failed_message(const struct fault *f, char *buf, size_t len)
+{
+	(void)snprintf(buf, len, "fault %s: %s", f->id, f->error);
 }
 
 /* The fault ended: answer everyone who waited for it. */
@@ -289,12 +337,72 @@ waiters_wake(struct fault *f)
 	f->waiters = NULL;
 	for (; w != NULL; w = next) {
 		next = w->next;
-		if (w->grp != NULL)
+		if (w->grp != NULL) {
+			if (f->state == FAULT_REVERT_FAILED) {
+				cJSON *arr = cJSON_GetObjectItemCaseSensitive(w->grp->doc,
+				    "failed"), *o;
+
+				if (arr == NULL)
+					arr = cJSON_AddArrayToObject(w->grp->doc, "failed");
+				if ((o = cJSON_CreateObject()) != NULL) {
+					cJSON_AddStringToObject(o, "id", f->id);
+					cJSON_AddStringToObject(o, "error", f->error);
+					cJSON_AddItemToArray(arr, o);
+				}
+			}
 			group_done(w->grp);
-		else
+		} else if (f->state == FAULT_REVERT_FAILED) {
+			char m[ERRBUF_MAX + 64];
+
+			revert_failed_message(f, m, sizeof(m));
+			pending_error(&w->pd, CE_SYSTEM, m);
+		} else {
 			pending_json(&w->pd, 200, registry_fault_json(f));
+		}
 		free(w);
 	}
+}
+
+/* Backoff between revert attempts: 1 s, doubling, at most a minute. */
+static int64_t
+retry_delay_ms(int attempts)
+{
+	int64_t d = 1000;
+
+	while (--attempts > 0 && d < 60000)
+		d *= 2;
+	return d < 60000 ? d : 60000;
+}
+
+/*
+ * A revert failed: the fault may still act, so it stays (state
+ * revert_failed, its record in the state file) and is tried again with
+ * backoff, on DELETE, and at shutdown, until a revert succeeds.
+ */
+static void
+revert_failed(struct fault *f, enum fault_state state, const char *reason,
+    const char *err, const struct call *c)
+{
+	int64_t delay;
+
+	f->busy = false;
+	f->end_wanted = false;
+	f->end_state = state;
+	if (reason != f->end_why)
+		(void)str_copy(f->end_why, sizeof(f->end_why), reason);
+	f->revert_attempts++;
+	delay = retry_delay_ms(f->revert_attempts);
+	f->retry_mono = mono_ms() + delay;
+	(void)snprintf(f->error, sizeof(f->error), "revert failed (attempt %d): %s; "
+	    "retrying in %lld s", f->revert_attempts, err, (long long)(delay / 1000));
+	if (f->state != FAULT_REVERT_FAILED) {
+		f->state = FAULT_REVERT_FAILED;
+		metrics_fault_ended(f->req.spec->name, fault_state_name(FAULT_REVERT_FAILED));
+		audit(c, "fault_revert_failed", f, err_http_status(CE_SYSTEM), f->error);
+	}
+	save_state();
+	log_warnx("fault %s (%s): %s", f->id, f->req.spec->name, f->error);
+	waiters_wake(f);
 }
 
 /* Record the end of a fault whose revert is done (rc: how it went). */
@@ -303,13 +411,15 @@ end_finish(struct fault *f, enum fault_state state, const char *reason, int rc,
     const char *err, const struct call *c)
 {
 	if (rc != 0) {
-		state = FAULT_FAILED;
-		(void)snprintf(f->error, sizeof(f->error), "revert failed: %s; the "
-		    "state file keeps the fault: the next agent start or --revert-all "
-		    "tries again", err);
-		f->revert_failed = true;
+		revert_failed(f, state, reason, err, c);
+		return;
 	}
-	if (strcmp(reason, "deadline") == 0) {
+	if (f->state == FAULT_REVERT_FAILED) {
+		log_info("fault %s (%s) reverted at attempt %d", f->id, f->req.spec->name,
+		    f->revert_attempts + 1);
+		f->error[0] = '\0';
+	}
+	if (strcmp(reason, "deadline") == 0 && f->revert_attempts == 0) {
 		struct timespec ts;
 		int64_t now_us;
 
@@ -374,12 +484,18 @@ end_fault(struct fault *f, enum fault_state state, const char *reason,
 	char *id;
 	int rc;
 
-	if (f->state != FAULT_PENDING && f->state != FAULT_ACTIVE) {
+	if (f->state != FAULT_PENDING && f->state != FAULT_ACTIVE &&
+	    f->state != FAULT_REVERT_FAILED) {
 		if (grp != NULL)
 			grp->remaining--;
 		else if (pd != NULL)
 			pending_json(pd, 200, registry_fault_json(f));
 		return;
+	}
+	/* A revert that failed is tried again, to end as it was meant to. */
+	if (f->state == FAULT_REVERT_FAILED) {
+		state = f->end_state;
+		reason = f->end_why;
 	}
 	if (pd != NULL || grp != NULL)
 		waiters_add(f, grp != NULL ? &grp->pd : pd, grp);
@@ -403,7 +519,8 @@ end_fault(struct fault *f, enum fault_state state, const char *reason,
 		return;
 	}
 	f->end_state = state;
-	(void)str_copy(f->end_why, sizeof(f->end_why), reason);
+	if (reason != f->end_why)
+		(void)str_copy(f->end_why, sizeof(f->end_why), reason);
 	if ((id = strdup(f->id)) == NULL ||
 	    job_start("revert", revert_job, f, docker_job_ms(), revert_done, id, &eb) != 0) {
 		free(id);
@@ -425,7 +542,8 @@ end_all(const char *reason, const struct call *c, cJSON *ids, struct group *grp)
 	if (n == 0 || (todo = calloc(n, sizeof(*todo))) == NULL)
 		return 0;
 	for (i = 0; i < n; i++)
-		if (all[i]->state == FAULT_ACTIVE || all[i]->state == FAULT_PENDING)
+		if (all[i]->state == FAULT_ACTIVE || all[i]->state == FAULT_PENDING ||
+		    all[i]->state == FAULT_REVERT_FAILED)
 			(void)str_copy(todo[m++], FAULT_ID_MAX, all[i]->id);
 	/* By id: ending one fault may drop old ones from the registry. */
 	for (i = 0; i < m; i++) {
@@ -489,7 +607,7 @@ info_done(void *ctx, int rc, const char *err, const cJSON *out)
 		cJSON_AddBoolToObject(o, "revertible", spec_faults[i].revertible);
 	}
 	pending_json(pd, 200, doc);
-	free(pd);
+	pending_free(pd);
 }
 
 static void
@@ -548,11 +666,11 @@ start_abort(struct fault *f, struct pending *pd, int code, const char *msg)
 {
 	struct call c = pending_call(pd);
 
-	audit(&c, "fault_start", f, err_http_status(code), msg);
+	audit(&c, f->dry_run ? "fault_dry_run" : "fault_start", f, err_http_status(code), msg);
 	pending_error(pd, code, msg);
 	waiters_wake(f);
 	registry_discard(P.reg, f);
-	free(pd);
+	pending_free(pd);
 	arm_timer();
 }
 
@@ -564,7 +682,7 @@ commit_done(void *ctx, int rc, const char *err, const cJSON *out)
 	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(out, "record");
 
 	if (f == NULL) {
-		free(pd);
+		pending_free(pd);
 		return;
 	}
 	f->busy = false;
@@ -586,6 +704,34 @@ commit_job(void *arg, cJSON **out, struct errbuf *eb)
 	return rc;
 }
 
+/*
+ * A dry run went through every check and lookup a real start makes (target
+ * resolution, prepare: victims, CPUs, interfaces, conflicts) and stops
+ * short of the state file and commit. Answer with what would be hit, audit
+ * it, and forget the fault (releasing what prepare took).
+ */
+static void
+dry_run_finish(struct fault *f, struct pending *pd)
+{
+	struct call c = pending_call(pd);
+	cJSON *doc = pd->dry != NULL ? pd->dry : cJSON_CreateObject(), *detail;
+
+	pd->dry = NULL;
+	cJSON_AddBoolToObject(doc, "dry_run", 1);
+	cJSON_AddStringToObject(doc, "type", f->req.spec->name);
+	if (cJSON_GetObjectItemCaseSensitive(doc, "target") == NULL)
+		cJSON_AddItemToObject(doc, "target", cJSON_Duplicate(f->req.target, 1));
+	cJSON_AddItemToObject(doc, "params", fault_req_params_json(&f->req));
+	if ((detail = cJSON_AddObjectToObject(doc, "detail")) != NULL &&
+	    f->ops->describe != NULL && f->record != NULL)
+		f->ops->describe(f, detail);
+	audit(&c, "fault_dry_run", f, 200, NULL);
+	pending_json(pd, 200, doc);
+	pending_free(pd);
+	registry_discard(P.reg, f);
+	arm_timer();
+}
+
 /* The target is known: prepare, record, commit. */
 static void
 start_prepare(struct fault *f, struct pending *pd)
@@ -602,8 +748,12 @@ start_prepare(struct fault *f, struct pending *pd)
 		start_abort(f, pd, r, eb.msg);
 		return;
 	}
+	if (f->dry_run) {
+		dry_run_finish(f, pd);
+		return;
+	}
 	/* The revert record reaches the disk before the fault takes effect. */
-	if ((r = state_save(P.cfg->state_dir, P.reg, &eb)) != 0) {
+	if ((r = state_save(P.cfg->state_dir, P.reg, P.keep, &eb)) != 0) {
 		char m[ERRBUF_MAX + 64];
 
 		(void)snprintf(m, sizeof(m), "cannot record the fault: %s", eb.msg);
@@ -638,7 +788,7 @@ start_finish(struct fault *f, struct pending *pd, int rc, const char *err)
 		(void)str_copy(f->error, sizeof(f->error), err);
 		audit(&c, "fault_start", f, err_http_status(rc), err);
 		pending_error(pd, rc, err);
-		free(pd);
+		pending_free(pd);
 		/* Undo whatever part took effect; the fault ends failed. */
 		f->end_wanted = false;
 		f->end_why[0] = '\0';
@@ -652,13 +802,13 @@ start_finish(struct fault *f, struct pending *pd, int rc, const char *err)
 		/* One-shot: done now; its record has nothing left to undo. */
 		end_finish(f, FAULT_COMPLETED, "completed", 0, "", &c);
 		pending_json(pd, 201, registry_fault_json(f));
-		free(pd);
+		pending_free(pd);
 		return;
 	}
 	log_info("fault %s (%s) active for %llds", f->id, f->req.spec->name,
 	    (long long)f->req.duration);
 	pending_json(pd, 201, registry_fault_json(f));
-	free(pd);
+	pending_free(pd);
 	if (f->end_wanted) {
 		f->end_wanted = false;
 		f->end_why[0] = '\0';
@@ -675,7 +825,7 @@ resolve_done(void *ctx, int rc, const char *err, const cJSON *out)
 	const cJSON *t = cJSON_GetObjectItemCaseSensitive(out, "targets");
 
 	if (f == NULL) {
-		free(pd);
+		pending_free(pd);
 		return;
 	}
 	f->busy = false;
@@ -688,18 +838,8 @@ resolve_done(void *ctx, int rc, const char *err, const cJSON *out)
 		return;
 	}
 	f->targets = cJSON_Duplicate(t, 1);
-	if (f->dry_run) {
-		cJSON *doc = cJSON_Duplicate(out, 1);
-		struct call c = pending_call(pd);
-
-		cJSON_AddBoolToObject(doc, "dry_run", 1);
-		cJSON_AddStringToObject(doc, "type", f->req.spec->name);
-		audit(&c, "fault_dry_run", f, 200, NULL);
-		pending_json(pd, 200, doc);
-		free(pd);
-		registry_discard(P.reg, f);
-		return;
-	}
+	if (f->dry_run)
+		pd->dry = cJSON_Duplicate(out, 1);
 	start_prepare(f, pd);
 }
 
@@ -775,17 +915,6 @@ api_create(const struct call *c, struct reply *rp)
 	}
 	rp->deferred = true;
 	if (!container) {
-		if (f->dry_run) {
-			cJSON *doc = cJSON_CreateObject();
-
-			cJSON_AddBoolToObject(doc, "dry_run", 1);
-			cJSON_AddStringToObject(doc, "type", f->req.spec->name);
-			cJSON_AddItemToObject(doc, "target", cJSON_Duplicate(f->req.target, 1));
-			pending_json(pd, 200, doc);
-			free(pd);
-			registry_discard(P.reg, f);
-			return;
-		}
 		start_prepare(f, pd);
 		return;
 	}
@@ -815,7 +944,7 @@ api_revert(const struct call *c, struct reply *rp)
 	}
 	rp->deferred = true;
 	end_fault(f, FAULT_REVERTED, "delete", c, pd, NULL);
-	free(pd);
+	pending_free(pd);
 	arm_timer();
 }
 
@@ -856,7 +985,7 @@ targets_done(void *ctx, int rc, const char *err, const cJSON *out)
 		doc = cJSON_Duplicate(out, 1);
 		pending_json(pd, 200, doc);
 	}
-	free(pd);
+	pending_free(pd);
 }
 
 static void
@@ -874,7 +1003,7 @@ api_targets(const struct call *c, struct reply *rp)
 		char m[320];
 
 		(void)snprintf(m, sizeof(m), "cannot list containers: %s", why);
-		free(pd);
+		pending_free(pd);
 		reply_error(rp, CE_UNAVAILABLE, m);
 		return;
 	}
@@ -882,7 +1011,7 @@ api_targets(const struct call *c, struct reply *rp)
 	if (job_start("list targets", docker_targets_job, NULL, docker_job_ms(), targets_done,
 	    pd, &eb) != 0) {
 		pending_error(pd, CE_SYSTEM, eb.msg);
-		free(pd);
+		pending_free(pd);
 	}
 }
 
@@ -930,16 +1059,93 @@ str_field(const cJSON *o, const char *name)
 	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
 }
 
+/*
+ * The replay check, here rather than in the worker so that no restart of
+ * the worker (and, through the journal, of the agent) forgets a nonce.
+ * Answers 401 itself and returns false when the request must not run.
+ */
+static bool
+fresh_request(const struct call *c, const struct route *rt, const unsigned char *nonce,
+    int64_t ts)
+{
+	static const char unauth[] = "{\"error\":{\"code\":\"unauthenticated\","
+	    "\"message\":\"authentication required\"}}";
+	/* Reverting is idempotent and safe to repeat: the kill switch works
+	 * even when the cache is full or its journal cannot be written. */
+	bool kill_switch = rt->id == R_FAULTS_REVERT_ALL || rt->id == R_FAULT_REVERT;
+	enum auth_result why;
+	struct reply rp;
+	cJSON *o;
+
+	if (ts <= P.not_before) {
+		why = AUTH_BEFORE_START;
+	} else {
+		switch (nonce_check(P.nonces, nonce, wall_ms() / 1000, rt->mutating)) {
+		case NONCE_OK:
+			return true;
+		case NONCE_REPLAY:
+			why = AUTH_REPLAY;
+			break;
+		case NONCE_FULL:
+			if (kill_switch) {
+				log_warnx("nonce cache full: %s from %s accepted without "
+				    "remembering its nonce (a revert is safe to repeat)",
+				    rt->name, c->remote);
+				return true;
+			}
+			why = AUTH_CACHE_FULL;
+			break;
+		case NONCE_IO:
+		default:
+			if (kill_switch) {
+				log_warnx("replay journal not writable: %s from %s accepted "
+				    "(a revert is safe to repeat)", rt->name, c->remote);
+				return true;
+			}
+			log_warnx("replay journal not writable: %s from %s refused",
+			    rt->name, c->remote);
+			rp.status = 503;
+			rp.ctype = PROTO_CT_JSON;
+			rp.deferred = false;
+			reply_error(&rp, CE_BUSY, "the agent cannot record the request's "
+			    "nonce (state_dir not writable); only reverts are accepted");
+			send_reply(c->seq, c->gen, &rp);
+			return false;
+		}
+	}
+	if ((o = cJSON_CreateObject()) != NULL) {
+		cJSON_AddStringToObject(o, "remote", c->remote);
+		cJSON_AddStringToObject(o, "method", str_field(c->req, "method") != NULL ?
+		    str_field(c->req, "method") : "");
+		cJSON_AddStringToObject(o, "path", str_field(c->req, "path") != NULL ?
+		    str_field(c->req, "path") : "");
+		cJSON_AddStringToObject(o, "reason", auth_result_name(why));
+		cJSON_AddStringToObject(o, "key_id", c->key_id);
+		cJSON_AddNumberToObject(o, "status", 401);
+		log_event(LOG_LVL_WARN, "auth_failure", o);
+		cJSON_Delete(o);
+	}
+	metrics_auth_failure(auth_result_name(why));
+	rp.status = 401;
+	rp.ctype = PROTO_CT_JSON;
+	rp.deferred = false;
+	rp.body = strdup(unauth);
+	send_reply(c->seq, c->gen, &rp);
+	return false;
+}
+
 static void
 handle_request(const struct proto_msg *m)
 {
 	struct reply rp = { 500, PROTO_CT_JSON, NULL, false };
 	struct call c;
 	const struct route *rt;
-	cJSON *req;
+	unsigned char nonce[SIGN_NONCE_LEN];
+	cJSON *req = NULL;
 	size_t i;
 
-	if ((req = cJSON_ParseWithLength(m->payload, m->len)) == NULL ||
+	if (jsoncheck(m->payload, m->len, NULL) != 0 ||
+	    (req = cJSON_ParseWithLength(m->payload, m->len)) == NULL ||
 	    (rt = route_by_name(str_field(req, "route") != NULL ?
 	    str_field(req, "route") : "")) == NULL) {
 		cJSON_Delete(req);
@@ -956,9 +1162,17 @@ handle_request(const struct proto_msg *m)
 	c.gen = P.worker_gen;
 	/* Defense in depth: re-check what the worker already checked. */
 	if ((c.id != NULL && !route_fault_id_ok(c.id)) ||
-	    (c.state != NULL && fault_state_parse(c.state) < 0)) {
+	    (c.state != NULL && fault_state_parse(c.state) < 0) ||
+	    hex_decode(str_field(req, "nonce") != NULL ? str_field(req, "nonce") : "",
+	    nonce, sizeof(nonce)) != 0 ||
+	    !cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(req, "ts"))) {
 		cJSON_Delete(req);
 		kill_worker("request message with invalid fields");
+		return;
+	}
+	if (!fresh_request(&c, rt, nonce,
+	    (int64_t)cJSON_GetObjectItemCaseSensitive(req, "ts")->valuedouble)) {
+		cJSON_Delete(req);
 		return;
 	}
 	for (i = 0; i < NELEM(dispatch); i++)
@@ -1001,6 +1215,21 @@ handle_stat(const struct proto_msg *m)
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ready"))) {
 		cJSON_Delete(o);
 		worker_ready();
+		return;
+	}
+	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(o, "cut"))) {
+		const cJSON *cut = cJSON_GetObjectItemCaseSensitive(o, "cut");
+		double ev = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cut,
+		    "evicted")), to = cJSON_GetNumberValue(
+		    cJSON_GetObjectItemCaseSensitive(cut, "timed_out"));
+
+		if (!(ev >= 0 && ev < 1e9 && to >= 0 && to < 1e9)) {
+			cJSON_Delete(o);
+			kill_worker("malformed stat message");
+			return;
+		}
+		metrics_connections_cut((uint64_t)ev, (uint64_t)to);
+		cJSON_Delete(o);
 		return;
 	}
 	if (!cJSON_IsNumber(st)) {
@@ -1077,8 +1306,6 @@ start_worker(void)
 	wa.drop = P.args->drop;
 	wa.uid = P.args->uid;
 	wa.gid = P.args->gid;
-	/* A new worker forgets the old nonces: refuse anything signed before it. */
-	wa.not_before = wall_ms() / 1000;
 	if ((pid = fork()) < 0) {
 		log_warn("fork");
 		close(sv[0]);
@@ -1193,12 +1420,117 @@ expire_due(void)
 			end_fault(f, FAULT_EXPIRED, "deadline", NULL, NULL, NULL);
 			all = registry_all(P.reg, &n);
 			i = (size_t)-1;
+		} else if (f->state == FAULT_REVERT_FAILED && !f->busy &&
+		    f->retry_mono <= now) {
+			/* Push the next try out first, so a revert that fails at
+			 * once cannot spin this loop. */
+			f->retry_mono = now + retry_delay_ms(f->revert_attempts + 1);
+			end_fault(f, f->end_state, f->end_why, NULL, NULL, NULL);
+			all = registry_all(P.reg, &n);
+			i = (size_t)-1;
 		}
 	}
 	job_expire(now);
 	if (P.restart_at != 0 && P.restart_at <= now && P.worker_pid < 0)
 		start_worker();
 	arm_timer();
+}
+
+/* Rebuild one state file entry as a fault of the registry; NULL if it cannot be. */
+static struct fault *
+adopt(const cJSON *e)
+{
+	const char *id = str_field(e, "id"), *type = str_field(e, "type");
+	const struct spec_fault *spec = spec_find(type);
+	const struct fault_ops *ops = fault_ops_find(type != NULL ? type : "");
+	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(e, "record");
+	const cJSON *tg = cJSON_GetObjectItemCaseSensitive(e, "targets");
+	struct errbuf eb = { "" };
+	struct fault_req req;
+	struct fault *f;
+
+	if (id == NULL || !route_fault_id_ok(id) || spec == NULL || ops == NULL ||
+	    !cJSON_IsObject(rec))
+		return NULL;
+	/* The request as it was validated then; an older file lacks it. */
+	memset(&req, 0, sizeof(req));
+	if (spec_validate(cJSON_GetObjectItemCaseSensitive(e, "request"), SPEC_DURATION_MAX,
+	    &req, &eb) != 0 || req.spec != spec) {
+		fault_req_release(&req);
+		if (spec_req_minimal(spec, cJSON_IsArray(tg) ? "container" : "host", &req) != 0)
+			return NULL;
+	}
+	if ((f = registry_adopt(P.reg, id, &req)) == NULL) {
+		fault_req_release(&req);
+		return NULL;
+	}
+	f->ops = ops;
+	f->record = cJSON_Duplicate(rec, 1);
+	f->targets = cJSON_IsArray(tg) ? cJSON_Duplicate(tg, 1) : NULL;
+	f->created_ms = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e,
+	    "created_ms"));
+	f->expires_ms = (int64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e,
+	    "expires_ms"));
+	f->deadline_mono = mono_ms();
+	f->revert_attempts = (int)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(e,
+	    "revert_attempts"));
+	if (f->revert_attempts < 0 || f->revert_attempts > 1000000)
+		f->revert_attempts = 0;
+	(void)str_copy(f->remote, sizeof(f->remote), str_field(e, "remote") != NULL ?
+	    str_field(e, "remote") : "");
+	(void)str_copy(f->key_id, sizeof(f->key_id), str_field(e, "key_id") != NULL ?
+	    str_field(e, "key_id") : "");
+	f->state = FAULT_ACTIVE;
+	return f;
+}
+
+/*
+ * Undo what the previous run left, before serving. A fault reverted here
+ * stays listed (state reverted, end_reason reverted_at_startup) and is
+ * audited like any end; one whose revert fails stays in the state file as
+ * revert_failed and is retried. An entry this build cannot rebuild is
+ * still reverted from its record if its type is known, and kept in the
+ * state file otherwise.
+ */
+static void
+recover_leftovers(const cJSON *faults)
+{
+	const cJSON *e;
+	int done = 0, failed = 0, kept = 0;
+
+	cJSON_ArrayForEach(e, faults) {
+		struct fault *f = adopt(e);
+		struct errbuf eb = { "" };
+		int rc;
+
+		if (f == NULL) {
+			const char *type = str_field(e, "type");
+			const struct fault_ops *ops = fault_ops_find(type != NULL ? type : "");
+
+			if (ops != NULL && ops->revert(NULL, cJSON_GetObjectItemCaseSensitive(e,
+			    "record"), &eb) == 0) {
+				log_info("state: reverted a leftover %s fault", type);
+				done++;
+				continue;
+			}
+			log_warnx("state: a leftover fault (id '%s', type '%s') cannot be "
+			    "handled by this build; kept in the state file", str_field(e, "id") ?
+			    str_field(e, "id") : "?", type != NULL ? type : "?");
+			(void)cJSON_AddItemToArray(P.keep, cJSON_Duplicate(e, 1));
+			kept++;
+			continue;
+		}
+		rc = f->ops->revert(f, f->record, &eb);
+		end_finish(f, FAULT_REVERTED, "reverted_at_startup", rc, eb.msg, NULL);
+		if (rc == 0)
+			done++;
+		else
+			failed++;
+	}
+	save_state();
+	if (done + failed + kept > 0)
+		log_warnx("a previous run left %d fault(s): %d reverted, %d failed to "
+		    "revert (retried), %d kept", done + failed + kept, done, failed, kept);
 }
 
 int
@@ -1216,8 +1548,26 @@ priv_run(const struct priv_args *args)
 	P.worker_fd = -1;
 	P.started_ms = mono_ms();
 	if ((P.reg = registry_new((size_t)P.cfg->max_faults, (size_t)P.cfg->history)) == NULL ||
-	    (P.ipcbuf = malloc(PROTO_BUF_SIZE)) == NULL)
+	    (P.ipcbuf = malloc(PROTO_BUF_SIZE)) == NULL ||
+	    (P.nonces = nonce_new((size_t)P.cfg->nonce_cache, 2 * P.cfg->auth_window)) == NULL)
 		fatalx("out of memory");
+	{
+		struct errbuf eb = { "" };
+		int64_t now = wall_ms() / 1000;
+		int r = nonce_journal_open(P.nonces, P.cfg->state_dir, now, &eb);
+
+		if (r == CE_INVALID) {
+			/* Whatever it held may have been accepted up to one window ahead. */
+			P.not_before = now + P.cfg->auth_window;
+			log_warnx("%s", eb.msg);
+		} else if (r != 0) {
+			fatalx("%s", eb.msg);
+		} else if (nonce_count(P.nonces) > 0) {
+			log_info("replay cache: %zu nonce(s) of the last %lld s remembered "
+			    "from the journal", nonce_count(P.nonces),
+			    (long long)(2 * P.cfg->auth_window));
+		}
+	}
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -1230,6 +1580,11 @@ priv_run(const struct priv_args *args)
 		fatal("signalfd");
 	if ((P.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0)
 		fatal("timerfd_create");
+	if ((P.keep = cJSON_CreateArray()) == NULL)
+		fatalx("out of memory");
+	recover_leftovers(args->leftovers);
+	cJSON_Delete(args->leftovers);
+	arm_timer();
 	start_worker();
 	for (;;) {
 		struct pollfd pfd[3 + JOB_MAX] = {
@@ -1300,6 +1655,8 @@ priv_run(const struct priv_args *args)
 	}
 	reap(true);
 	registry_free(P.reg);
+	nonce_free(P.nonces);
+	cJSON_Delete(P.keep);
 	free(P.ipcbuf);
 	log_info("stopped");
 	return 0;

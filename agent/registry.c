@@ -58,14 +58,21 @@ registry_free(struct registry *reg)
 	free(reg);
 }
 
+/* May the fault still have an effect? Such a fault is never dropped. */
+static bool
+live(const struct fault *f)
+{
+	return f->state == FAULT_PENDING || f->state == FAULT_ACTIVE ||
+	    f->state == FAULT_REVERT_FAILED;
+}
+
 size_t
 registry_active(const struct registry *reg)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < reg->n; i++)
-		if (reg->faults[i]->state == FAULT_PENDING ||
-		    reg->faults[i]->state == FAULT_ACTIVE)
+		if (live(reg->faults[i]))
 			n++;
 	return n;
 }
@@ -90,7 +97,7 @@ trim_history(struct registry *reg, const struct fault *keep)
 	for (i = 0; i < reg->n && ended > reg->history;) {
 		struct fault *f = reg->faults[i];
 
-		if (f != keep && f->state != FAULT_PENDING && f->state != FAULT_ACTIVE) {
+		if (f != keep && !live(f)) {
 			remove_at(reg, i);
 			fault_free(f);
 			ended--;
@@ -129,6 +136,33 @@ registry_create(struct registry *reg, struct fault_req *req, bool *full)
 	f->id[0] = 'f';
 	f->id[1] = '-';
 	hex_encode(rnd, sizeof(rnd), f->id + 2);
+	f->req = *req;
+	memset(req, 0, sizeof(*req));
+	f->state = FAULT_PENDING;
+	reg->faults[reg->n++] = f;
+	return f;
+}
+
+struct fault *
+registry_adopt(struct registry *reg, const char *id, struct fault_req *req)
+{
+	struct fault *f;
+
+	if (registry_find(reg, id) != NULL || strlen(id) >= FAULT_ID_MAX)
+		return NULL;
+	/* Leftovers are never refused for want of room: the array grows. */
+	if (reg->n == reg->cap) {
+		struct fault **more = reallocarray(reg->faults, reg->cap + 8,
+		    sizeof(*more));
+
+		if (more == NULL)
+			return NULL;
+		reg->faults = more;
+		reg->cap += 8;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return NULL;
+	(void)str_copy(f->id, sizeof(f->id), id);
 	f->req = *req;
 	memset(req, 0, sizeof(*req));
 	f->state = FAULT_PENDING;
@@ -240,7 +274,14 @@ registry_fault_json(const struct fault *f)
 		cJSON_AddNullToObject(o, "ended_at");
 		cJSON_AddNullToObject(o, "end_reason");
 		cJSON_AddNumberToObject(o, "remaining_ms",
-		    (double)(f->deadline_mono > mono_ms() ? f->deadline_mono - mono_ms() : 0));
+		    (double)(f->state == FAULT_ACTIVE && f->deadline_mono > mono_ms() ?
+		    f->deadline_mono - mono_ms() : 0));
+	}
+	if (f->revert_attempts > 0) {
+		cJSON_AddNumberToObject(o, "revert_attempts", f->revert_attempts);
+		if (f->state == FAULT_REVERT_FAILED)
+			cJSON_AddNumberToObject(o, "next_retry_ms", (double)(f->retry_mono >
+			    mono_ms() ? f->retry_mono - mono_ms() : 0));
 	}
 	if (f->error[0] != '\0')
 		cJSON_AddStringToObject(o, "error", f->error);

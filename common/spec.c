@@ -215,6 +215,7 @@ static const char *const state_names[] = {
 	[FAULT_EXPIRED] = "expired",
 	[FAULT_FAILED] = "failed",
 	[FAULT_COMPLETED] = "completed",
+	[FAULT_REVERT_FAILED] = "revert_failed",
 };
 
 const char *
@@ -223,6 +224,25 @@ fault_state_name(enum fault_state s)
 	if ((size_t)s < NELEM(state_names))
 		return state_names[s];
 	return "unknown";
+}
+
+const char *
+fault_state_choices(void)
+{
+	static char buf[128];
+	size_t i, used = 0;
+
+	if (buf[0] != '\0')
+		return buf;
+	for (i = 0; i < NELEM(state_names); i++) {
+		int w = snprintf(buf + used, sizeof(buf) - used, "%s%s", i ? "|" : "",
+		    state_names[i]);
+
+		if (w < 0 || (size_t)w >= sizeof(buf) - used)
+			break;
+		used += (size_t)w;
+	}
+	return buf;
 }
 
 int
@@ -292,6 +312,18 @@ spec_param_describe(const struct spec_param *p, char *buf, size_t len)
 		    (long long)p->min, (long long)p->max);
 		break;
 	}
+}
+
+/* Append ", name" (or the first name) to the list in buf; stops when full. */
+static void
+list_append(char *buf, size_t len, size_t *used, const char *name)
+{
+	int w = snprintf(buf + *used, len - *used, "%s%s", *used ? ", " : "", name);
+
+	if (w > 0 && (size_t)w < len - *used)
+		*used += (size_t)w;
+	else
+		buf[*used] = '\0';
 }
 
 /* True when s is one of the '|'-separated choices. */
@@ -407,7 +439,8 @@ validate_params(const struct spec_fault *f, const cJSON *params, struct spec_val
 
 	for (i = 0; i < n; i++)
 		apply_default(&f->params[i], &values[i]);
-	if (params == NULL || cJSON_IsNull(params))
+	/* Absent means every default; null is a wrong type like any other. */
+	if (params == NULL)
 		goto required;
 	if (!cJSON_IsObject(params))
 		return err_set(eb, CE_INVALID, "params: must be an object");
@@ -419,13 +452,8 @@ validate_params(const struct spec_fault *f, const cJSON *params, struct spec_val
 			char names[256] = "";
 			size_t j, used = 0;
 
-			for (j = 0; j < n; j++) {
-				int w = snprintf(names + used, sizeof(names) - used, "%s%s",
-				    j ? ", " : "", f->params[j].name);
-				if (w < 0 || (size_t)w >= sizeof(names) - used)
-					break;
-				used += (size_t)w;
-			}
+			for (j = 0; j < n; j++)
+				list_append(names, sizeof(names), &used, f->params[j].name);
 			return err_set(eb, CE_INVALID, "params.%.64s: unknown parameter "
 			    "for %s (allowed: %s)", item->string, f->name,
 			    n ? names : "none");
@@ -517,7 +545,7 @@ validate_target(const struct spec_fault *f, const cJSON *target, cJSON **out,
 	if ((o = cJSON_CreateObject()) == NULL)
 		return CE_NOMEM;
 	*out = o;
-	if (target != NULL && !cJSON_IsNull(target)) {
+	if (target != NULL) {
 		if (!cJSON_IsObject(target))
 			return err_set(eb, CE_INVALID, "target: must be an object");
 		cJSON_ArrayForEach(item, target) {
@@ -589,6 +617,26 @@ validate_target(const struct spec_fault *f, const cJSON *target, cJSON **out,
 	return 0;
 }
 
+int
+spec_req_minimal(const struct spec_fault *f, const char *kind, struct fault_req *out)
+{
+	struct fault_req req;
+	size_t i, n = spec_nparams(f);
+
+	memset(&req, 0, sizeof(req));
+	req.spec = f;
+	for (i = 0; i < n; i++)
+		apply_default(&f->params[i], &req.values[i]);
+	if ((req.target = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(req.target, "kind", kind) == NULL ||
+	    (req.labels = cJSON_CreateObject()) == NULL) {
+		fault_req_release(&req);
+		return CE_NOMEM;
+	}
+	*out = req;
+	return 0;
+}
+
 bool
 spec_target_is_container(const struct fault_req *req)
 {
@@ -606,7 +654,7 @@ validate_labels(const cJSON *labels, cJSON **out, struct errbuf *eb)
 
 	if ((*out = cJSON_CreateObject()) == NULL)
 		return CE_NOMEM;
-	if (labels == NULL || cJSON_IsNull(labels))
+	if (labels == NULL)
 		return 0;
 	if (!cJSON_IsObject(labels))
 		return err_set(eb, CE_INVALID, "labels: must be an object of strings");
@@ -654,10 +702,16 @@ spec_validate(const cJSON *doc, int64_t max_duration, struct fault_req *out,
 		for (i = 0; i < NELEM(top_fields); i++)
 			if (strcmp(item->string, top_fields[i]) == 0)
 				break;
-		if (i == NELEM(top_fields))
-			return err_set(eb, CE_INVALID, "%.64s: unknown field (allowed: "
-			    "type, duration, params, target, labels, client_id)",
-			    item->string);
+		if (i == NELEM(top_fields)) {
+			char names[160] = "";
+			size_t used = 0;
+
+			/* The list comes from the table, so it cannot drift. */
+			for (i = 0; i < NELEM(top_fields); i++)
+				list_append(names, sizeof(names), &used, top_fields[i]);
+			return err_set(eb, CE_INVALID, "%.64s: unknown field (allowed: %s)",
+			    item->string, names);
+		}
 		/* cJSON keeps duplicate keys; the first would silently win. */
 		if (cJSON_GetObjectItemCaseSensitive(doc, item->string) != item)
 			return err_set(eb, CE_INVALID, "%s: given twice", item->string);
@@ -671,13 +725,8 @@ spec_validate(const cJSON *doc, int64_t max_duration, struct fault_req *out,
 		char names[256] = "";
 		size_t used = 0;
 
-		for (i = 0; i < spec_nfaults; i++) {
-			int w = snprintf(names + used, sizeof(names) - used, "%s%s",
-			    i ? ", " : "", spec_faults[i].name);
-			if (w < 0 || (size_t)w >= sizeof(names) - used)
-				break;
-			used += (size_t)w;
-		}
+		for (i = 0; i < spec_nfaults; i++)
+			list_append(names, sizeof(names), &used, spec_faults[i].name);
 		return err_set(eb, CE_NOT_FOUND, "type: unknown fault '%.64s' "
 		    "(allowed: %s)", type->valuestring, names);
 	}
@@ -699,7 +748,7 @@ spec_validate(const cJSON *doc, int64_t max_duration, struct fault_req *out,
 		return err_set(eb, CE_INVALID, "dry_run: must be true or false");
 	req.dry_run = cJSON_IsTrue(item);
 	cid = cJSON_GetObjectItemCaseSensitive(doc, "client_id");
-	if (cid != NULL && !cJSON_IsNull(cid)) {
+	if (cid != NULL) {
 		const char *s = cJSON_GetStringValue(cid);
 
 		if (s == NULL || s[0] == '\0' || strlen(s) > SPEC_CLIENT_ID_MAX ||

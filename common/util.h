@@ -39,6 +39,9 @@ bool str_charset_ok(const char *s, const char *extra);
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
 void hex_encode(const unsigned char *in, size_t len, char *out);
 
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(char c);
+
 /*
  * Decode exactly 2*len hex digits from in into out. Returns 0 or CE_INVALID
  * (non-hex digit or wrong length).

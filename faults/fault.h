@@ -53,12 +53,14 @@ struct fault {
 	void *priv;			/* backend runtime data */
 	/* The parent's bookkeeping while a job works on the fault: */
 	bool busy;			/* a job is in flight */
-	bool revert_failed;		/* ended, but its record stays for recovery */
 	bool dry_run;			/* resolve the target, report, do nothing */
 	bool end_wanted;		/* end it as soon as the job is done */
-	enum fault_state end_state;
+	enum fault_state end_state;	/* how it ends once reverted */
 	char end_why[32];
 	void *waiters;			/* requests answered when it ends */
+	/* A revert that failed (state FAULT_REVERT_FAILED) is tried again: */
+	int revert_attempts;
+	int64_t retry_mono;		/* CLOCK_MONOTONIC ms of the next try */
 };
 
 struct fault_ops {

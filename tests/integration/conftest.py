@@ -183,6 +183,16 @@ def wait_for(pred, timeout, interval=0.02, desc="condition"):
         time.sleep(interval)
 
 
+def wait_api(agent, timeout=5.0):
+    """Wait until the agent answers a signed request (after a worker restart)."""
+    def ok():
+        try:
+            return agent.client.get("/v1/info").status == 200
+        except OSError:
+            return False
+    wait_for(ok, timeout, interval=0.05, desc="the API to answer again")
+
+
 def wait_no_burners(timeout=3.0):
     wait_for(lambda: not our_burners(), timeout, desc="all chaos-burn processes to exit")
 
