@@ -96,7 +96,7 @@ UNIT_DEPS_proto := agent/proto.c common/err.c
 UNIT_DEPS_auth := agent/auth.c agent/nonce.c common/sign.c common/util.c common/err.c common/file.c
 UNIT_DEPS_route := agent/route.c common/util.c common/err.c
 UNIT_DEPS_registry := agent/registry.c faults/faults.c common/spec.c common/netaddr.c common/util.c common/err.c tests/unit/fake_ops.c
-UNIT_DEPS_util := common/util.c common/err.c common/proc.c
+UNIT_DEPS_util := common/util.c common/err.c faults/proc.c
 UNIT_DEPS_jsoncheck := common/jsoncheck.c common/util.c common/err.c
 UNIT_DEPS_netplan := faults/network/plan.c common/netaddr.c common/util.c common/err.c
 

@@ -12,11 +12,11 @@
 
 #include "err.h"
 #include "netaddr.h"
+#include "signals.h"
 #include "spec.h"
 #include "util.h"
 
 #define LABEL_KEY_CHARSET "_.:/-"
-#define SIGNAL_CHOICES "KILL|TERM|INT|HUP|QUIT|STOP|CONT|USR1|USR2"
 
 /* What every network fault can be scoped to (faults/network). */
 #define NET_SCOPE_PARAMS \

@@ -27,12 +27,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../common/limits.h"
 #include "../common/spec.h"
 
 struct cJSON;
 struct errbuf;
-
-#define FAULT_ID_MAX 24
 
 /* Everything the agent knows of one fault. Owned by the registry. */
 struct fault {

@@ -26,7 +26,7 @@
 #include "../fault.h"
 #include "../../common/caps.h"
 #include "../../common/err.h"
-#include "../../common/proc.h"
+#include "../proc.h"
 #include "../../common/util.h"
 #include "cgroup.h"
 

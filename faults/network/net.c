@@ -32,7 +32,7 @@
 #include "../../common/err.h"
 #include "../../common/log.h"
 #include "../../common/netaddr.h"
-#include "../../common/proc.h"
+#include "../proc.h"
 #include "../../common/util.h"
 
 #define SITES_MAX 16

@@ -21,18 +21,18 @@
 
 #include "../fault.h"
 #include "../../common/err.h"
-#include "../../common/proc.h"
+#include "../../common/signals.h"
+#include "../proc.h"
 #include "../../common/util.h"
 
 #define KILL_VICTIMS_MAX 256
 
+#define SIGNAL_ENTRY(n) { #n, SIG##n },
 static const struct {
 	const char *name;
 	int sig;
 } signals[] = {
-	{ "KILL", SIGKILL }, { "TERM", SIGTERM }, { "INT", SIGINT }, { "HUP", SIGHUP },
-	{ "QUIT", SIGQUIT }, { "STOP", SIGSTOP }, { "CONT", SIGCONT },
-	{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
+	CHAOS_SIGNALS(SIGNAL_ENTRY, SIGNAL_ENTRY)
 };
 
 static int

@@ -19,7 +19,7 @@
 #include <cmocka.h>
 
 #include "../../common/err.h"
-#include "../../common/proc.h"
+#include "../../faults/proc.h"
 #include "../../common/util.h"
 
 /* ---- parse_i64 */
