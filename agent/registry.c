@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/rand.h>
 
+#include "life.h"
 #include "registry.h"
 #include "../common/util.h"
 
@@ -42,6 +43,7 @@ fault_free(struct fault *f)
 	fault_req_release(&f->req);
 	cJSON_Delete(f->record);
 	cJSON_Delete(f->targets);
+	free(f->life);
 	free(f);
 }
 
@@ -129,7 +131,8 @@ registry_create(struct registry *reg, struct fault_req *req, bool *full)
 	}
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
+	    (f->life = calloc(1, sizeof(*f->life))) == NULL) {
 		free(f);
 		return NULL;
 	}
@@ -162,6 +165,10 @@ registry_adopt(struct registry *reg, const char *id, struct fault_req *req)
 	}
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
+	if ((f->life = calloc(1, sizeof(*f->life))) == NULL) {
+		free(f);
+		return NULL;
+	}
 	(void)str_copy(f->id, sizeof(f->id), id);
 	f->req = *req;
 	memset(req, 0, sizeof(*req));
@@ -238,7 +245,7 @@ registry_next_deadline(const struct registry *reg)
 		const struct fault *f = reg->faults[i];
 
 		/* A fault a job works on is ended when the job is done. */
-		if (f->state == FAULT_ACTIVE && !f->busy &&
+		if (f->state == FAULT_ACTIVE && !f->life->busy &&
 		    (best < 0 || f->deadline_mono < best))
 			best = f->deadline_mono;
 	}
@@ -277,11 +284,11 @@ registry_fault_json(const struct fault *f)
 		    (double)(f->state == FAULT_ACTIVE && f->deadline_mono > mono_ms() ?
 		    f->deadline_mono - mono_ms() : 0));
 	}
-	if (f->revert_attempts > 0) {
-		cJSON_AddNumberToObject(o, "revert_attempts", f->revert_attempts);
+	if (f->life->revert_attempts > 0) {
+		cJSON_AddNumberToObject(o, "revert_attempts", f->life->revert_attempts);
 		if (f->state == FAULT_REVERT_FAILED)
-			cJSON_AddNumberToObject(o, "next_retry_ms", (double)(f->retry_mono >
-			    mono_ms() ? f->retry_mono - mono_ms() : 0));
+			cJSON_AddNumberToObject(o, "next_retry_ms", (double)(f->life->retry_mono >
+			    mono_ms() ? f->life->retry_mono - mono_ms() : 0));
 	}
 	if (f->error[0] != '\0')
 		cJSON_AddStringToObject(o, "error", f->error);

@@ -11,6 +11,7 @@
 
 #include <cjson/cJSON.h>
 
+#include "life.h"
 #include "registry.h"
 #include "state.h"
 #include "../common/err.h"
@@ -89,15 +90,15 @@ entry_of(const struct fault *f)
 	cJSON_AddNumberToObject(o, "expires_ms", (double)f->expires_ms);
 	cJSON_AddItemToObject(o, "request", fault_req_to_json(&f->req));
 	cJSON_AddStringToObject(o, "remote", f->remote);
-	cJSON_AddStringToObject(o, "key_id", f->key_id);
+	cJSON_AddStringToObject(o, "key_id", f->life->key_id);
 	if (f->targets != NULL)
 		cJSON_AddItemToObject(o, "targets", cJSON_Duplicate(f->targets, 1));
 	cJSON_AddItemToObject(o, "record", cJSON_Duplicate(f->record, 1));
 	if (f->state == FAULT_REVERT_FAILED) {
-		cJSON_AddStringToObject(o, "end_state", fault_state_name(f->end_state));
-		cJSON_AddStringToObject(o, "end_reason", f->end_why);
+		cJSON_AddStringToObject(o, "end_state", fault_state_name(f->life->end_state));
+		cJSON_AddStringToObject(o, "end_reason", f->life->end_why);
 		cJSON_AddStringToObject(o, "error", f->error);
-		cJSON_AddNumberToObject(o, "revert_attempts", f->revert_attempts);
+		cJSON_AddNumberToObject(o, "revert_attempts", f->life->revert_attempts);
 	}
 	return o;
 }

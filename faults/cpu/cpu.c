@@ -154,7 +154,7 @@ spawn_burner(struct fault *f, struct cpu_priv *p, int readfd, int cpu, int load,
 	if (p->n == CPU_SETSIZE)
 		return err_set(eb, CE_INVALID, "too many burners");
 	/* A dry run plans the burner (its CPU) and starts nothing. */
-	if (f->dry_run) {
+	if (f->req.dry_run) {
 		cJSON_AddItemToArray(cpus, cJSON_CreateNumber(cpu));
 		return 0;
 	}

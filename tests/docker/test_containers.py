@@ -121,8 +121,10 @@ def test_pause_recovered_after_agent_sigkill(agent, docker):
     assert docker.state(t["app"]) == "paused"
     # ... until the next start reverts what the state file lists.
     agent.start()
+    # Recovery runs before the worker serves (the port is already bound).
+    wait_for(lambda: "a previous run left 1 fault(s): 1 reverted" in agent.log(), 30,
+             what="the recovery to finish")
     assert docker.state(t["app"]) == "running"
-    assert "a previous run left 1 fault(s): 1 reverted" in agent.log()
 
 
 def test_revert_all_offline_unpauses(agent, docker):

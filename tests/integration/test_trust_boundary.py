@@ -214,11 +214,11 @@ def test_a_thousand_slow_clients_cannot_delay_the_kill_switch(session, many_fds)
           "the clients saw %d of %d connections cut; the agent counts %d evicted, "
           "%d past request_timeout" % (max(times), sorted(times)[len(times) // 2],
                                        closed, opened, evicted, timed_out))
-    assert max(times) < 2.0
+    assert max(times) < 2.0, times
     # Every slow connection beyond the 64 slots was cut (reconnecting, the
     # attackers evict each other long before any deadline).
-    assert closed >= 1000 - 64
-    assert evicted + timed_out >= closed
+    assert closed >= 1000 - 64, (closed, opened)
+    assert evicted + timed_out >= closed, (evicted, timed_out, closed)
     wait_no_burners()
 
 
