@@ -89,8 +89,12 @@ parent_of(pid_t pid)
 	return (pid_t)ppid;
 }
 
-/* The process names of the kit itself (the agent's worker and jobs share its name). */
-static const char *const kit_names[] = { "chaos-agent", "chaos-burn", "chaosctl" };
+/*
+ * The process names of the kit itself: the agent (and its worker), its
+ * jobs, network namespace helpers and burners, and chaosctl.
+ */
+static const char *const kit_names[] = { "chaos-agent", "chaos-burn", "chaos-job", "chaos-netns",
+	"chaosctl" };
 
 /*
  * Is pid a process of the kit, this agent's or any other's (another

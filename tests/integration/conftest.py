@@ -146,7 +146,8 @@ def reap_orphans():
         pid = int(d)
         st = proc_stat(pid)
         if (st is None or st[0] != "Z" or int(st[1]) != me or pid in OUR_AGENT_PIDS or
-                proc_comm(pid) not in ("chaos-burn", "chaos-agent")):
+                proc_comm(pid) not in ("chaos-burn", "chaos-agent", "chaos-job",
+                                       "chaos-netns")):
             continue
         try:
             os.waitpid(pid, os.WNOHANG)

@@ -531,8 +531,10 @@ def caps(pid):
 
 
 def test_each_process_keeps_only_the_capabilities_it_needs(agent):
-    f = agent.inject(duration=5, load=5, cores=1)
+    f = agent.inject(duration=20, load=5, cores=1)
     burner = f["detail"]["burner_pids"][0]
+    # A burner drops its capabilities as it starts: wait for that to happen.
+    wait_for(lambda: caps(burner)["CapBnd"] == 0, 5.0, desc="the burner to drop")
     parent, worker = caps(agent.pid), caps(agent.worker_pid())
     for name, pid in (("parent", agent.pid), ("worker", agent.worker_pid()),
                       ("burner", burner)):
