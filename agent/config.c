@@ -110,20 +110,6 @@ config_set(struct config *cfg, const char *key, const char *value, struct errbuf
 	return 0;
 }
 
-/* Trim blanks at both ends of s in place; returns s. */
-static char *
-trim(char *s)
-{
-	size_t n;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	return s;
-}
-
 int
 config_parse(struct config *cfg, const char *text, const char *name, struct errbuf *eb)
 {
@@ -142,15 +128,15 @@ config_parse(struct config *cfg, const char *text, const char *name, struct errb
 		memcpy(buf, line, len);
 		buf[len] = '\0';
 		line = nl != NULL ? nl + 1 : NULL;
-		k = trim(buf);
+		k = str_trim(buf);
 		if (*k == '\0' || *k == '#')
 			continue;
 		if ((eq = strchr(k, '=')) == NULL)
 			return err_set(eb, CE_INVALID, "%s:%d: expected 'key = value'",
 			    name, lineno);
 		*eq = '\0';
-		v = trim(eq + 1);
-		k = trim(k);
+		v = str_trim(eq + 1);
+		k = str_trim(k);
 		if ((r = config_set(cfg, k, v, eb)) != 0) {
 			char inner[ERRBUF_MAX];
 

@@ -172,3 +172,17 @@ fmt_rfc3339(int64_t epoch_ms, char *buf, size_t len)
 	}
 	(void)snprintf(buf, len, "%s.%03dZ", base, (int)(epoch_ms % 1000));
 }
+
+char *
+str_trim(char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' ||
+	    s[n - 1] == '\n'))
+		s[--n] = '\0';
+	return s;
+}
