@@ -16,6 +16,7 @@
 #include "state.h"
 #include "../common/err.h"
 #include "../common/file.h"
+#include "../common/jsoncheck.h"
 #include "../common/log.h"
 #include "../common/util.h"
 
@@ -156,10 +157,27 @@ out:
 }
 
 int
+state_parse(const char *text, size_t len, cJSON **faults)
+{
+	cJSON *doc, *arr;
+
+	*faults = NULL;
+	if (jsoncheck(text, len, NULL) != 0 || (doc = cJSON_ParseWithLength(text, len)) == NULL)
+		return CE_INVALID;
+	arr = cJSON_GetObjectItemCaseSensitive(doc, "faults");
+	if (!cJSON_IsObject(doc) || !cJSON_IsArray(arr)) {
+		cJSON_Delete(doc);
+		return CE_INVALID;
+	}
+	*faults = cJSON_DetachItemViaPointer(doc, arr);
+	cJSON_Delete(doc);
+	return 0;
+}
+
+int
 state_load(const char *dir, cJSON **faults, struct errbuf *eb)
 {
 	char path[512], bad[560], *text = NULL;
-	cJSON *doc = NULL, *arr;
 	size_t len;
 	int r;
 
@@ -174,18 +192,14 @@ state_load(const char *dir, cJSON **faults, struct errbuf *eb)
 	if (r != 0 && r != CE_INVALID && r != CE_TOO_LARGE)
 		return r;
 	if (r == 0)
-		doc = cJSON_ParseWithLength(text, len);
+		r = state_parse(text, len, faults);
 	free(text);
-	arr = cJSON_GetObjectItemCaseSensitive(doc, "faults");
-	if (!cJSON_IsObject(doc) || !cJSON_IsArray(arr)) {
-		cJSON_Delete(doc);
+	if (r != 0) {
 		(void)snprintf(bad, sizeof(bad), "%s.corrupt", path);
 		(void)rename(path, bad);
 		return err_set(eb, CE_INVALID, "state file '%s' is unreadable; kept as "
 		    "'%s' for a person to read", path, bad);
 	}
-	*faults = cJSON_DetachItemViaPointer(doc, arr);
-	cJSON_Delete(doc);
 	return 0;
 }
 

@@ -17,6 +17,8 @@
 #ifndef CHAOS_AGENT_STATE_H
 #define CHAOS_AGENT_STATE_H
 
+#include <stddef.h>
+
 struct cJSON;
 struct errbuf;
 struct registry;
@@ -36,6 +38,12 @@ int state_save(const char *dir, struct registry *reg, const struct cJSON *keep,
  * is silently lost, and eb says so.
  */
 int state_load(const char *dir, struct cJSON **faults, struct errbuf *eb);
+
+/*
+ * Parse state file text: one JSON object whose "faults" is an array.
+ * *faults gets that array (caller frees). Returns 0 or CE_INVALID.
+ */
+int state_parse(const char *text, size_t len, struct cJSON **faults);
 
 /*
  * --revert-all: revert every entry of the state file; write back the
