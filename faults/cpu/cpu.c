@@ -24,8 +24,9 @@
 #include <cjson/cJSON.h>
 
 #include "../fault.h"
+#include "../../common/caps.h"
 #include "../../common/err.h"
-#include "../../common/proc.h"
+#include "../proc.h"
 #include "../../common/util.h"
 #include "cgroup.h"
 
@@ -108,7 +109,8 @@ burner_main(int gofd, int cpu, int load, int64_t deadline_ns, pid_t parent)
 	(void)sched_setaffinity(0, sizeof(set), &set);
 	/* Burning CPU needs no privilege at all. */
 	if (geteuid() == 0 && fault_env.drop) {
-		if (setgroups(1, &fault_env.gid) != 0 ||
+		if (caps_drop_bounding(NULL) != 0 ||
+		    setgroups(1, &fault_env.gid) != 0 ||
 		    setresgid(fault_env.gid, fault_env.gid, fault_env.gid) != 0 ||
 		    setresuid(fault_env.uid, fault_env.uid, fault_env.uid) != 0)
 			_exit(1);
@@ -151,6 +153,11 @@ spawn_burner(struct fault *f, struct cpu_priv *p, int readfd, int cpu, int load,
 
 	if (p->n == CPU_SETSIZE)
 		return err_set(eb, CE_INVALID, "too many burners");
+	/* A dry run plans the burner (its CPU) and starts nothing. */
+	if (f->req.dry_run) {
+		cJSON_AddItemToArray(cpus, cJSON_CreateNumber(cpu));
+		return 0;
+	}
 	if ((pid = fork()) < 0)
 		return err_set(eb, CE_SYSTEM, "fork: %s", strerror(errno));
 	if (pid == 0)
