@@ -190,8 +190,13 @@ class Machine:
                        timeout=300)
         with open(self.console, "wb") as log:
             self.proc = subprocess.Popen(
+                # CAP_NET_ADMIN: nspawn withholds it from a container that
+                # shares the host's network, but the agent keeps it (tc) and
+                # refuses to start without every capability it keeps, as a
+                # real host's root has them.
                 ["systemd-nspawn", "--boot", "--quiet", "--directory", self.root,
-                 "--machine", self.name, "--register=no", "--keep-unit"],
+                 "--machine", self.name, "--register=no", "--keep-unit",
+                 "--capability=CAP_NET_ADMIN"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         self.leader = wait_for(self._leader, 30, desc="the container's init")
         state = wait_for(lambda: self._state() in ("running", "degraded") and self._state(),
