@@ -181,7 +181,8 @@ api_create(const struct call *c, struct reply *rp)
 		audit(c, "fault_start", NULL, 422, m);
 		return;
 	}
-	if (spec_target_is_container(&req) && !docker_socket_reachable(A.cfg->docker_socket, why, sizeof(why))) {
+	if (spec_target_is_container(&req) &&
+	    !docker_socket_reachable(A.cfg->docker_socket, why, sizeof(why))) {
 		char m[320];
 
 		(void)snprintf(m, sizeof(m), "container targets are unavailable on this "
