@@ -282,7 +282,8 @@ read_cgroup(long pid, cJSON *o)
 			continue;
 		line[strcspn(line, "\n")] = '\0';
 		*c2 = '\0';
-		/* "0::" is the unified hierarchy; "N:cpu,cpuacct:" a v1 one. */
+		/* "0::" is the unified hierarchy; "N:cpu,cpuacct:" a v1 one (and
+		 * "N:cpuset:", whose CPUs burners in the container must keep to). */
 		if (c2 == c1 + 1) {
 			cJSON_AddStringToObject(cg, "unified", c2 + 1);
 			continue;
@@ -293,7 +294,8 @@ read_cgroup(long pid, cJSON *o)
 			for (; ctl != NULL; ctl = next) {
 				if ((next = strchr(ctl, ',')) != NULL)
 					*next++ = '\0';
-				if ((strcmp(ctl, "cpu") == 0 || strcmp(ctl, "cpuacct") == 0) &&
+				if ((strcmp(ctl, "cpu") == 0 || strcmp(ctl, "cpuacct") == 0 ||
+				    strcmp(ctl, "cpuset") == 0) &&
 				    cJSON_GetObjectItemCaseSensitive(cg, ctl) == NULL)
 					cJSON_AddStringToObject(cg, ctl, c2 + 1);
 			}
