@@ -63,6 +63,10 @@ info_done(void *ctx, int rc, const char *err, const cJSON *out)
 	bool docker_ok = rc == 0 && out != NULL;
 	size_t i;
 
+	if (docker_ok)
+		docker_remember_version(field_str(out, "api_version"));
+	else
+		docker_forget_version();
 	(void)gethostname(host, sizeof(host) - 1);
 	cJSON_AddStringToObject(doc, "version", CHAOS_VERSION);
 	cJSON_AddStringToObject(doc, "hostname", host);
@@ -252,8 +256,10 @@ targets_done(void *ctx, int rc, const char *err, const cJSON *out)
 	cJSON *doc;
 
 	if (rc != 0) {
+		docker_forget_version();
 		pending_error(pd, rc, err);
 	} else {
+		docker_remember_version(field_str(out, "api_version"));
 		doc = cJSON_Duplicate(out, 1);
 		pending_json(pd, 200, doc);
 	}
