@@ -23,6 +23,8 @@ pkgs=(
 	# VM tests (make check-vm): Debian's cloud kernel, downloaded with
 	# apt-get into build/vm, booted under qemu with an initramfs made by cpio
 	qemu-system-x86 cpio
+	# make bench: the reference it compares burn-cpu with
+	stress-ng
 )
 
 missing=()
