@@ -202,6 +202,20 @@ check-unit: $(UNIT_BINS)
 demo:
 	$(Q)scripts/demo.sh
 
+# The sanitizer builds of the fast layers (unit, corpus replay,
+# integration): .ci/run runs this before the ordinary build and check.
+SAN := address,undefined
+check-sanitize:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=$(SAN) all $(UNIT_BINS) $(REPLAY_BINS) \
+		tests/bin/chaos-agent-testhooks
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+	$(Q)tests/run-replay.sh $(FUZZ_TARGETS)
+	$(Q)$(PYTEST) -q tests/integration
+
+# The layout rules of CONTRIBUTING.md (scripts/check-format.py says which).
+format-check:
+	$(Q)scripts/check-format.py
+
 bench: all
 	$(Q)tests/bench/run.sh
 
@@ -213,7 +227,7 @@ install: all
 clean:
 	rm -rf $(B) bin tests/bin
 
-.PHONY: all check check-unit check-docker check-vm check-e2e check-packaging packages demo bench fuzz fuzz-run install clean
+.PHONY: all check check-unit check-docker check-vm check-e2e check-packaging check-sanitize format-check packages demo bench fuzz fuzz-run install clean
 .DELETE_ON_ERROR:
 # Test and fuzz objects are intermediate to make; keep them between runs.
 .SECONDARY:

@@ -63,6 +63,10 @@ info_done(void *ctx, int rc, const char *err, const cJSON *out)
 	bool docker_ok = rc == 0 && out != NULL;
 	size_t i;
 
+	if (docker_ok)
+		docker_remember_version(field_str(out, "api_version"));
+	else
+		docker_forget_version();
 	(void)gethostname(host, sizeof(host) - 1);
 	cJSON_AddStringToObject(doc, "version", CHAOS_VERSION);
 	cJSON_AddStringToObject(doc, "hostname", host);
@@ -181,7 +185,8 @@ api_create(const struct call *c, struct reply *rp)
 		audit(c, "fault_start", NULL, 422, m);
 		return;
 	}
-	if (spec_target_is_container(&req) && !docker_socket_reachable(A.cfg->docker_socket, why, sizeof(why))) {
+	if (spec_target_is_container(&req) &&
+	    !docker_socket_reachable(A.cfg->docker_socket, why, sizeof(why))) {
 		char m[320];
 
 		(void)snprintf(m, sizeof(m), "container targets are unavailable on this "
@@ -251,8 +256,10 @@ targets_done(void *ctx, int rc, const char *err, const cJSON *out)
 	cJSON *doc;
 
 	if (rc != 0) {
+		docker_forget_version();
 		pending_error(pd, rc, err);
 	} else {
+		docker_remember_version(field_str(out, "api_version"));
 		doc = cJSON_Duplicate(out, 1);
 		pending_json(pd, 200, doc);
 	}

@@ -250,6 +250,8 @@ revert_done(void *ctx, int rc, const char *err, const cJSON *out)
 
 	(void)out;
 	free(id);
+	if (rc != 0)
+		docker_forget_version();
 	if (f == NULL)
 		return;
 	end_finish(f, f->life->end_state, f->life->end_why, rc, err, NULL);
@@ -384,6 +386,8 @@ commit_done(void *ctx, int rc, const char *err, const cJSON *out)
 		return;
 	}
 	f->life->busy = false;
+	if (rc != 0)
+		docker_forget_version();
 	if (rec != NULL && cJSON_IsObject(rec)) {
 		cJSON_Delete(f->record);
 		f->record = cJSON_Duplicate(rec, 1);
@@ -528,9 +532,11 @@ resolve_done(void *ctx, int rc, const char *err, const cJSON *out)
 	}
 	f->life->busy = false;
 	if (rc != 0) {
+		docker_forget_version();
 		start_abort(f, pd, rc, err);
 		return;
 	}
+	docker_remember_version(field_str(out, "api_version"));
 	if (!cJSON_IsArray(t)) {
 		start_abort(f, pd, CE_INTERNAL, "target lookup returned no targets");
 		return;
@@ -539,6 +545,66 @@ resolve_done(void *ctx, int rc, const char *err, const cJSON *out)
 	if (f->req.dry_run)
 		pd->dry = cJSON_Duplicate(out, 1);
 	start_prepare(f, pd);
+}
+
+/*
+ * A one-shot container fault (kill, stop, restart) has nothing to undo,
+ * so nothing to record before it acts: one job resolves the target,
+ * prepares and acts, where a revertible fault needs two with the state
+ * file written between them.
+ */
+static int
+resolve_act_job(void *arg, cJSON **out, struct errbuf *eb)
+{
+	struct fault *f = arg;
+	const cJSON *t;
+	int r;
+
+	if ((r = docker_resolve_job(f, out, eb)) != 0)
+		return r;
+	t = cJSON_GetObjectItemCaseSensitive(*out, "targets");
+	if (!cJSON_IsArray(t))
+		return err_set(eb, CE_INTERNAL, "target lookup returned no targets");
+	/* This child's copy of the fault: the parent takes what it reports. */
+	f->targets = cJSON_Duplicate(t, 1);
+	if ((r = f->ops->prepare(f, eb)) != 0 || (r = f->ops->commit(f, eb)) != 0)
+		return r;
+	cJSON_AddItemToObject(*out, "record", cJSON_Duplicate(f->record, 1));
+	return 0;
+}
+
+static void
+acted_done(void *ctx, int rc, const char *err, const cJSON *out)
+{
+	struct pending *pd = ctx;
+	struct fault *f = registry_find(LS.reg, pd->fault_id);
+	const cJSON *t = cJSON_GetObjectItemCaseSensitive(out, "targets");
+	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(out, "record");
+
+	if (f == NULL) {
+		pending_free(pd);
+		return;
+	}
+	f->life->busy = false;
+	/* A failed job hit nothing (a one-shot fault that hit none failed). */
+	if (rc != 0) {
+		docker_forget_version();
+		start_abort(f, pd, rc, err);
+		return;
+	}
+	docker_remember_version(field_str(out, "api_version"));
+	if (!cJSON_IsArray(t) || !cJSON_IsObject(rec)) {
+		start_abort(f, pd, CE_INTERNAL, "the container job reported no targets");
+		return;
+	}
+	f->targets = cJSON_Duplicate(t, 1);
+	f->record = cJSON_Duplicate(rec, 1);
+	if (f->life->end_wanted) {
+		/* Reverted while it acted: a one-shot fault cannot be taken back. */
+		f->life->end_wanted = false;
+		f->life->end_why[0] = '\0';
+	}
+	start_finish(f, pd, 0, "");
 }
 
 /* Rebuild one state file entry as a fault of the registry; NULL if it cannot be. */
@@ -645,6 +711,17 @@ life_start(struct fault *f, struct pending *pd)
 
 	if (!spec_target_is_container(&f->req)) {
 		start_prepare(f, pd);
+		return;
+	}
+	if (!f->req.spec->revertible && f->ops->blocking && !f->req.dry_run) {
+		const struct spec_value *grace = fault_req_get(&f->req, "grace");
+
+		if (job_start("resolve and act", resolve_act_job, f, life_docker_job_ms() +
+		    (grace != NULL ? grace->i * 1000 : 0), acted_done, pd, &eb) != 0) {
+			start_abort(f, pd, CE_SYSTEM, eb.msg);
+			return;
+		}
+		f->life->busy = true;
 		return;
 	}
 	if (job_start("resolve target", docker_resolve_job, f, life_docker_job_ms(),

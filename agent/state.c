@@ -217,7 +217,8 @@ state_revert_all(const char *dir, int *nreverted, int *nleft, struct errbuf *eb)
 		return CE_NOMEM;
 	}
 	cJSON_ArrayForEach(e, faults) {
-		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "type"));
+		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e,
+		    "type"));
 		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "id"));
 		const struct fault_ops *ops = type != NULL ? fault_ops_find(type) : NULL;
 		struct errbuf reb = { "" };

@@ -127,7 +127,8 @@ remote_addr(struct MHD_Connection *c, char *buf, size_t len)
 		(void)inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
 		    buf, (socklen_t)len);
 	else if (sa->sa_family == AF_INET6)
-		(void)inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		(void)inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
 		    buf, (socklen_t)len);
 }
 
@@ -139,7 +140,8 @@ report_stat(const struct route *r, int status, const char *auth_failure)
 	int n;
 
 	n = snprintf(msg, sizeof(msg), "{\"status\":%d,\"route\":\"%s\"%s%s%s}", status,
-	    r != NULL && r->name != NULL ? r->name : "none", auth_failure ? ",\"auth_failure\":\"" : "",
+	    r != NULL && r->name != NULL ? r->name : "none",
+	    auth_failure ? ",\"auth_failure\":\"" : "",
 	    auth_failure ? auth_failure : "", auth_failure ? "\"" : "");
 	if (n > 0 && (size_t)n < sizeof(msg))
 		(void)proto_send(W.args->parent_fd, MSG_STAT, 0, 0, msg, (size_t)n);

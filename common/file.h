@@ -17,8 +17,9 @@ struct errbuf;
 #define FILE_NOFOLLOW 0x1	/* refuse a symbolic link as the last component */
 
 /*
- * Read path (what names it in messages: "key file") into a new NUL-terminated buffer (*out, caller frees; wipe it
- * first if it held a secret) of *len bytes. The file is opened without
+ * Read path (what names it in messages: "key file") into a new
+ * NUL-terminated buffer (*out, caller frees; wipe it first if it held a
+ * secret) of *len bytes. The file is opened without
  * blocking and checked to be a regular file of at most max bytes; st (may
  * be NULL) gets its status for further checks (owner, mode). Returns 0,
  * or CE_NOT_FOUND (no such file), CE_INVALID (not a regular file),

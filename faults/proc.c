@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* proc.c: process identity from /proc/<pid>/stat, for the backends that signal processes they recorded. */
+/*
+ * proc.c: process identity from /proc/<pid>/stat, for the backends that
+ * signal processes they recorded.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

@@ -311,11 +311,13 @@ net_prepare(struct fault *f, struct errbuf *eb)
 
 		r = 0;
 		cJSON_ArrayForEach(t, f->targets) {
-			double pid = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(t, "pid"));
+			double pid = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(t,
+			    "pid"));
 
 			if (pid < 2) {
 				r = err_set(eb, CE_CONFLICT, "container %.12s is not running",
-				    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "id")));
+				    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t,
+				    "id")));
 				break;
 			}
 			if ((r = site_add(sites, (pid_t)pid, cJSON_GetStringValue(
@@ -330,7 +332,8 @@ net_prepare(struct fault *f, struct errbuf *eb)
 	}
 	/* One network fault per namespace and interface. */
 	cJSON_ArrayForEach(s, sites) {
-		uint64_t ns = (uint64_t)cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(s, "ns"));
+		uint64_t ns = (uint64_t)cJSON_GetNumberValue(
+		    cJSON_GetObjectItemCaseSensitive(s, "ns"));
 		const char *ifn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s,
 		    "interface"));
 

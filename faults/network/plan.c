@@ -168,9 +168,9 @@ net_plan_install(const char *tc, const char *ifname, const struct net_netem *net
 					bool any = true;
 
 					if (++nfilters > NET_FILTERS_MAX) {
-						(void)snprintf(why, len, "the scope needs more than %d "
-						    "filters (destinations x ports); narrow it",
-						    NET_FILTERS_MAX);
+						(void)snprintf(why, len, "the scope needs "
+						    "more than %d filters (destinations x "
+						    "ports); narrow it", NET_FILTERS_MAX);
 						return -1;
 					}
 					c = filter(p, tc, ifname, fam, 3 + fi);
@@ -181,7 +181,8 @@ net_plan_install(const char *tc, const char *ifname, const struct net_netem *net
 					if (sc->proto != NET_PROTO_ALL) {
 						/* ICMPv6 is its own protocol number. */
 						match_proto(c, fam, fam == AF_INET6 &&
-						    sc->proto == NET_PROTO_ICMP ? 58 : (int)sc->proto);
+						    sc->proto == NET_PROTO_ICMP ? 58 :
+						    (int)sc->proto);
 						any = false;
 					}
 					if (sc->ndport > 0) {

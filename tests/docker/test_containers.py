@@ -10,6 +10,7 @@ import time
 import pytest
 
 from conftest import Agent, wait_for
+from procs import proc_children, proc_comm
 from dockerd import Dockerd, ECS_PAUSE
 
 
@@ -304,7 +305,9 @@ def test_slow_docker_call_does_not_delay_other_requests_or_reverts(agent, docker
                              "--family", "slow", "--grace", "6"],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        time.sleep(0.5)
+        # The stop is under way once the agent runs its job (a chaos-job child).
+        wait_for(lambda: [k for k in proc_children(agent.proc.pid)
+                          if proc_comm(k) == "chaos-job"], 10, what="the stop's job")
         t0 = time.monotonic()
         b = fault_of(agent.result("inject", "burn-cpu", "--duration", "1", "--load",
                                   "10", "--cores", "1"))
@@ -371,7 +374,9 @@ def test_container_burn_counts_in_its_cgroup_only(agent, docker):
     f = fault_of(agent.result("inject", "burn-cpu", "--family", "burn", "--container",
                               "hot", "--load", "50", "--duration", "5"))
     assert f["state"] == "active"
-    time.sleep(0.5)
+    # The burner runs in the container's cgroup once its usage moves.
+    first = cgroup_usage_ns(hot)
+    wait_for(lambda: cgroup_usage_ns(hot) > first + 50e6, 10, what="the burn to start")
     h0, c0, w0 = cgroup_usage_ns(hot), cgroup_usage_ns(cold), time.monotonic()
     time.sleep(3)
     h1, c1, w1 = cgroup_usage_ns(hot), cgroup_usage_ns(cold), time.monotonic()

@@ -32,7 +32,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, CTL_BIN, clean_env, describe
+from conftest import ROOT, CTL_BIN, clean_env, describe, wait_for
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
 import sandbox as sbx  # noqa: E402
@@ -648,14 +648,20 @@ def test_tasks_failure_stops_one_task_and_the_service_holds(sandbox, home, tmp_p
     before = {k: sandbox.containers(k) for k in (1, 2)}
     with Sampler(service_answer, 0.5) as answers:
         run = run_experiment(sandbox, "reliability/ecs-service-tasks-failure", home, tmp_path)
-        time.sleep(sbx.METRICS_PERIOD + 1)  # the sandbox's ECS agent acts on its next round
+
+        # The sandbox's ECS agent stops the task's containers on its next round.
+        def exited_containers():
+            after = {k: sandbox.containers(k) for k in (1, 2)}
+            return [(k, n) for k in (1, 2) for n, st in after[k].items() if st == "exited"]
+        wait_for(lambda: len(exited_containers()) >= 2, 4 * sbx.METRICS_PERIOD + 5,
+                 desc="the stopped task's containers to exit")
     assert_held(run)
     assert run.activity("fail-half-tasks")["status"] == "succeeded"
     stopped = moto_call(sandbox, [("ecs", "list_tasks", {
         "cluster": sbx.CLUSTER, "desiredStatus": "STOPPED"})])[0]["taskArns"]
     assert len(stopped) == 1, stopped
     after = {k: sandbox.containers(k) for k in (1, 2)}
-    exited = [(k, n) for k in (1, 2) for n, st in after[k].items() if st == "exited"]
+    exited = exited_containers()
     # the stopped task's two containers (app and pause), on one instance
     assert len(exited) == 2 and len({k for k, _ in exited}) == 1, (before, after)
     assert all(code == 200 for _, (code, _) in answers.values), answers.values
@@ -666,10 +672,14 @@ def test_instance_termination_ends_one_instance_and_the_service_holds(
         sandbox, home, tmp_path):
     with Sampler(service_answer, 0.5) as answers:
         run = run_experiment(sandbox, "reliability/ecs-instance-termination", home, tmp_path)
-        time.sleep(sbx.METRICS_PERIOD + 1)
+
+        def dead_instances():
+            return [k for k, i in sandbox.state["instances"].items()
+                    if not sbx.alive(i["init_pid"])]
+        wait_for(dead_instances, 4 * sbx.METRICS_PERIOD + 5, desc="an instance to end")
     assert_held(run)
     assert run.activity("terminate-container-instances")["status"] == "succeeded"
-    dead = [k for k, i in sandbox.state["instances"].items() if not sbx.alive(i["init_pid"])]
+    dead = dead_instances()
     assert len(dead) == 1, dead
     assert not sbx.tcp_answers(sandbox.state["instances"][dead[0]]["ip"], sbx.AGENT_PORT)
     ok = [c for _, (c, _) in answers.values]
@@ -688,7 +698,8 @@ def test_asg_fail_az_ends_the_zone_and_restores_the_subnets(sandbox, home, tmp_p
     everything = subnets()
     with Sampler(subnets, 1.0) as s:
         run = run_experiment(sandbox, "reliability/ecs-instance-asg-fail-az", home, tmp_path)
-        time.sleep(sbx.METRICS_PERIOD + 1)
+        wait_for(lambda: not sbx.alive(sandbox.state["instances"]["2"]["init_pid"]),
+                 4 * sbx.METRICS_PERIOD + 5, desc="the zone's instance to end")
     assert_held(run)
     seen = [v for _, v in s.values if isinstance(v, list)]
     assert [sandbox.state["subnets"]["us-east-1a"]] in seen, seen    # during the attack

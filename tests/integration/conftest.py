@@ -20,8 +20,11 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, HERE)
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 
 import chaos_client  # noqa: E402
+from procs import (catches_signal, established, proc_alive, proc_children,  # noqa: E402,F401
+                   proc_comm, proc_stat, wait_for)
 
 AGENT_BIN = os.path.join(ROOT, "bin", "chaos-agent")
 HOOKS_BIN = os.path.join(ROOT, "tests", "bin", "chaos-agent-testhooks")
@@ -35,20 +38,8 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 # ------------------------------------------------------------ /proc helpers
 
 
-def proc_stat(pid):
-    """Fields of /proc/PID/stat from 'state' on (index 0 = field 3), or None."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            data = f.read()
-    except (FileNotFoundError, ProcessLookupError):
-        return None
-    return data[data.rindex(")") + 2:].split()
 
 
-def proc_alive(pid):
-    """True if pid exists and is not a zombie."""
-    st = proc_stat(pid)
-    return st is not None and st[0] not in ("Z", "X")
 
 
 def proc_cpu_ticks(pid):
@@ -68,12 +59,6 @@ def proc_ppid(pid):
     return None if st is None else int(st[1])
 
 
-def proc_comm(pid):
-    try:
-        with open("/proc/%d/comm" % pid) as f:
-            return f.read().strip()
-    except OSError:
-        return None
 
 
 def proc_status(pid):
@@ -93,18 +78,6 @@ def proc_uids(pid):
     return None if st is None else [int(x) for x in st["Uid"].split()]
 
 
-def proc_children(pid):
-    kids = []
-    try:
-        for tid in os.listdir("/proc/%d/task" % pid):
-            try:
-                with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
-                    kids += [int(x) for x in f.read().split()]
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return kids
 
 
 def burners():
@@ -172,16 +145,6 @@ def kill_our_burners():
     return left
 
 
-def wait_for(pred, timeout, interval=0.02, desc="condition"):
-    """Poll pred until it returns a truthy value; return it or raise."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, desc))
-        time.sleep(interval)
 
 
 def wait_api(agent, timeout=5.0):

@@ -9,7 +9,6 @@ Each test here failed on the agent before these defences existed.
 import json
 import os
 import signal
-import stat
 import subprocess
 import time
 

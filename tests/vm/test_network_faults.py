@@ -286,9 +286,3 @@ def test_deadline_and_crash_recovery_remove_our_qdiscs(run):
     assert "cafe:" not in " ".join(run[("qdisc", "restarted")])
     assert run[("log", "latency")] == ["reverted", "reverted_at_startup"]
     assert ("agent_exit", "done") in run
-
-
-def test_inject_time(run):
-    ms = [injected(run, "lat%d" % d) for d in (50, 100, 500)]
-    print("chaosctl inject latency, call to fault in effect: %s ms (TCG guest); "
-          "VM run %.1f s" % (ms, run["__wall__"]))
