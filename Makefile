@@ -154,6 +154,11 @@ check: all $(UNIT_BINS) $(REPLAY_BINS) tests/bin/chaos-agent-testhooks
 		echo "check: VM tests NOT run: qemu-system-x86_64 is missing" \
 		    "(scripts/install-deps.sh installs it; make check-vm runs them)" >&2; \
 	fi
+	$(Q)if [ "$$(id -u)" -eq 0 ]; then \
+		$(MAKE) --no-print-directory check-packaging; \
+	else \
+		echo "check: packaging tests NOT run: they need root (make check-packaging)" >&2; \
+	fi
 
 # Container and process faults against a private Docker engine only.
 check-docker: all
@@ -171,6 +176,25 @@ check-e2e: all
 check-vm: all
 	$(Q)tests/vm/build-initramfs.sh
 	$(Q)$(PYTEST) -q tests/vm
+
+# RPM and DEB packages for amd64 and arm64, built portably in a Debian 11
+# root (packaging/build.sh); they land in build/packages/.
+packages:
+	$(Q)packaging/build.sh
+
+# The packages for real (root): lintian, rpmlint, the unit under
+# systemd-analyze, a booted Debian 12 (systemd-nspawn) with the DEB and the
+# ECS user data against moto, the payloads in a Debian 11 root (arm64 under
+# qemu-user). Debian roots are cached in build/roots.
+# The tests' two roots are made (or found in the cache) while the packages
+# build: one waits on the network, the other on the compiler.
+check-packaging: all
+	$(Q)start=$$(date +%s); mkdir -p $(B); \
+	bash -c '. packaging/roots.sh && root_boot && root_run' >$(B)/test-roots.log 2>&1 & roots=$$!; \
+	scripts/setup-venv.sh && packaging/build.sh; rc=$$?; \
+	if ! wait $$roots; then cat $(B)/test-roots.log >&2; rc=1; fi; \
+	if [ $$rc -eq 0 ]; then $(PYTEST) -q -rP tests/packaging; rc=$$?; fi; \
+	echo "check-packaging: $$(( $$(date +%s) - start ))s"; exit $$rc
 
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
@@ -203,9 +227,11 @@ install: all
 clean:
 	rm -rf $(B) bin tests/bin
 
-.PHONY: all check check-unit check-docker check-vm check-e2e check-sanitize format-check demo bench fuzz fuzz-run install clean
+.PHONY: all check check-unit check-docker check-vm check-e2e check-packaging check-sanitize format-check packages demo bench fuzz fuzz-run install clean
 .DELETE_ON_ERROR:
 # Test and fuzz objects are intermediate to make; keep them between runs.
 .SECONDARY:
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# build/roots (debootstrap roots) and build/pkg (the package build's own
+# trees) hold other .d files and directories: not ours.
+-include $(shell find $(B) \( -path $(B)/roots -o -path $(B)/pkg \) -prune -o -name '*.d' -type f -print 2>/dev/null)
