@@ -545,3 +545,36 @@ def test_each_process_keeps_only_the_capabilities_it_needs(agent):
                              "CapAmb": 0}
     assert worker["CapBnd"] == 0
     assert agent.client.delete("/v1/faults").status == 200
+
+
+def test_a_withheld_capability_disables_its_faults_not_the_agent(session):
+    """A service manager or container may withhold a capability the table
+    lists (nspawn keeps CAP_NET_ADMIN from a container on the host's
+    network): the agent starts, says so, and reports those faults
+    unavailable."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def drop_net_admin():
+        if libc.prctl(24, 12, 0, 0, 0) != 0:     # PR_CAPBSET_DROP, CAP_NET_ADMIN
+            raise OSError(ctypes.get_errno(), "PR_CAPBSET_DROP")
+
+    a = session.agent(start=False, name="nonetadmin")
+    a.proc = None
+    real_popen = subprocess.Popen
+
+    def popen(*args, **kw):
+        kw["preexec_fn"] = drop_net_admin
+        return real_popen(*args, **kw)
+    subprocess.Popen = popen
+    try:
+        a.start()
+    finally:
+        subprocess.Popen = real_popen
+    assert a.messages("capability CAP_NET_ADMIN is not available")
+    assert caps(a.pid)["CapEff"] == KEPT & ~(1 << 12)
+    info = a.client.get("/v1/info").json()
+    lat = [c for c in info["capabilities"] if c["type"] == "latency"][0]
+    assert lat["available"] is False and "CAP_NET_ADMIN" in lat["reason"], lat
+    burn = [c for c in info["capabilities"] if c["type"] == "burn-cpu"][0]
+    assert burn["available"] is True
