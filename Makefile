@@ -154,6 +154,7 @@ check: all $(UNIT_BINS) $(REPLAY_BINS) tests/bin/chaos-agent-testhooks
 	else \
 		echo "check: packaging tests NOT run: they need root (make check-packaging)" >&2; \
 	fi
+	$(Q)$(MAKE) --no-print-directory check-infra
 
 # Container and process faults against a private Docker engine only.
 check-docker: all
@@ -187,6 +188,15 @@ check-packaging: all
 	$(PYTEST) -q -rP tests/packaging; rc=$$?; \
 	echo "check-packaging: $$(( $$(date +%s) - start ))s"; exit $$rc
 
+# infrastructure/ without AWS: OpenTofu (fmt, test), tflint, checkov,
+# hclfmt, and the python-hcl2 cross-checks, user data and AWS schema tests
+# (tests/infra). Tools are built or installed once into build/infra-tools
+# (scripts/install-infra-tools.sh; OpenTofu takes minutes when cold).
+check-infra:
+	$(Q)start=$$(date +%s); \
+	scripts/install-infra-tools.sh && tests/infra/run.sh; rc=$$?; \
+	echo "check-infra: $$(( $$(date +%s) - start ))s"; exit $$rc
+
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 
@@ -204,7 +214,7 @@ install: all
 clean:
 	rm -rf $(B) bin tests/bin
 
-.PHONY: all check check-unit check-docker check-vm check-e2e check-packaging packages demo bench fuzz fuzz-run install clean
+.PHONY: all check check-unit check-docker check-vm check-e2e check-packaging check-infra packages demo bench fuzz fuzz-run install clean
 .DELETE_ON_ERROR:
 # Test and fuzz objects are intermediate to make; keep them between runs.
 .SECONDARY:
