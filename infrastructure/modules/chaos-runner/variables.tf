@@ -33,6 +33,11 @@ variable "extra_security_group_ids" {
 variable "runner_image" {
   description = "Image of the experiment runner (packaging/runner), e.g. <account>.dkr.ecr.<region>.amazonaws.com/chaos-kit-runner:0.1.0."
   type        = string
+
+  validation {
+    condition     = can(regex("^[a-z0-9][^\\s]*[:@][^\\s]+$", var.runner_image))
+    error_message = "The runner_image must be an image reference with a tag or digest (set CHAOS_RUNNER_IMAGE for the live environment)."
+  }
 }
 
 variable "vcpu" {

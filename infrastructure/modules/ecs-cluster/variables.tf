@@ -78,6 +78,11 @@ variable "ami_parameter" {
 variable "agent_package_url" {
   description = "s3://BUCKET/KEY (or https://...) of the chaos-agent RPM for the hosts' architecture."
   type        = string
+
+  validation {
+    condition     = var.agent_package_url != ""
+    error_message = "The agent_package_url is empty: upload the chaos-agent RPM and set it (CHAOS_AGENT_PACKAGE_URL for the live environment)."
+  }
 }
 
 variable "agent_package_sha256" {
