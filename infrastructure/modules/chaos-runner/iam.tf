@@ -58,8 +58,6 @@ data "aws_iam_policy_document" "job" {
   # key, kms:Decrypt through SSM for that parameter only).
   source_policy_documents = [var.agent_key_reader_policy_json]
 
-  # checkov:skip=CKV_AWS_356:Only actions without resource-level permissions (ec2:DescribeInstances, autoscaling:DescribeAutoScalingGroups, cloudwatch:GetMetricData) are on "*", and the ECS reads on "*" are held to the cluster by the ecs:cluster condition.
-  # checkov:skip=CKV_AWS_111:ECS task and container-instance reads on "*" are held to the experiments' cluster by the ecs:cluster condition; every write names its resources.
 
   # chaosctl --cluster (agent discovery): every experiment that injects
   # through the agents (agent/*, ecs-instance-burn-cpu,

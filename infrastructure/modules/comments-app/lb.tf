@@ -51,7 +51,7 @@ resource "aws_security_group" "internal_lb" {
 }
 
 resource "aws_vpc_security_group_ingress_rule" "public_lb" {
-  # checkov:skip=CKV_AWS_260:The public load balancer is the sample's front door; public_ingress_cidrs narrows it.
+  # The sample's front door: public_ingress_cidrs narrows it.
   for_each = { for pair in setproduct(var.public_ingress_cidrs, local.https ? [80, 443] : [80]) : "${pair[0]}:${pair[1]}" => pair }
 
   security_group_id = aws_security_group.public_lb.id
@@ -164,8 +164,6 @@ resource "aws_lb_target_group" "this" {
 
 resource "aws_lb_listener" "public_http" {
   # checkov:skip=CKV_AWS_2:Plain HTTP only when no certificate_arn is given (the sample has no domain); with one, port 80 redirects to HTTPS.
-  # checkov:skip=CKV_AWS_103:Plain HTTP only when no certificate_arn is given (the sample has no domain); with one, port 80 redirects to HTTPS.
-  # checkov:skip=CKV2_AWS_20:Plain HTTP only when no certificate_arn is given (the sample has no domain); with one, port 80 redirects to HTTPS.
   load_balancer_arn = aws_lb.public.arn
   port              = 80
   protocol          = "HTTP"

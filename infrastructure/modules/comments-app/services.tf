@@ -30,7 +30,7 @@ locals {
 }
 
 resource "aws_ecs_task_definition" "this" {
-  # checkov:skip=CKV_AWS_336:The sample's third-party images write to their root file systems (the API's Spring Boot temporary files); set readonlyRootFilesystem for images that allow it.
+  # readonlyRootFilesystem stays false: the sample's third-party images write to their root file systems (Spring Boot's temporary files).
   for_each = var.services
 
   family                   = "${var.name}-${each.key}"

@@ -79,8 +79,7 @@ resource "aws_iam_role_policy_attachment" "monitoring" {
 
 resource "aws_db_instance" "this" {
   # checkov:skip=CKV_AWS_293:The sample database is disposable; deletion protection is the variable deletion_protection (off so that a teardown works).
-  # checkov:skip=CKV_AWS_353:Performance Insights is not offered for MySQL on the default db.t4g.micro class.
-  # checkov:skip=CKV2_AWS_30:Query logging (general log) is left off: it logs every statement of the load the experiments drive; error and slow query logs are exported.
+  # The general (query) log stays off: it would log every statement of the load the experiments drive.
   identifier     = var.identifier
   engine         = "mysql"
   engine_version = var.engine_version

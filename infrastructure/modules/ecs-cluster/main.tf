@@ -155,7 +155,6 @@ data "aws_iam_policy_document" "hosts" {
   # The user data reads the agent key: the key module's reader policy.
   source_policy_documents = [var.agent_key_reader_policy_json]
 
-  # checkov:skip=CKV_AWS_356:ecs:DiscoverPollEndpoint has no resource-level permissions; it is the only action on "*".
   statement {
     sid       = "EcsAgentFindsItsEndpoint"
     actions   = ["ecs:DiscoverPollEndpoint"]

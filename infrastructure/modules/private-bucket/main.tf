@@ -6,7 +6,6 @@ resource "aws_s3_bucket" "this" {
   # checkov:skip=CKV_AWS_144:Cross-region replication of journals and access logs is out of scope; versioning keeps every write.
   # checkov:skip=CKV2_AWS_62:Nothing consumes events of new objects.
   # checkov:skip=CKV_AWS_18:Server access logs would need yet another bucket; writes come from one role or one AWS service each, which CloudTrail records.
-  # checkov:skip=CKV_AWS_145:SSE-KMS whenever kms_key_arn is given (journals); SSE-S3 only for load balancer access logs, whose delivery supports nothing else.
   bucket        = var.name
   bucket_prefix = var.name == null ? var.name_prefix : null
   force_destroy = var.force_destroy
