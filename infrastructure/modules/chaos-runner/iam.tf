@@ -26,10 +26,10 @@ data "aws_iam_policy_document" "tasks_assume" {
 module "execution_role" {
   source = "../task-execution-role"
 
-  name                = "${var.name}-runner-execution"
-  ecr_repository_arns = local.image_in_ecr ? [local.image_repo_arn] : []
-  log_group_arn       = aws_cloudwatch_log_group.jobs.arn
-  tags                = var.tags
+  name          = "${var.name}-runner-execution"
+  images        = [var.runner_image]
+  log_group_arn = aws_cloudwatch_log_group.jobs.arn
+  tags          = var.tags
 }
 
 # ---- job role: what the experiments do

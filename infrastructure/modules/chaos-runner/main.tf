@@ -16,11 +16,6 @@ locals {
   partition = data.aws_partition.current.partition
   region    = data.aws_region.current.region
   log_group = "/aws/batch/${var.name}-runner"
-
-  # The runner image's repository, when it lives in this account's ECR.
-  ecr_host       = "${local.account}.dkr.ecr.${local.region}.amazonaws.com/"
-  image_in_ecr   = startswith(var.runner_image, local.ecr_host)
-  image_repo_arn = "arn:${local.partition}:ecr:${local.region}:${local.account}:repository/${split("@", split(":", trimprefix(var.runner_image, local.ecr_host))[0])[0]}"
 }
 
 # ---- a key for the journals and the job logs

@@ -23,14 +23,6 @@ locals {
   registry = coalesce(var.image_registry, "${local.account}.dkr.ecr.${local.region}.amazonaws.com/ecr-public/devlearnops")
   images   = { for k, s in var.services : k => strcontains(s.image, "/") ? s.image : "${local.registry}/${s.image}" }
 
-  # Repositories the execution role may pull from: every image's, when the
-  # image is in this account's ECR (by digest or by tag).
-  ecr_host = "${local.account}.dkr.ecr.${local.region}.amazonaws.com/"
-  ecr_repository_arns = distinct([
-    for i in values(local.images) :
-    "arn:${local.partition}:ecr:${local.region}:${local.account}:repository/${split("@", split(":", trimprefix(i, local.ecr_host))[0])[0]}"
-    if startswith(i, local.ecr_host)
-  ])
   pull_through_repository_arn = "arn:${local.partition}:ecr:${local.region}:${local.account}:repository/ecr-public/*"
 
   log_group = "/ecs/${var.name}"
@@ -74,7 +66,7 @@ module "execution_role" {
   source = "../task-execution-role"
 
   name                         = "${var.name}-task-execution"
-  ecr_repository_arns          = local.ecr_repository_arns
+  images                       = values(local.images)
   pull_through_repository_arns = [local.pull_through_repository_arn]
   log_group_arn                = aws_cloudwatch_log_group.containers.arn
   secret_arns                  = [var.db_secret_arn]

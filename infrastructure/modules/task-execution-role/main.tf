@@ -4,7 +4,22 @@
 
 data "aws_caller_identity" "current" {}
 
+data "aws_partition" "current" {}
+
 data "aws_region" "current" {}
+
+locals {
+  account = data.aws_caller_identity.current.account_id
+  region  = data.aws_region.current.region
+
+  # <account>.dkr.ecr.<region>.amazonaws.com/<repository>[:tag|@digest]
+  ecr_host = "${local.account}.dkr.ecr.${local.region}.amazonaws.com/"
+  ecr_repository_arns = distinct([
+    for i in var.images :
+    "arn:${data.aws_partition.current.partition}:ecr:${local.region}:${local.account}:repository/${split("@", split(":", trimprefix(i, local.ecr_host))[0])[0]}"
+    if startswith(i, local.ecr_host)
+  ])
+}
 
 data "aws_iam_policy_document" "assume" {
   statement {
@@ -18,7 +33,7 @@ data "aws_iam_policy_document" "assume" {
     condition {
       test     = "StringEquals"
       variable = "aws:SourceAccount"
-      values   = [data.aws_caller_identity.current.account_id]
+      values   = [local.account]
     }
   }
 }
@@ -38,12 +53,12 @@ data "aws_iam_policy_document" "this" {
   }
 
   dynamic "statement" {
-    for_each = length(var.ecr_repository_arns) > 0 ? [1] : []
+    for_each = length(local.ecr_repository_arns) > 0 ? [1] : []
 
     content {
       sid       = "PullImages"
       actions   = ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"]
-      resources = var.ecr_repository_arns
+      resources = local.ecr_repository_arns
     }
   }
 
@@ -84,7 +99,7 @@ data "aws_iam_policy_document" "this" {
       condition {
         test     = "StringEquals"
         variable = "kms:ViaService"
-        values   = ["secretsmanager.${data.aws_region.current.region}.amazonaws.com"]
+        values   = ["secretsmanager.${local.region}.amazonaws.com"]
       }
     }
   }

@@ -3,8 +3,8 @@ variable "name" {
   type        = string
 }
 
-variable "ecr_repository_arns" {
-  description = "ECR repositories the tasks' images are pulled from."
+variable "images" {
+  description = "The tasks' images; the role may pull those in this account's ECR (by tag or digest). Images elsewhere need no rights here."
   type        = list(string)
   default     = []
 }
