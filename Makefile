@@ -220,5 +220,6 @@ clean:
 .SECONDARY:
 
 # build/roots (debootstrap roots) and build/pkg (the package build's own
-# trees) hold other .d files and directories: not ours.
--include $(shell find $(B) \( -path $(B)/roots -o -path $(B)/pkg \) -prune -o -name '*.d' -type f -print 2>/dev/null)
+# trees) hold other .d files and directories: not ours; build/infra-tools
+# (virtualenvs, tens of thousands of files) has none to find.
+-include $(shell find $(B) \( -path $(B)/roots -o -path $(B)/pkg -o -path $(B)/infra-tools \) -prune -o -name '*.d' -type f -print 2>/dev/null)
