@@ -182,10 +182,14 @@ packages:
 # systemd-analyze, a booted Debian 12 (systemd-nspawn) with the DEB and the
 # ECS user data against moto, the payloads in a Debian 11 root (arm64 under
 # qemu-user). Debian roots are cached in build/roots.
+# The tests' two roots are made (or found in the cache) while the packages
+# build: one waits on the network, the other on the compiler.
 check-packaging: all
-	$(Q)start=$$(date +%s); \
-	scripts/setup-venv.sh && packaging/build.sh && \
-	$(PYTEST) -q -rP tests/packaging; rc=$$?; \
+	$(Q)start=$$(date +%s); mkdir -p $(B); \
+	bash -c '. packaging/roots.sh && root_boot && root_run' >$(B)/test-roots.log 2>&1 & roots=$$!; \
+	scripts/setup-venv.sh && packaging/build.sh; rc=$$?; \
+	if ! wait $$roots; then cat $(B)/test-roots.log >&2; rc=1; fi; \
+	if [ $$rc -eq 0 ]; then $(PYTEST) -q -rP tests/packaging; rc=$$?; fi; \
 	echo "check-packaging: $$(( $$(date +%s) - start ))s"; exit $$rc
 
 # infrastructure/ without AWS: OpenTofu (fmt, test), tflint, checkov,

@@ -68,10 +68,13 @@ srcdir() {
 	find "$srcs" -maxdepth 1 -type d -name "$1-[0-9]*" | head -1
 }
 
-# build_autotools NAME CONFIGURE_ARGS...: out-of-tree build into $prefix.
+# build_autotools NAME STEPS CONFIGURE_ARGS...: out-of-tree build into
+# $prefix. STEPS names the make runs, DIR:TARGET each: only the library and
+# its headers are built and installed, not the programs and tests around
+# them.
 build_autotools() {
-	local name=$1 src bdir
-	shift
+	local name=$1 steps=$2 src bdir step
+	shift 2
 	src=$(srcdir "$name")
 	[ -n "$src" ] || die "no source for $name"
 	bdir=$work/deps/build-$arch/$name
@@ -89,9 +92,10 @@ build_autotools() {
 	(cd "$bdir" && "$src/configure" --host="$triplet" --prefix="$prefix" \
 		--disable-shared --enable-static "$@" >configure.log 2>&1) ||
 		{ tail -30 "$bdir/configure.log" >&2; die "configure $name failed (see $bdir/config.log)"; }
-	make -C "$bdir" -j"$jobs" >"$bdir/make.log" 2>&1 ||
-		{ tail -30 "$bdir/make.log" >&2; die "make $name failed"; }
-	make -C "$bdir" install >"$bdir/install.log" 2>&1 || die "make install $name failed"
+	for step in $steps; do
+		make -C "$bdir/${step%%:*}" -j"$jobs" "${step#*:}" >>"$bdir/make.log" 2>&1 ||
+			{ tail -30 "$bdir/make.log" >&2; die "make $step for $name failed"; }
+	done
 }
 
 build_deps() {
@@ -106,7 +110,7 @@ build_deps() {
 	# HTTP(S) and unix sockets with OpenSSL and SigV4; nothing else. The CA
 	# bundle is a per-package symlink (packaging/build.sh), since Debian and
 	# Amazon Linux keep theirs in different places.
-	build_autotools curl --with-openssl --with-ca-bundle=/usr/lib/chaosctl/ca-bundle.crt \
+	build_autotools curl "lib:all lib:install include:install" --with-openssl --with-ca-bundle=/usr/lib/chaosctl/ca-bundle.crt \
 		--without-ca-path --without-zlib --without-brotli --without-zstd \
 		--without-nghttp2 --without-libidn2 --without-libpsl --without-librtmp \
 		--without-libssh2 --without-libgsasl --disable-ldap --disable-ldaps \
@@ -118,10 +122,12 @@ build_deps() {
 		mv "$(ls "$prefix"/lib/libcurl-*.a)" "$prefix/lib/libcurl.a"
 	fi
 	# HTTP only: the agent's API is plain HTTP (see docs/security.md).
-	build_autotools libmicrohttpd --disable-https --without-gnutls --disable-doc \
+	build_autotools libmicrohttpd "src/microhttpd:all src/microhttpd:install src/include:install" \
+		--disable-https --without-gnutls --disable-doc \
 		--disable-examples --disable-curl --disable-postprocessor
 	# Parsing AWS XML answers from memory: no I/O modules, no ICU, no lzma.
-	build_autotools libxml2 --without-python --without-icu --without-lzma \
+	build_autotools libxml2 ".:libxml2.la .:install-libLTLIBRARIES include:install" \
+		--without-python --without-icu --without-lzma \
 		--without-zlib --without-http --without-ftp --without-readline \
 		--without-catalog --without-docbook --without-legacy
 	cj=$(srcdir cjson)

@@ -122,8 +122,13 @@ class Ctl:
 
 
 def extract_deb(deb, dest):
+    """Unpack a DEB's files into dest, keeping dest's directory links (a
+    merged-/usr root's /lib -> usr/lib), as dpkg itself would."""
     os.makedirs(dest, exist_ok=True)
-    subprocess.run(["dpkg-deb", "-x", deb, dest], check=True, timeout=60)
+    with subprocess.Popen(["dpkg-deb", "--fsys-tarfile", deb], stdout=subprocess.PIPE) as p:
+        subprocess.run(["tar", "-x", "--keep-directory-symlink", "-C", dest], stdin=p.stdout,
+                       check=True, timeout=60)
+    assert p.returncode == 0, "dpkg-deb --fsys-tarfile %s failed" % deb
     return dest
 
 
