@@ -126,6 +126,15 @@ data "aws_iam_policy_document" "job" {
     sid       = "ScalingExperimentsSetDesiredCounts"
     actions   = ["ecs:UpdateService"]
     resources = [local.services_arn]
+
+    # update_desired_count sends no task definition. Should a request name
+    # one, it must be a revision of the application's own families: a job
+    # cannot point a service at some other task definition (and its role).
+    condition {
+      test     = "ArnLikeIfExists"
+      variable = "ecs:task-definition"
+      values   = [for f in var.task_definition_families : "arn:${local.partition}:ecs:${local.region}:${local.account}:task-definition/${f}:*"]
+    }
   }
 
   # ecs-instance-termination and ecs-instance-asg-fail-az:
@@ -143,6 +152,13 @@ data "aws_iam_policy_document" "job" {
     sid       = "AsgFailAzChangesTheGroupsSubnets"
     actions   = ["autoscaling:UpdateAutoScalingGroup"]
     resources = [var.autoscaling_group_arn]
+
+    # only ever the group's own subnets, never a subnet elsewhere
+    condition {
+      test     = "ForAllValues:StringEquals"
+      variable = "autoscaling:VPCZoneIdentifiers"
+      values   = var.autoscaling_group_subnet_ids
+    }
   }
 
   # ecs-instance-termination and ecs-instance-asg-fail-az:

@@ -102,6 +102,16 @@ variable "autoscaling_group_arn" {
   type        = string
 }
 
+variable "autoscaling_group_subnet_ids" {
+  description = "The group's subnets: the only ones ecs-instance-asg-fail-az may set on it."
+  type        = list(string)
+}
+
+variable "task_definition_families" {
+  description = "Task definition families of the application's services: the only ones a job may set on a service."
+  type        = list(string)
+}
+
 variable "db_instance_arn" {
   description = "ARN of the application's RDS instance (rds-instance-reboot)."
   type        = string

@@ -66,3 +66,8 @@ output "service_max_counts" {
   description = "Maximum task count of each service."
   value       = { for k, s in var.services : k => s.max_count }
 }
+
+output "task_definition_families" {
+  description = "Task definition family of each service."
+  value       = { for k, t in aws_ecs_task_definition.this : k => t.family }
+}

@@ -47,3 +47,8 @@ output "user_data_template_sha256" {
   description = "SHA-256 of the user-data template the launch template was rendered from."
   value       = module.user_data.template_sha256
 }
+
+output "autoscaling_group_subnet_ids" {
+  description = "Subnets of the hosts' auto scaling group (what an AZ-failure experiment may narrow and restore)."
+  value       = aws_autoscaling_group.hosts.vpc_zone_identifier
+}

@@ -34,6 +34,7 @@ dependency "ecs_cluster" {
     cluster_arn                    = "arn:aws:ecs:us-east-1:000000000000:cluster/live-chaos-comment-cluster"
     autoscaling_group_name         = "live-chaos-comment-ondemand-asg"
     autoscaling_group_arn          = "arn:aws:autoscaling:us-east-1:000000000000:autoScalingGroup:00000000-0000-0000-0000-000000000000:autoScalingGroupName/live-chaos-comment-ondemand-asg"
+    autoscaling_group_subnet_ids   = ["subnet-00000000000000001", "subnet-00000000000000002"]
     agent_client_security_group_id = "sg-00000000000000002"
   }
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
@@ -52,9 +53,10 @@ dependency "comments_app" {
   config_path = "../comments-app"
 
   mock_outputs = {
-    alarm_arns             = ["arn:aws:cloudwatch:us-east-1:000000000000:alarm:mock"]
-    notification_queue_arn = "arn:aws:sqs:us-east-1:000000000000:live-chaos-comment-sre-notifications"
-    kms_key_arn            = "arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000002"
+    alarm_arns               = ["arn:aws:cloudwatch:us-east-1:000000000000:alarm:mock"]
+    task_definition_families = { api = "live-chaos-comment-api", web = "live-chaos-comment-web", spamcheck = "live-chaos-comment-spamcheck" }
+    notification_queue_arn   = "arn:aws:sqs:us-east-1:000000000000:live-chaos-comment-sre-notifications"
+    kms_key_arn              = "arn:aws:kms:us-east-1:000000000000:key/00000000-0000-0000-0000-000000000002"
   }
   mock_outputs_allowed_terraform_commands = ["init", "validate", "plan"]
 }
@@ -74,6 +76,8 @@ inputs = {
   cluster_arn                  = dependency.ecs_cluster.outputs.cluster_arn
   autoscaling_group_name       = dependency.ecs_cluster.outputs.autoscaling_group_name
   autoscaling_group_arn        = dependency.ecs_cluster.outputs.autoscaling_group_arn
+  autoscaling_group_subnet_ids = dependency.ecs_cluster.outputs.autoscaling_group_subnet_ids
+  task_definition_families     = values(dependency.comments_app.outputs.task_definition_families)
   db_instance_arn              = dependency.database.outputs.arn
   alarm_arns                   = dependency.comments_app.outputs.alarm_arns
   agent_key_reader_policy_json = dependency.agent_key.outputs.reader_policy_json
