@@ -98,10 +98,15 @@ sys.exit(1 if s["failed"] or s["parsing_errors"] or not s["passed"] else 0)
 PY
 }
 
+shellcheck_scripts() {
+	shellcheck "$ROOT/scripts/install-infra-tools.sh" "$ROOT/tests/infra/run.sh"
+}
+
 python_tests() {
 	"$TOOLS/pytest/bin/python" -m pytest -q -p no:cacheprovider tests/infra
 }
 
+step "shellcheck (infra scripts)" shellcheck_scripts
 step "tofu fmt" tofu_fmt
 step "hclfmt (live config)" hcl_fmt
 step "tofu test" tofu_test

@@ -105,3 +105,35 @@ run "a_port_out_of_range_is_refused" {
   }
   expect_failures = [var.agent_port]
 }
+
+run "a_listen_address_that_is_no_ipv4_address_is_refused" {
+  command = plan
+
+  variables {
+    listen_address = "0.0.0.0:8421"
+  }
+  expect_failures = [var.listen_address]
+}
+
+run "a_region_and_an_endpoint_are_rendered_when_given" {
+  command = plan
+
+  variables {
+    aws_region   = "eu-west-1"
+    aws_endpoint = "http://127.0.0.1:5000"
+  }
+
+  assert {
+    condition     = strcontains(output.user_data, "AWS_REGION_NAME='eu-west-1'") && strcontains(output.user_data, "AWS_ENDPOINT='http://127.0.0.1:5000'")
+    error_message = "The region or the endpoint is not rendered."
+  }
+}
+
+run "a_bad_region_is_refused" {
+  command = plan
+
+  variables {
+    aws_region = "Europe"
+  }
+  expect_failures = [var.aws_region]
+}
