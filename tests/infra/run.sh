@@ -44,8 +44,9 @@ hcl_fmt() {
 	return $rc
 }
 
-# tofu test for every module with tests/ (provider-free ones: the AWS
-# provider is not available). TF_DATA_DIR keeps .terraform out of the tree.
+# tofu validate and tofu test for every module with tests/ (provider-free
+# ones: the AWS provider is not available). TF_DATA_DIR keeps .terraform
+# out of the tree.
 tofu_test() {
 	local d name rc=0
 	for d in "$INFRA"/modules/*/tests; do
@@ -57,6 +58,7 @@ tofu_test() {
 			rc=1
 			continue
 		}
+		"$TOOLS/bin/tofu" -chdir="$d" validate -no-color || rc=1
 		"$TOOLS/bin/tofu" -chdir="$d" test -no-color || rc=1
 	done
 	unset TF_DATA_DIR
@@ -109,7 +111,7 @@ python_tests() {
 step "shellcheck (infra scripts)" shellcheck_scripts
 step "tofu fmt" tofu_fmt
 step "hclfmt (live config)" hcl_fmt
-step "tofu test" tofu_test
+step "tofu validate, tofu test" tofu_test
 step "tflint (preset all)" tflint_all
 step "checkov" checkov_all
 step "python-hcl2 cross-checks, user data, AWS schema" python_tests
