@@ -130,7 +130,7 @@ variable "services" {
   }
 
   validation {
-    condition     = sort(keys(var.services)) == ["api", "spamcheck", "web"]
+    condition     = toset(keys(var.services)) == toset(["api", "spamcheck", "web"])
     error_message = "The services map must have exactly the keys api, spamcheck and web."
   }
 }
