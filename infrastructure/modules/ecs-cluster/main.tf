@@ -239,7 +239,7 @@ resource "aws_launch_template" "hosts" {
     ebs {
       volume_size           = var.root_volume_size
       volume_type           = "gp3"
-      encrypted             = true
+      encrypted             = "true" # a string in the provider's schema
       delete_on_termination = true
     }
   }
