@@ -29,6 +29,9 @@ pkgs=(
 	# libraries' RUNPATH; qemu-user runs the arm64 build; groff-base lets
 	# lintian and the man page test render the pages
 	debootstrap systemd-container rpm rpm2cpio rpmlint lintian shellcheck
+	# infrastructure checks (make check-infra): virtualenvs for checkov and
+	# python-hcl2 when the python3 on PATH is Debian's
+	python3-venv
 	patchelf qemu-user-static binutils groff-base xz-utils
 )
 

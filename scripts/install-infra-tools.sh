@@ -57,7 +57,13 @@ export TF_CLI_CONFIG_FILE="$DEST/tofurc"
 
 # Go: use the machine's go, never fetch another toolchain silently.
 export GOTOOLCHAIN=local
-command -v go >/dev/null || die "go is missing (the Go toolchain builds tofu, tflint and hclfmt)"
+GO_MIN=1.26.6 # OpenTofu 1.12.6's go.mod
+command -v go >/dev/null || die "go is missing (the Go toolchain builds tofu, tflint, hclfmt and the stub provider)"
+go_version=$(go env GOVERSION)
+go_version=${go_version#go}
+if [ "$(printf '%s\n%s\n' "$GO_MIN" "$go_version" | sort -V | head -1)" != "$GO_MIN" ]; then
+	die "Go $go_version is too old: OpenTofu $OPENTOFU_VERSION needs Go $GO_MIN or later"
+fi
 
 build_tofu() {
 	local dir
