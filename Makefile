@@ -87,16 +87,19 @@ tests/bin/chaos-agent-testhooks: $(patsubst %.c,$(B)/testhooks/%.o,$(AGENT_SRCS)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # ---- unit tests: one cmocka binary per module, linked with that module only
-UNIT_TESTS := sign spec config proto auth route registry util netplan
+UNIT_TESTS := sign spec config proto auth route registry util netplan jsoncheck life state
 UNIT_BINS := $(patsubst %,tests/bin/test_%,$(UNIT_TESTS))
-UNIT_DEPS_sign := common/sign.c common/util.c common/err.c
-UNIT_DEPS_spec := common/spec.c common/netaddr.c common/util.c common/err.c
-UNIT_DEPS_config := agent/config.c common/util.c common/err.c common/log.c
+UNIT_DEPS_sign := common/sign.c common/util.c common/err.c common/file.c
+UNIT_DEPS_spec := common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
+UNIT_DEPS_config := agent/config.c common/util.c common/err.c common/file.c common/log.c
 UNIT_DEPS_proto := agent/proto.c common/err.c
-UNIT_DEPS_auth := agent/auth.c common/sign.c common/util.c common/err.c
+UNIT_DEPS_auth := agent/auth.c agent/nonce.c common/sign.c common/util.c common/err.c common/file.c
 UNIT_DEPS_route := agent/route.c common/util.c common/err.c
-UNIT_DEPS_registry := agent/registry.c faults/faults.c common/spec.c common/netaddr.c common/util.c common/err.c tests/unit/fake_ops.c
-UNIT_DEPS_util := common/util.c common/err.c common/proc.c
+UNIT_DEPS_registry := agent/registry.c faults/faults.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c tests/unit/fake_ops.c
+UNIT_DEPS_util := common/util.c common/err.c faults/proc.c
+UNIT_DEPS_life := agent/life.c agent/answer.c agent/registry.c agent/state.c common/jsoncheck.c agent/metrics.c agent/route.c agent/config.c faults/faults.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c common/file.c common/log.c tests/unit/fake_ops.c
+UNIT_DEPS_state := agent/state.c agent/registry.c faults/faults.c common/spec.c common/spec_table.c common/spec_json.c common/jsoncheck.c common/netaddr.c common/util.c common/err.c common/file.c common/log.c tests/unit/fake_ops.c
+UNIT_DEPS_jsoncheck := common/jsoncheck.c common/util.c common/err.c
 UNIT_DEPS_netplan := faults/network/plan.c common/netaddr.c common/util.c common/err.c
 
 .SECONDEXPANSION:
@@ -105,12 +108,14 @@ tests/bin/test_%: $(B)/tests/unit/test_%.o $$(call obj,$$(UNIT_DEPS_$$*))
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
 # ---- fuzz targets: libFuzzer with clang (make fuzz), corpus replay otherwise
-FUZZ_TARGETS := request authhdr spec config proto
-FUZZ_DEPS_request := agent/route.c common/spec.c common/netaddr.c common/sign.c common/util.c common/err.c
-FUZZ_DEPS_authhdr := common/sign.c common/util.c common/err.c
-FUZZ_DEPS_spec := common/spec.c common/netaddr.c common/util.c common/err.c
-FUZZ_DEPS_config := agent/config.c common/util.c common/err.c common/log.c
+FUZZ_TARGETS := request authhdr spec config proto json state
+FUZZ_DEPS_request := agent/route.c common/jsoncheck.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/sign.c common/util.c common/err.c common/file.c
+FUZZ_DEPS_authhdr := common/sign.c common/util.c common/err.c common/file.c
+FUZZ_DEPS_spec := common/jsoncheck.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
+FUZZ_DEPS_config := agent/config.c common/util.c common/err.c common/file.c common/log.c
 FUZZ_DEPS_proto := agent/proto.c common/err.c
+FUZZ_DEPS_state := agent/state.c agent/registry.c faults/faults.c common/spec.c common/spec_table.c common/spec_json.c common/jsoncheck.c common/netaddr.c common/util.c common/err.c common/file.c common/log.c tests/unit/fake_ops.c
+FUZZ_DEPS_json := common/jsoncheck.c common/util.c common/err.c
 REPLAY_BINS := $(patsubst %,tests/bin/replay_%,$(FUZZ_TARGETS))
 
 tests/bin/replay_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $$(call obj,$$(FUZZ_DEPS_$$*))
@@ -207,6 +212,20 @@ check-unit: $(UNIT_BINS)
 demo:
 	$(Q)scripts/demo.sh
 
+# The sanitizer builds of the fast layers (unit, corpus replay,
+# integration): .ci/run runs this before the ordinary build and check.
+SAN := address,undefined
+check-sanitize:
+	$(Q)$(MAKE) --no-print-directory SANITIZE=$(SAN) all $(UNIT_BINS) $(REPLAY_BINS) \
+		tests/bin/chaos-agent-testhooks
+	$(Q)tests/run-unit.sh $(UNIT_BINS)
+	$(Q)tests/run-replay.sh $(FUZZ_TARGETS)
+	$(Q)$(PYTEST) -q tests/integration
+
+# The layout rules of CONTRIBUTING.md (scripts/check-format.py says which).
+format-check:
+	$(Q)scripts/check-format.py
+
 bench: all
 	$(Q)tests/bench/run.sh
 
@@ -218,7 +237,7 @@ install: all
 clean:
 	rm -rf $(B) bin tests/bin
 
-.PHONY: all check check-unit check-docker check-vm check-e2e check-packaging check-infra packages demo bench fuzz fuzz-run install clean
+.PHONY: all check check-unit check-docker check-vm check-e2e check-packaging check-infra check-sanitize format-check packages demo bench fuzz fuzz-run install clean
 .DELETE_ON_ERROR:
 # Test and fuzz objects are intermediate to make; keep them between runs.
 .SECONDARY:

@@ -10,6 +10,7 @@
 
 #include "config.h"
 #include "../common/err.h"
+#include "../common/file.h"
 #include "../common/log.h"
 #include "../common/util.h"
 
@@ -48,6 +49,8 @@ static const struct cfg_key keys[] = {
 	INT_KEY(conn_limit, 1, 1024, 64, "concurrent HTTP connections"),
 	INT_KEY(per_ip_limit, 1, 1024, 16, "concurrent HTTP connections per client address"),
 	INT_KEY(conn_timeout, 1, 300, 10, "idle HTTP connection timeout in seconds"),
+	INT_KEY(request_timeout, 1, 300, 5,
+	    "seconds a client has to send a whole request (headers and body)"),
 	INT_KEY(auth_window, 5, 600, 30, "allowed clock skew of signed requests in seconds"),
 	INT_KEY(nonce_cache, 64, 1048576, 16384, "nonces remembered against replay"),
 	INT_KEY(history, 0, 64, 32, "ended faults kept for listing"),
@@ -107,20 +110,6 @@ config_set(struct config *cfg, const char *key, const char *value, struct errbuf
 	return 0;
 }
 
-/* Trim blanks at both ends of s in place; returns s. */
-static char *
-trim(char *s)
-{
-	size_t n;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
-		s[--n] = '\0';
-	return s;
-}
-
 int
 config_parse(struct config *cfg, const char *text, const char *name, struct errbuf *eb)
 {
@@ -139,15 +128,15 @@ config_parse(struct config *cfg, const char *text, const char *name, struct errb
 		memcpy(buf, line, len);
 		buf[len] = '\0';
 		line = nl != NULL ? nl + 1 : NULL;
-		k = trim(buf);
+		k = str_trim(buf);
 		if (*k == '\0' || *k == '#')
 			continue;
 		if ((eq = strchr(k, '=')) == NULL)
 			return err_set(eb, CE_INVALID, "%s:%d: expected 'key = value'",
 			    name, lineno);
 		*eq = '\0';
-		v = trim(eq + 1);
-		k = trim(k);
+		v = str_trim(eq + 1);
+		k = str_trim(k);
 		if ((r = config_set(cfg, k, v, eb)) != 0) {
 			char inner[ERRBUF_MAX];
 
@@ -162,30 +151,16 @@ int
 config_load(struct config *cfg, const char *path, struct errbuf *eb)
 {
 	char *text = NULL;
-	size_t used = 0;
-	ssize_t n;
-	int fd, r;
+	size_t len;
+	int r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return err_set(eb, CE_SYSTEM, "cannot open configuration '%s': %s",
-		    path, strerror(errno));
-	if ((text = malloc(CONFIG_FILE_MAX + 1)) == NULL) {
-		close(fd);
-		return CE_NOMEM;
-	}
-	while (used < CONFIG_FILE_MAX &&
-	    (n = read(fd, text + used, CONFIG_FILE_MAX - used)) > 0)
-		used += (size_t)n;
-	/* One more byte tells a full buffer from a file that is too large. */
-	if (used == CONFIG_FILE_MAX && read(fd, &text[0], 1) > 0) {
-		close(fd);
-		free(text);
-		return err_set(eb, CE_INVALID, "configuration '%s' is larger than %d "
-		    "bytes", path, CONFIG_FILE_MAX);
-	}
-	close(fd);
-	text[used] = '\0';
-	r = config_parse(cfg, text, path, eb);
+	if ((r = file_read("configuration", path, CONFIG_FILE_MAX, 0, &text, &len, NULL,
+	    eb)) != 0)
+		return r;
+	if (memchr(text, '\0', len) != NULL)
+		r = err_set(eb, CE_INVALID, "configuration '%s' is not a text file", path);
+	else
+		r = config_parse(cfg, text, path, eb);
 	free(text);
 	return r;
 }

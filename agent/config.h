@@ -26,6 +26,7 @@ struct config {
 	int64_t conn_limit;
 	int64_t per_ip_limit;
 	int64_t conn_timeout;			/* seconds */
+	int64_t request_timeout;		/* seconds, whole request */
 	int64_t auth_window;			/* seconds of clock skew allowed */
 	int64_t nonce_cache;			/* entries */
 	int64_t history;			/* ended faults kept for GET */

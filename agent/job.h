@@ -19,7 +19,6 @@ struct cJSON;
 struct errbuf;
 
 #define JOB_MAX 64		/* jobs in flight at once */
-#define JOB_OUTPUT_MAX (1024 * 1024)	/* bytes a job may report */
 
 /*
  * The child's half. Runs with the parent's privileges, in a copy of its

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -23,6 +24,7 @@
 #include "notify.h"
 #include "priv.h"
 #include "state.h"
+#include "../common/caps.h"
 #include "../common/err.h"
 #include "../common/log.h"
 #include "../common/sign.h"
@@ -109,6 +111,18 @@ parse_listen(const char *s, struct sockaddr_storage *ss, socklen_t *len)
 	return 0;
 }
 
+/* The listen value as a start would bind it; the same message either way. */
+static void
+check_listen(const char *spec)
+{
+	struct sockaddr_storage ss;
+	socklen_t len;
+
+	if (parse_listen(spec, &ss, &len) != 0)
+		fatalx("listen: '%s' is not ADDR:PORT with a numeric IPv4 or [IPv6] address "
+		    "and a port from 0 to 65535 (e.g. 10.0.0.5:8421 or [::1]:8421)", spec);
+}
+
 /* Bind and listen on spec; bound gets "address:port" as bound. */
 static int
 open_listener(const char *spec, char *bound, size_t boundlen)
@@ -119,9 +133,9 @@ open_listener(const char *spec, char *bound, size_t boundlen)
 	int fd, one = 1, port;
 	cJSON *f;
 
+	check_listen(spec);
 	if (parse_listen(spec, &ss, &len) != 0)
-		fatalx("listen: '%s' is not ADDR:PORT (e.g. 10.0.0.5:8421 or [::1]:8421)",
-		    spec);
+		fatalx("listen: '%s' cannot be parsed", spec);
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
 		fatal("socket");
 	(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -129,7 +143,8 @@ open_listener(const char *spec, char *bound, size_t boundlen)
 		(void)setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
 	if (bind(fd, (struct sockaddr *)&ss, len) != 0)
 		fatal("bind %s", spec);
-	if (listen(fd, 64) != 0)
+	/* A deep queue: callers wait in it while slow clients are evicted. */
+	if (listen(fd, SOMAXCONN) != 0)
 		fatal("listen %s", spec);
 	len = sizeof(ss);
 	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
@@ -158,19 +173,38 @@ open_listener(const char *spec, char *bound, size_t boundlen)
 	return fd;
 }
 
+/*
+ * Check state_dir as a start needs it; create it when create is true. With
+ * create false (-n) a missing directory only needs a parent to be made in.
+ */
 static void
-ensure_state_dir(const char *dir)
+check_state_dir(const char *dir, bool create)
 {
 	struct stat st;
 
-	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
-		fatal("cannot create state_dir '%s'", dir);
-	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-		fatalx("state_dir '%s' is not a directory", dir);
+	if (create && mkdir(dir, 0700) != 0 && errno != EEXIST)
+		fatal("state_dir: cannot create '%s'", dir);
+	if (stat(dir, &st) != 0) {
+		char parent[sizeof(((struct config *)0)->state_dir)], *slash;
+
+		if (errno != ENOENT || create)
+			fatal("state_dir: '%s'", dir);
+		(void)str_copy(parent, sizeof(parent), dir);
+		if ((slash = strrchr(parent, '/')) != NULL)
+			*(slash == parent ? slash + 1 : slash) = '\0';
+		if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode))
+			fatalx("state_dir: '%s' does not exist and cannot be created: '%s' "
+			    "is not a directory", dir, parent);
+		return;
+	}
+	if (!S_ISDIR(st.st_mode))
+		fatalx("state_dir: '%s' is not a directory", dir);
 	if (st.st_uid != geteuid() || (st.st_mode & 022) != 0)
-		fatalx("state_dir '%s' must be owned by uid %u and not writable by others",
-		    dir, (unsigned)geteuid());
+		fatalx("state_dir: '%s' must be owned by uid %u and not writable by group "
+		    "or others (mode %03o)", dir, (unsigned)geteuid(),
+		    (unsigned)(st.st_mode & 0777));
 }
+
 
 int
 main(int argc, char **argv)
@@ -272,6 +306,7 @@ main(int argc, char **argv)
 	}
 	if (config_check(&cfg, &eb) != 0)
 		fatalx("%s", eb.msg);
+	check_listen(cfg.listen);
 	log_init("parent", LOG_FMT_JSON, verbose ? LOG_LVL_DEBUG :
 	    (enum log_level)log_level_parse(cfg.log_level));
 	if (print) {
@@ -300,18 +335,30 @@ main(int argc, char **argv)
 	fault_env.docker_timeout_ms = cfg.docker_timeout * 1000;
 	fault_env.agent_pid = getpid();
 	if (revert_all) {
-		ensure_state_dir(cfg.state_dir);
+		int left;
+
+		if (caps_restrict(&eb) != 0)
+			fatalx("%s", eb.msg);
+		check_state_dir(cfg.state_dir, true);
 		if ((lockfd = state_lock(cfg.state_dir, &eb)) < 0)
 			fatalx("%s; stop it first, or revert through its API "
 			    "(chaosctl revert --all)", eb.msg);
-		if (state_recover(cfg.state_dir, &n, &eb) != 0)
+		if (state_revert_all(cfg.state_dir, &n, &left, &eb) != 0)
 			fatalx("%s", eb.msg);
+		if (left > 0) {
+			log_warnx("reverted %d fault(s); %d could not be reverted and stay "
+			    "in the state file ('%s/state.json'): the next start or "
+			    "--revert-all tries again", n, left, cfg.state_dir);
+			return 1;
+		}
 		log_info("reverted %d fault(s) listed in the state file", n);
 		return 0;
 	}
 	if ((nkeys = sign_load_keyfile(cfg.key_file, keys, NELEM(keys), &eb)) < 0)
 		fatalx("%s", eb.msg);
 	if (check) {
+		/* Everything a start checks, short of taking the port and the lock. */
+		check_state_dir(cfg.state_dir, false);
 		printf("configuration OK (%d key%s, listen %s)\n", nkeys,
 		    nkeys == 1 ? "" : "s", cfg.listen);
 		return 0;
@@ -320,13 +367,18 @@ main(int argc, char **argv)
 		log_warnx("running as uid %u, not root: the worker cannot switch users "
 		    "(the seccomp sandbox still applies) and some faults may fail",
 		    (unsigned)geteuid());
-	ensure_state_dir(cfg.state_dir);
+	check_state_dir(cfg.state_dir, true);
 	if ((lockfd = state_lock(cfg.state_dir, &eb)) < 0)
 		fatalx("%s", eb.msg);
-	if (state_recover(cfg.state_dir, &n, &eb) != 0)
+	/* The parent reverts these before it serves (priv.c). */
+	if ((n = state_load(cfg.state_dir, &pa.leftovers, &eb)) == CE_INVALID) {
+		/* Kept aside for a person; nothing more can be undone from it. */
+		log_warnx("%s", eb.msg);
+		if ((pa.leftovers = cJSON_CreateArray()) == NULL)
+			fatalx("out of memory");
+	} else if (n != 0) {
 		fatalx("%s", eb.msg);
-	if (n > 0)
-		log_warnx("reverted %d fault(s) left by a previous run", n);
+	}
 	pa.cfg = &cfg;
 	pa.keys = keys;
 	pa.nkeys = (size_t)nkeys;
@@ -342,6 +394,22 @@ main(int argc, char **argv)
 			    ((struct sockaddr_in6 *)(void *)&ss)->sin6_port :
 			    ((struct sockaddr_in *)(void *)&ss)->sin_port);
 	}
+	/*
+	 * Room for conn_limit connections (and those being evicted), jobs and
+	 * burners: take the soft descriptor limit up to the hard one.
+	 */
+	{
+		struct rlimit rl;
+
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max &&
+		    rl.rlim_cur < 65536) {
+			rl.rlim_cur = rl.rlim_max < 65536 ? rl.rlim_max : 65536;
+			(void)setrlimit(RLIMIT_NOFILE, &rl);
+		}
+	}
+	/* The port is bound: keep only what the faults need from here on. */
+	if (caps_restrict(&eb) != 0)
+		fatalx("%s", eb.msg);
 	log_info("chaos-agent %s starting (%d key%s, max_duration %llds, max_faults %lld)",
 	    CHAOS_VERSION, nkeys, nkeys == 1 ? "" : "s", (long long)cfg.max_duration,
 	    (long long)cfg.max_faults);

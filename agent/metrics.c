@@ -19,6 +19,7 @@ struct named {
 
 static uint64_t requests[600];
 static uint64_t worker_restarts;
+static uint64_t conns_evicted, conns_timed_out;
 static struct named auth_failures[NAMED_MAX];
 static struct named started[NAMED_MAX];
 static struct named ended[NAMED_MAX];
@@ -90,6 +91,13 @@ metrics_worker_restart(void)
 	worker_restarts++;
 }
 
+void
+metrics_connections_cut(uint64_t evicted, uint64_t timed_out)
+{
+	conns_evicted += evicted;
+	conns_timed_out += timed_out;
+}
+
 struct out {
 	char *buf;
 	size_t len, cap;
@@ -144,13 +152,13 @@ metrics_render(struct registry *reg)
 	    "# TYPE chaos_agent_faults gauge\n");
 	all = registry_all(reg, &n);
 	for (j = 0; j < spec_nfaults; j++) {
-		size_t counts[FAULT_COMPLETED + 1] = { 0 };
+		size_t counts[FAULT_STATE_LAST + 1] = { 0 };
 		int s;
 
 		for (i = 0; i < n; i++)
 			if (all[i]->req.spec == &spec_faults[j])
 				counts[all[i]->state]++;
-		for (s = FAULT_PENDING; s <= FAULT_COMPLETED; s++)
+		for (s = FAULT_PENDING; s <= FAULT_STATE_LAST; s++)
 			emit(&o, "chaos_agent_faults{type=\"%s\",state=\"%s\"} %zu\n",
 			    spec_faults[j].name, fault_state_name((enum fault_state)s),
 			    counts[s]);
@@ -189,6 +197,13 @@ metrics_render(struct registry *reg)
 	    "chaos_agent_revert_lateness_seconds_sum %.6f\n"
 	    "chaos_agent_revert_lateness_seconds_count %llu\n",
 	    (unsigned long long)cum, lateness_sum, (unsigned long long)lateness_count);
+	emit(&o, "# HELP chaos_agent_connections_cut_total Connections the agent closed "
+	    "before their request was complete: evicted for a new one when full, or "
+	    "past request_timeout.\n"
+	    "# TYPE chaos_agent_connections_cut_total counter\n"
+	    "chaos_agent_connections_cut_total{reason=\"evicted\"} %llu\n"
+	    "chaos_agent_connections_cut_total{reason=\"request_timeout\"} %llu\n",
+	    (unsigned long long)conns_evicted, (unsigned long long)conns_timed_out);
 	emit(&o, "# HELP chaos_agent_worker_restarts_total HTTP worker restarts.\n"
 	    "# TYPE chaos_agent_worker_restarts_total counter\n"
 	    "chaos_agent_worker_restarts_total %llu\n",

@@ -29,6 +29,9 @@ void metrics_revert_lateness(int64_t us);
 /* Count a worker restart. */
 void metrics_worker_restart(void);
 
+/* Connections the worker cut (evicted when full, or past request_timeout). */
+void metrics_connections_cut(uint64_t evicted, uint64_t timed_out);
+
 /* Render everything; caller frees. NULL on allocation failure. */
 char *metrics_render(struct registry *reg);
 

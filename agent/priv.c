@@ -2,9 +2,12 @@
 /*
  * priv.c: the parent's event loop. One thread, one poll() over: the
  * worker's socket (requests), a signalfd (SIGTERM, SIGINT, SIGHUP,
- * SIGCHLD) and a timerfd armed at the earliest fault deadline. Each
- * backend slot is bounded work, so a revert is never queued behind
- * anything slow.
+ * SIGCHLD), a timerfd armed at the earliest fault deadline, revert retry,
+ * job deadline or worker restart, and the pipes of running jobs. It
+ * supervises the worker (start, restart with backoff, kill on a bad
+ * message), reaps children, and hands requests to api.c and time and
+ * children to life.c. Each step is bounded work, so a revert is never
+ * queued behind anything slow.
  */
 #include <errno.h>
 #include <poll.h>
@@ -20,37 +23,27 @@
 
 #include <cjson/cJSON.h>
 
+#include "answer.h"
+#include "api.h"
 #include "config.h"
 #include "job.h"
+#include "life.h"
 #include "metrics.h"
+#include "nonce.h"
 #include "notify.h"
 #include "priv.h"
 #include "proto.h"
 #include "registry.h"
-#include "route.h"
-#include "state.h"
 #include "worker.h"
 #include "../common/err.h"
+#include "../common/jsoncheck.h"
 #include "../common/log.h"
-#include "../common/sign.h"
 #include "../common/util.h"
-#include "../faults/docker/docker.h"
-
-#ifndef CHAOS_VERSION
-#define CHAOS_VERSION "0.0.0-dev"
-#endif
 
 #define RESTART_BURST 5		/* worker restarts allowed ... */
 #define RESTART_WINDOW_MS 10000	/* ... within this window before backing off */
 #define RESTART_BACKOFF_MS 1000
 #define SHUTDOWN_GRACE_MS 30000	/* how long shutdown waits for revert jobs */
-
-struct reply {
-	int status;
-	enum proto_ctype ctype;
-	char *body;		/* malloc'd */
-	bool deferred;		/* the handler answers later, through a pending */
-};
 
 struct parent {
 	const struct priv_args *args;
@@ -63,170 +56,42 @@ struct parent {
 	int64_t restart_at;	/* mono ms when a delayed restart is due, or 0 */
 	int64_t burst_start;
 	int burst;
-	int64_t started_ms;
 	bool ready;		/* the service manager was told */
 	char *ipcbuf;
+	struct nonce_cache *nonces;	/* replay cache: outlives every worker */
 };
 
 static struct parent P;
 
-/* The request fields every handler may use; strings borrowed from req. */
-struct call {
-	const cJSON *req;
-	const char *id;
-	const char *state;
-	const char *remote;
-	const char *key_id;
-	uint32_t seq;
-	unsigned gen;
-};
-
-/* A request answered after a job: who asked, and where the answer goes. */
-struct pending {
-	uint32_t seq;
-	unsigned gen;
-	char remote[64];
-	char key_id[40];
-	char fault_id[FAULT_ID_MAX];
-};
-
-/* DELETE /v1/faults waits for every revert it started. */
-struct group {
-	struct pending pd;
-	int remaining;
-	cJSON *doc;
-};
-
-/* One request waiting for a fault to end. */
-struct waiter {
-	struct pending pd;
-	struct group *grp;	/* or NULL: answer with the fault itself */
-	struct waiter *next;
-};
-
-static struct pending *
-pending_new(const struct call *c, const char *fault_id)
-{
-	struct pending *pd = calloc(1, sizeof(*pd));
-
-	if (pd == NULL)
-		return NULL;
-	pd->seq = c->seq;
-	pd->gen = c->gen;
-	(void)str_copy(pd->remote, sizeof(pd->remote), c->remote);
-	(void)str_copy(pd->key_id, sizeof(pd->key_id), c->key_id);
-	if (fault_id != NULL)
-		(void)str_copy(pd->fault_id, sizeof(pd->fault_id), fault_id);
-	return pd;
-}
-
-/* The audit identity of a pending request. */
-static struct call
-pending_call(const struct pending *pd)
-{
-	struct call c;
-
-	memset(&c, 0, sizeof(c));
-	c.remote = pd->remote;
-	c.key_id = pd->key_id;
-	c.seq = pd->seq;
-	c.gen = pd->gen;
-	return c;
-}
-
 static void
-reply_json(struct reply *rp, int status, cJSON *doc)
+kill_worker(const char *why)
 {
-	rp->status = status;
-	rp->ctype = PROTO_CT_JSON;
-	rp->body = doc != NULL ? cJSON_PrintUnformatted(doc) : NULL;
-	cJSON_Delete(doc);
-	if (rp->body == NULL) {
-		rp->status = 500;
-		rp->body = strdup("{\"error\":{\"code\":\"out_of_memory\","
-		    "\"message\":\"out of memory\"}}");
+	if (P.worker_pid > 0) {
+		log_warnx("killing worker %d: %s", (int)P.worker_pid, why);
+		(void)kill(P.worker_pid, SIGKILL);
+	}
+	if (P.worker_fd >= 0) {
+		close(P.worker_fd);
+		P.worker_fd = -1;
 	}
 }
 
+/* answer.h's sender: to the worker that asked, if it still lives. */
 static void
-reply_error(struct reply *rp, int code, const char *msg)
+send_to_worker(uint32_t seq, unsigned gen, struct reply *rp)
 {
-	cJSON *doc = cJSON_CreateObject(), *e = cJSON_AddObjectToObject(doc, "error");
-
-	cJSON_AddStringToObject(e, "code", err_name(code));
-	cJSON_AddStringToObject(e, "message", msg);
-	reply_json(rp, err_http_status(code), doc);
-}
-
-static void kill_worker(const char *why);
-
-/* Send rp (and free its body) to the worker that asked, if it still lives. */
-static void
-send_reply(uint32_t seq, unsigned gen, struct reply *rp)
-{
-	if (rp->body == NULL)
-		reply_error(rp, CE_NOMEM, "out of memory");
-	metrics_request(rp->status);
 	if (gen == P.worker_gen && P.worker_fd >= 0 &&
 	    proto_send(P.worker_fd, MSG_RESPONSE, seq,
 	    (uint32_t)rp->status | (uint32_t)rp->ctype << 16, rp->body,
 	    rp->body != NULL ? strlen(rp->body) : 0) != 0)
 		kill_worker("cannot send the response");
-	free(rp->body);
-	rp->body = NULL;
-}
-
-static void
-pending_json(const struct pending *pd, int status, cJSON *doc)
-{
-	struct reply rp = { 500, PROTO_CT_JSON, NULL, false };
-
-	reply_json(&rp, status, doc);
-	send_reply(pd->seq, pd->gen, &rp);
-}
-
-static void
-pending_error(const struct pending *pd, int code, const char *msg)
-{
-	struct reply rp = { 500, PROTO_CT_JSON, NULL, false };
-
-	reply_error(&rp, code, msg);
-	send_reply(pd->seq, pd->gen, &rp);
-}
-
-/* One audit record per mutating request: who, what, outcome. */
-static void
-audit(const struct call *c, const char *action, const struct fault *f, int status,
-    const char *error)
-{
-	cJSON *o = cJSON_CreateObject();
-
-	if (o == NULL)
-		return;
-	cJSON_AddStringToObject(o, "action", action);
-	cJSON_AddStringToObject(o, "remote", c != NULL ? c->remote : "agent");
-	cJSON_AddStringToObject(o, "key_id", c != NULL ? c->key_id : "");
-	if (f != NULL) {
-		cJSON_AddStringToObject(o, "fault_id", f->id);
-		cJSON_AddStringToObject(o, "type", f->req.spec->name);
-		cJSON_AddNumberToObject(o, "duration", (double)f->req.duration);
-		cJSON_AddItemToObject(o, "params", fault_req_params_json(&f->req));
-		if (f->targets != NULL)
-			cJSON_AddItemToObject(o, "targets", cJSON_Duplicate(f->targets, 1));
-		cJSON_AddStringToObject(o, "state", fault_state_name(f->state));
-	}
-	cJSON_AddNumberToObject(o, "status", status);
-	if (error != NULL && error[0] != '\0')
-		cJSON_AddStringToObject(o, "error", error);
-	log_event(LOG_LVL_INFO, "audit", o);
-	cJSON_Delete(o);
 }
 
 static void
 arm_timer(void)
 {
 	struct itimerspec its;
-	int64_t next = registry_next_deadline(P.reg), jn = job_next_deadline();
+	int64_t next = life_next_due(), jn = job_next_deadline();
 
 	if (jn >= 0 && (next < 0 || jn < next))
 		next = jn;
@@ -244,736 +109,6 @@ arm_timer(void)
 		log_warn("timerfd_settime");
 }
 
-static void
-save_state(void)
-{
-	struct errbuf eb = { "" };
-
-	if (state_save(P.cfg->state_dir, P.reg, &eb) != 0)
-		log_warnx("state file not updated: %s", eb.msg);
-}
-
-static void
-waiters_add(struct fault *f, const struct pending *pd, struct group *grp)
-{
-	struct waiter *w = calloc(1, sizeof(*w));
-
-	if (w == NULL) {
-		if (grp != NULL)
-			grp->remaining--;
-		else
-			pending_error(pd, CE_NOMEM, "out of memory");
-		return;
-	}
-	w->pd = *pd;
-	w->grp = grp;
-	w->next = f->waiters;
-	f->waiters = w;
-}
-
-static void
-group_done(struct group *g)
-{
-	if (--g->remaining > 0)
-		return;
-	pending_json(&g->pd, 200, g->doc);
-	free(g);
-}
-
-/* The fault ended: answer everyone who waited for it. */
-static void
-waiters_wake(struct fault *f)
-{
-	struct waiter *w = f->waiters, *next;
-
-	f->waiters = NULL;
-	for (; w != NULL; w = next) {
-		next = w->next;
-		if (w->grp != NULL)
-			group_done(w->grp);
-		else
-			pending_json(&w->pd, 200, registry_fault_json(f));
-		free(w);
-	}
-}
-
-/* Record the end of a fault whose revert is done (rc: how it went). */
-static void
-end_finish(struct fault *f, enum fault_state state, const char *reason, int rc,
-    const char *err, const struct call *c)
-{
-	if (rc != 0) {
-		state = FAULT_FAILED;
-		(void)snprintf(f->error, sizeof(f->error), "revert failed: %s; the "
-		    "state file keeps the fault: the next agent start or --revert-all "
-		    "tries again", err);
-		f->revert_failed = true;
-	}
-	if (strcmp(reason, "deadline") == 0) {
-		struct timespec ts;
-		int64_t now_us;
-
-		clock_gettime(CLOCK_MONOTONIC, &ts);
-		now_us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-		metrics_revert_lateness(now_us - f->deadline_mono * 1000);
-	}
-	f->busy = false;
-	f->end_wanted = false;
-	registry_finish(P.reg, f, state, reason);
-	metrics_fault_ended(f->req.spec->name, fault_state_name(state));
-	save_state();
-	audit(c, "fault_end", f, 200, f->error);
-	log_info("fault %s (%s) ended: %s (%s)", f->id, f->req.spec->name,
-	    fault_state_name(state), reason);
-	waiters_wake(f);
-}
-
-/* A revert job finished. */
-static void
-revert_done(void *ctx, int rc, const char *err, const cJSON *out)
-{
-	char *id = ctx;
-	struct fault *f = registry_find(P.reg, id);
-
-	(void)out;
-	free(id);
-	if (f == NULL)
-		return;
-	end_finish(f, f->end_state, f->end_why, rc, err, NULL);
-	arm_timer();
-}
-
-static int
-revert_job(void *arg, cJSON **out, struct errbuf *eb)
-{
-	struct fault *f = arg;
-
-	(void)out;
-	return f->ops->revert(f, f->record, eb);
-}
-
-/* Bound of a job that makes a few Docker calls. */
-static int64_t
-docker_job_ms(void)
-{
-	return P.cfg->docker_timeout * 1000 * 3 + 5000;
-}
-
-/*
- * End one pending or active fault: revert, record, persist. The state
- * file is rewritten after the revert, so a crash in between leaves the
- * record behind and recovery undoes it again (reverts are idempotent).
- * A blocking backend reverts in a job; pd (or grp) is answered once the
- * fault has ended. A fault a job works on ends when that job is done.
- */
-static void
-end_fault(struct fault *f, enum fault_state state, const char *reason,
-    const struct call *c, const struct pending *pd, struct group *grp)
-{
-	struct errbuf eb = { "" };
-	char *id;
-	int rc;
-
-	if (f->state != FAULT_PENDING && f->state != FAULT_ACTIVE) {
-		if (grp != NULL)
-			grp->remaining--;
-		else if (pd != NULL)
-			pending_json(pd, 200, registry_fault_json(f));
-		return;
-	}
-	if (pd != NULL || grp != NULL)
-		waiters_add(f, grp != NULL ? &grp->pd : pd, grp);
-	if (f->busy) {
-		/* Its job ends it (a revert running already, or the start). */
-		if (!f->end_wanted && f->end_why[0] == '\0') {
-			f->end_wanted = true;
-			f->end_state = state;
-			(void)str_copy(f->end_why, sizeof(f->end_why), reason);
-		}
-		return;
-	}
-	if (f->record == NULL) {
-		/* Nothing took effect yet. */
-		end_finish(f, state, reason, 0, "", c);
-		return;
-	}
-	if (!f->ops->blocking) {
-		rc = f->ops->revert(f, f->record, &eb);
-		end_finish(f, state, reason, rc, eb.msg, c);
-		return;
-	}
-	f->end_state = state;
-	(void)str_copy(f->end_why, sizeof(f->end_why), reason);
-	if ((id = strdup(f->id)) == NULL ||
-	    job_start("revert", revert_job, f, docker_job_ms(), revert_done, id, &eb) != 0) {
-		free(id);
-		end_finish(f, state, reason, CE_SYSTEM, eb.msg[0] ? eb.msg : "out of memory", c);
-		return;
-	}
-	f->busy = true;
-}
-
-/* End every pending or active fault; returns how many were asked to end. */
-static size_t
-end_all(const char *reason, const struct call *c, cJSON *ids, struct group *grp)
-{
-	char (*todo)[FAULT_ID_MAX];
-	struct fault **all;
-	size_t i, n, m = 0;
-
-	all = registry_all(P.reg, &n);
-	if (n == 0 || (todo = calloc(n, sizeof(*todo))) == NULL)
-		return 0;
-	for (i = 0; i < n; i++)
-		if (all[i]->state == FAULT_ACTIVE || all[i]->state == FAULT_PENDING)
-			(void)str_copy(todo[m++], FAULT_ID_MAX, all[i]->id);
-	/* By id: ending one fault may drop old ones from the registry. */
-	for (i = 0; i < m; i++) {
-		struct fault *f = registry_find(P.reg, todo[i]);
-
-		if (f == NULL)
-			continue;
-		if (ids != NULL)
-			cJSON_AddItemToArray(ids, cJSON_CreateString(f->id));
-		if (grp != NULL)
-			grp->remaining++;
-		end_fault(f, FAULT_REVERTED, reason, c, NULL, grp);
-	}
-	free(todo);
-	return m;
-}
-
-/* Host facts, limits and capabilities; Docker's state comes from a job. */
-static void
-info_done(void *ctx, int rc, const char *err, const cJSON *out)
-{
-	struct pending *pd = ctx;
-	cJSON *doc = cJSON_CreateObject(), *caps, *lim, *inst, *d;
-	char host[256] = "";
-	bool docker_ok = rc == 0 && out != NULL;
-	size_t i;
-
-	(void)gethostname(host, sizeof(host) - 1);
-	cJSON_AddStringToObject(doc, "version", CHAOS_VERSION);
-	cJSON_AddStringToObject(doc, "hostname", host);
-	cJSON_AddNumberToObject(doc, "uptime_s", (double)((mono_ms() - P.started_ms) / 1000));
-	inst = cJSON_AddObjectToObject(doc, "instance");
-	cJSON_AddBoolToObject(inst, "available", 0);
-	cJSON_AddStringToObject(inst, "reason", "instance metadata lookup is not "
-	    "implemented in this release");
-	d = docker_ok ? cJSON_Duplicate(out, 1) : cJSON_CreateObject();
-	if (!docker_ok) {
-		cJSON_AddBoolToObject(d, "available", 0);
-		cJSON_AddStringToObject(d, "socket", P.cfg->docker_socket);
-		cJSON_AddStringToObject(d, "reason", err);
-	}
-	cJSON_AddItemToObject(doc, "docker", d);
-	lim = cJSON_AddObjectToObject(doc, "limits");
-	cJSON_AddNumberToObject(lim, "max_duration", (double)P.cfg->max_duration);
-	cJSON_AddNumberToObject(lim, "max_faults", (double)P.cfg->max_faults);
-	cJSON_AddNumberToObject(lim, "max_body", (double)P.cfg->max_body);
-	cJSON_AddNumberToObject(lim, "auth_window", (double)P.cfg->auth_window);
-	caps = cJSON_AddArrayToObject(doc, "capabilities");
-	for (i = 0; i < spec_nfaults; i++) {
-		const struct fault_ops *ops = fault_ops_find(spec_faults[i].name);
-		cJSON *o = cJSON_CreateObject();
-		char why[256] = "no backend in this build";
-		bool ok = ops != NULL && (ops->available == NULL ||
-		    ops->available(why, sizeof(why)));
-
-		cJSON_AddItemToArray(caps, o);
-		cJSON_AddStringToObject(o, "type", spec_faults[i].name);
-		cJSON_AddBoolToObject(o, "available", ok);
-		if (!ok)
-			cJSON_AddStringToObject(o, "reason", why);
-		cJSON_AddBoolToObject(o, "revertible", spec_faults[i].revertible);
-	}
-	pending_json(pd, 200, doc);
-	free(pd);
-}
-
-static void
-api_info(const struct call *c, struct reply *rp)
-{
-	struct errbuf eb = { "" };
-	struct pending *pd = pending_new(c, NULL);
-
-	if (pd == NULL) {
-		reply_error(rp, CE_NOMEM, "out of memory");
-		return;
-	}
-	rp->deferred = true;
-	if (job_start("docker ping", docker_ping_job, NULL, 5000, info_done, pd, &eb) != 0)
-		info_done(pd, CE_SYSTEM, eb.msg, NULL);
-}
-
-static void
-api_list(const struct call *c, struct reply *rp)
-{
-	cJSON *doc = cJSON_CreateObject(), *arr = cJSON_AddArrayToObject(doc, "faults");
-	struct fault **all;
-	size_t i, n;
-	int want = c->state != NULL ? fault_state_parse(c->state) : -1;
-
-	all = registry_all(P.reg, &n);
-	for (i = 0; i < n; i++)
-		if (want < 0 || (int)all[i]->state == want)
-			cJSON_AddItemToArray(arr, registry_fault_json(all[i]));
-	reply_json(rp, 200, doc);
-}
-
-static void
-api_get(const struct call *c, struct reply *rp)
-{
-	struct fault *f = c->id != NULL ? registry_find(P.reg, c->id) : NULL;
-
-	if (f == NULL) {
-		reply_error(rp, CE_NOT_FOUND, "no such fault");
-		return;
-	}
-	reply_json(rp, 200, registry_fault_json(f));
-}
-
-/*
- * Starting a fault is a chain of steps, each of which may wait for a job:
- *   resolve (container targets only, a job) -> prepare (in the parent) ->
- *   record in the state file -> commit (a job for blocking backends) ->
- *   active (revertible) or completed (one-shot).
- * The request is answered at the end of the chain, or where it fails.
- */
-static void start_finish(struct fault *f, struct pending *pd, int rc, const char *err);
-
-static void
-start_abort(struct fault *f, struct pending *pd, int code, const char *msg)
-{
-	struct call c = pending_call(pd);
-
-	audit(&c, "fault_start", f, err_http_status(code), msg);
-	pending_error(pd, code, msg);
-	waiters_wake(f);
-	registry_discard(P.reg, f);
-	free(pd);
-	arm_timer();
-}
-
-static void
-commit_done(void *ctx, int rc, const char *err, const cJSON *out)
-{
-	struct pending *pd = ctx;
-	struct fault *f = registry_find(P.reg, pd->fault_id);
-	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(out, "record");
-
-	if (f == NULL) {
-		free(pd);
-		return;
-	}
-	f->busy = false;
-	if (rec != NULL && cJSON_IsObject(rec)) {
-		cJSON_Delete(f->record);
-		f->record = cJSON_Duplicate(rec, 1);
-	}
-	start_finish(f, pd, rc, err);
-}
-
-static int
-commit_job(void *arg, cJSON **out, struct errbuf *eb)
-{
-	struct fault *f = arg;
-	int rc = f->ops->commit(f, eb);
-
-	if (f->record != NULL && (*out = cJSON_CreateObject()) != NULL)
-		cJSON_AddItemToObject(*out, "record", cJSON_Duplicate(f->record, 1));
-	return rc;
-}
-
-/* The target is known: prepare, record, commit. */
-static void
-start_prepare(struct fault *f, struct pending *pd)
-{
-	const struct spec_value *grace;
-	struct errbuf eb = { "" };
-	int r;
-
-	if (f->end_wanted) {
-		start_abort(f, pd, CE_CONFLICT, "the fault was reverted before it started");
-		return;
-	}
-	if ((r = f->ops->prepare(f, &eb)) != 0) {
-		start_abort(f, pd, r, eb.msg);
-		return;
-	}
-	/* The revert record reaches the disk before the fault takes effect. */
-	if ((r = state_save(P.cfg->state_dir, P.reg, &eb)) != 0) {
-		char m[ERRBUF_MAX + 64];
-
-		(void)snprintf(m, sizeof(m), "cannot record the fault: %s", eb.msg);
-		if (!f->ops->blocking)
-			(void)f->ops->revert(f, f->record, NULL);
-		start_abort(f, pd, CE_SYSTEM, m);
-		return;
-	}
-	if (!f->ops->blocking) {
-		r = f->ops->commit(f, &eb);
-		start_finish(f, pd, r, eb.msg);
-		return;
-	}
-	/* A graceful stop may take its grace period on top of the calls. */
-	grace = fault_req_get(&f->req, "grace");
-	if (job_start("commit", commit_job, f, docker_job_ms() +
-	    (grace != NULL ? grace->i * 1000 : 0), commit_done, pd, &eb) != 0) {
-		start_finish(f, pd, CE_SYSTEM, eb.msg);
-		return;
-	}
-	f->busy = true;
-}
-
-static void
-start_finish(struct fault *f, struct pending *pd, int rc, const char *err)
-{
-	struct call c = pending_call(pd);
-	bool revertible = f->req.spec->revertible;
-
-	f->state = FAULT_ACTIVE;
-	if (rc != 0) {
-		(void)str_copy(f->error, sizeof(f->error), err);
-		audit(&c, "fault_start", f, err_http_status(rc), err);
-		pending_error(pd, rc, err);
-		free(pd);
-		/* Undo whatever part took effect; the fault ends failed. */
-		f->end_wanted = false;
-		f->end_why[0] = '\0';
-		end_fault(f, FAULT_FAILED, "start_failed", &c, NULL, NULL);
-		arm_timer();
-		return;
-	}
-	metrics_fault_started(f->req.spec->name);
-	audit(&c, "fault_start", f, 201, NULL);
-	if (!revertible) {
-		/* One-shot: done now; its record has nothing left to undo. */
-		end_finish(f, FAULT_COMPLETED, "completed", 0, "", &c);
-		pending_json(pd, 201, registry_fault_json(f));
-		free(pd);
-		return;
-	}
-	log_info("fault %s (%s) active for %llds", f->id, f->req.spec->name,
-	    (long long)f->req.duration);
-	pending_json(pd, 201, registry_fault_json(f));
-	free(pd);
-	if (f->end_wanted) {
-		f->end_wanted = false;
-		f->end_why[0] = '\0';
-		end_fault(f, f->end_state, "delete", NULL, NULL, NULL);
-	}
-	arm_timer();
-}
-
-static void
-resolve_done(void *ctx, int rc, const char *err, const cJSON *out)
-{
-	struct pending *pd = ctx;
-	struct fault *f = registry_find(P.reg, pd->fault_id);
-	const cJSON *t = cJSON_GetObjectItemCaseSensitive(out, "targets");
-
-	if (f == NULL) {
-		free(pd);
-		return;
-	}
-	f->busy = false;
-	if (rc != 0) {
-		start_abort(f, pd, rc, err);
-		return;
-	}
-	if (!cJSON_IsArray(t)) {
-		start_abort(f, pd, CE_INTERNAL, "target lookup returned no targets");
-		return;
-	}
-	f->targets = cJSON_Duplicate(t, 1);
-	if (f->dry_run) {
-		cJSON *doc = cJSON_Duplicate(out, 1);
-		struct call c = pending_call(pd);
-
-		cJSON_AddBoolToObject(doc, "dry_run", 1);
-		cJSON_AddStringToObject(doc, "type", f->req.spec->name);
-		audit(&c, "fault_dry_run", f, 200, NULL);
-		pending_json(pd, 200, doc);
-		free(pd);
-		registry_discard(P.reg, f);
-		return;
-	}
-	start_prepare(f, pd);
-}
-
-static void
-api_create(const struct call *c, struct reply *rp)
-{
-	const cJSON *body = cJSON_GetObjectItemCaseSensitive(c->req, "body");
-	const struct fault_ops *ops;
-	struct fault_req req;
-	struct errbuf eb = { "" };
-	struct pending *pd;
-	struct fault *f;
-	char why[256] = "no backend in this build";
-	bool full, container;
-	int r;
-
-	memset(&req, 0, sizeof(req));
-	if ((r = spec_validate(body, P.cfg->max_duration, &req, &eb)) != 0) {
-		reply_error(rp, r, eb.msg);
-		audit(c, "fault_start", NULL, err_http_status(r), eb.msg);
-		return;
-	}
-	/* Idempotency: the same client id names the same fault. */
-	if ((f = registry_find_client(P.reg, req.client_id)) != NULL) {
-		fault_req_release(&req);
-		reply_json(rp, 200, registry_fault_json(f));
-		audit(c, "fault_start_repeat", f, 200, NULL);
-		return;
-	}
-	ops = fault_ops_find(req.spec->name);
-	if (ops == NULL || (ops->available != NULL && !ops->available(why, sizeof(why)))) {
-		char m[320];
-
-		(void)snprintf(m, sizeof(m), "%s is unavailable on this host: %s",
-		    req.spec->name, why);
-		fault_req_release(&req);
-		reply_error(rp, CE_UNAVAILABLE, m);
-		audit(c, "fault_start", NULL, 422, m);
-		return;
-	}
-	container = spec_target_is_container(&req);
-	if (container && !docker_socket_reachable(P.cfg->docker_socket, why, sizeof(why))) {
-		char m[320];
-
-		(void)snprintf(m, sizeof(m), "container targets are unavailable on this "
-		    "host: %s", why);
-		fault_req_release(&req);
-		reply_error(rp, CE_UNAVAILABLE, m);
-		audit(c, "fault_start", NULL, 422, m);
-		return;
-	}
-	if ((f = registry_create(P.reg, &req, &full)) == NULL) {
-		char m[128];
-
-		fault_req_release(&req);
-		(void)snprintf(m, sizeof(m), "%lld faults are active already "
-		    "(max_faults)", (long long)P.cfg->max_faults);
-		reply_error(rp, full ? CE_TOO_MANY : CE_NOMEM, full ? m : "out of memory");
-		audit(c, "fault_start", NULL, full ? 429 : 500, m);
-		return;
-	}
-	f->ops = ops;
-	f->dry_run = f->req.dry_run;
-	f->created_ms = wall_ms();
-	f->expires_ms = f->created_ms + f->req.duration * 1000;
-	f->deadline_mono = mono_ms() + f->req.duration * 1000;
-	(void)str_copy(f->remote, sizeof(f->remote), c->remote);
-	(void)str_copy(f->key_id, sizeof(f->key_id), c->key_id);
-	if ((pd = pending_new(c, f->id)) == NULL) {
-		reply_error(rp, CE_NOMEM, "out of memory");
-		registry_discard(P.reg, f);
-		return;
-	}
-	rp->deferred = true;
-	if (!container) {
-		if (f->dry_run) {
-			cJSON *doc = cJSON_CreateObject();
-
-			cJSON_AddBoolToObject(doc, "dry_run", 1);
-			cJSON_AddStringToObject(doc, "type", f->req.spec->name);
-			cJSON_AddItemToObject(doc, "target", cJSON_Duplicate(f->req.target, 1));
-			pending_json(pd, 200, doc);
-			free(pd);
-			registry_discard(P.reg, f);
-			return;
-		}
-		start_prepare(f, pd);
-		return;
-	}
-	if (job_start("resolve target", docker_resolve_job, f, docker_job_ms(), resolve_done,
-	    pd, &eb) != 0) {
-		start_abort(f, pd, CE_SYSTEM, eb.msg);
-		return;
-	}
-	f->busy = true;
-}
-
-static void
-api_revert(const struct call *c, struct reply *rp)
-{
-	struct fault *f = c->id != NULL ? registry_find(P.reg, c->id) : NULL;
-	struct pending *pd;
-
-	if (f == NULL) {
-		reply_error(rp, CE_NOT_FOUND, "no such fault");
-		audit(c, "fault_revert", NULL, 404, "no such fault");
-		return;
-	}
-	/* Idempotent: an ended fault is reported as it is. */
-	if ((pd = pending_new(c, f->id)) == NULL) {
-		reply_error(rp, CE_NOMEM, "out of memory");
-		return;
-	}
-	rp->deferred = true;
-	end_fault(f, FAULT_REVERTED, "delete", c, pd, NULL);
-	free(pd);
-	arm_timer();
-}
-
-static void
-api_revert_all(const struct call *c, struct reply *rp)
-{
-	struct group *g = calloc(1, sizeof(*g));
-	cJSON *ids;
-
-	if (g == NULL || (g->doc = cJSON_CreateObject()) == NULL ||
-	    (ids = cJSON_AddArrayToObject(g->doc, "reverted")) == NULL) {
-		if (g != NULL)
-			cJSON_Delete(g->doc);
-		free(g);
-		reply_error(rp, CE_NOMEM, "out of memory");
-		return;
-	}
-	g->pd.seq = c->seq;
-	g->pd.gen = c->gen;
-	rp->deferred = true;
-	/* One count for this call: the group answers when it drops to zero. */
-	g->remaining = 1;
-	(void)end_all("delete_all", c, ids, g);
-	audit(c, "fault_revert_all", NULL, 200, NULL);
-	arm_timer();
-	group_done(g);
-}
-
-static void
-targets_done(void *ctx, int rc, const char *err, const cJSON *out)
-{
-	struct pending *pd = ctx;
-	cJSON *doc;
-
-	if (rc != 0) {
-		pending_error(pd, rc, err);
-	} else {
-		doc = cJSON_Duplicate(out, 1);
-		pending_json(pd, 200, doc);
-	}
-	free(pd);
-}
-
-static void
-api_targets(const struct call *c, struct reply *rp)
-{
-	struct errbuf eb = { "" };
-	struct pending *pd = pending_new(c, NULL);
-	char why[256];
-
-	if (pd == NULL) {
-		reply_error(rp, CE_NOMEM, "out of memory");
-		return;
-	}
-	if (!docker_socket_reachable(P.cfg->docker_socket, why, sizeof(why))) {
-		char m[320];
-
-		(void)snprintf(m, sizeof(m), "cannot list containers: %s", why);
-		free(pd);
-		reply_error(rp, CE_UNAVAILABLE, m);
-		return;
-	}
-	rp->deferred = true;
-	if (job_start("list targets", docker_targets_job, NULL, docker_job_ms(), targets_done,
-	    pd, &eb) != 0) {
-		pending_error(pd, CE_SYSTEM, eb.msg);
-		free(pd);
-	}
-}
-
-static void
-api_metrics(const struct call *c, struct reply *rp)
-{
-	(void)c;
-	rp->status = 200;
-	rp->ctype = PROTO_CT_TEXT;
-	if ((rp->body = metrics_render(P.reg)) == NULL)
-		reply_error(rp, CE_NOMEM, "out of memory");
-}
-
-/* The only requests the parent answers. */
-static const struct {
-	enum route_id id;
-	void (*fn)(const struct call *, struct reply *);
-} dispatch[] = {
-	{ R_INFO, api_info },
-	{ R_FAULTS_LIST, api_list },
-	{ R_FAULT_CREATE, api_create },
-	{ R_FAULTS_REVERT_ALL, api_revert_all },
-	{ R_FAULT_GET, api_get },
-	{ R_FAULT_REVERT, api_revert },
-	{ R_TARGETS, api_targets },
-	{ R_METRICS, api_metrics },
-};
-
-static void
-kill_worker(const char *why)
-{
-	if (P.worker_pid > 0) {
-		log_warnx("killing worker %d: %s", (int)P.worker_pid, why);
-		(void)kill(P.worker_pid, SIGKILL);
-	}
-	if (P.worker_fd >= 0) {
-		close(P.worker_fd);
-		P.worker_fd = -1;
-	}
-}
-
-static const char *
-str_field(const cJSON *o, const char *name)
-{
-	return cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(o, name));
-}
-
-static void
-handle_request(const struct proto_msg *m)
-{
-	struct reply rp = { 500, PROTO_CT_JSON, NULL, false };
-	struct call c;
-	const struct route *rt;
-	cJSON *req;
-	size_t i;
-
-	if ((req = cJSON_ParseWithLength(m->payload, m->len)) == NULL ||
-	    (rt = route_by_name(str_field(req, "route") != NULL ?
-	    str_field(req, "route") : "")) == NULL) {
-		cJSON_Delete(req);
-		kill_worker("malformed request message");
-		return;
-	}
-	memset(&c, 0, sizeof(c));
-	c.req = req;
-	c.id = str_field(req, "id");
-	c.state = str_field(req, "state");
-	c.remote = str_field(req, "remote") != NULL ? str_field(req, "remote") : "unknown";
-	c.key_id = str_field(req, "key_id") != NULL ? str_field(req, "key_id") : "";
-	c.seq = m->seq;
-	c.gen = P.worker_gen;
-	/* Defense in depth: re-check what the worker already checked. */
-	if ((c.id != NULL && !route_fault_id_ok(c.id)) ||
-	    (c.state != NULL && fault_state_parse(c.state) < 0)) {
-		cJSON_Delete(req);
-		kill_worker("request message with invalid fields");
-		return;
-	}
-	for (i = 0; i < NELEM(dispatch); i++)
-		if (dispatch[i].id == rt->id)
-			break;
-	if (i == NELEM(dispatch)) {
-		cJSON_Delete(req);
-		kill_worker("request for a route the parent does not serve");
-		return;
-	}
-	dispatch[i].fn(&c, &rp);
-	cJSON_Delete(req);
-	if (!rp.deferred)
-		send_reply(c.seq, c.gen, &rp);
-}
 
 /* A worker serves: the first time, the agent is ready. */
 static void
@@ -996,11 +131,26 @@ handle_stat(const struct proto_msg *m)
 {
 	cJSON *o = cJSON_ParseWithLength(m->payload, m->len);
 	const cJSON *st = cJSON_GetObjectItemCaseSensitive(o, "status");
-	const char *af = str_field(o, "auth_failure");
+	const char *af = field_str(o, "auth_failure");
 
 	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(o, "ready"))) {
 		cJSON_Delete(o);
 		worker_ready();
+		return;
+	}
+	if (cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(o, "cut"))) {
+		const cJSON *cut = cJSON_GetObjectItemCaseSensitive(o, "cut");
+		double ev = cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(cut,
+		    "evicted")), to = cJSON_GetNumberValue(
+		    cJSON_GetObjectItemCaseSensitive(cut, "timed_out"));
+
+		if (!(ev >= 0 && ev < 1e9 && to >= 0 && to < 1e9)) {
+			cJSON_Delete(o);
+			kill_worker("malformed stat message");
+			return;
+		}
+		metrics_connections_cut((uint64_t)ev, (uint64_t)to);
+		cJSON_Delete(o);
 		return;
 	}
 	if (!cJSON_IsNumber(st)) {
@@ -1031,7 +181,9 @@ worker_readable(void)
 	}
 	switch (m.type) {
 	case MSG_REQUEST:
-		handle_request(&m);
+		if (api_request(m.payload, m.len, m.seq, P.worker_gen) != 0)
+			kill_worker("malformed request message");
+		arm_timer();
 		break;
 	case MSG_STAT:
 		handle_stat(&m);
@@ -1077,8 +229,6 @@ start_worker(void)
 	wa.drop = P.args->drop;
 	wa.uid = P.args->uid;
 	wa.gid = P.args->gid;
-	/* A new worker forgets the old nonces: refuse anything signed before it. */
-	wa.not_before = wall_ms() / 1000;
 	if ((pid = fork()) < 0) {
 		log_warn("fork");
 		close(sv[0]);
@@ -1132,9 +282,6 @@ reap(bool stopping)
 	pid_t pid;
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-		struct fault **all;
-		size_t i, n;
-
 		if (pid == P.worker_pid) {
 			if (WIFSIGNALED(status))
 				log_warnx("worker %d killed by signal %d (%s)", (int)pid,
@@ -1152,49 +299,16 @@ reap(bool stopping)
 				schedule_restart();
 			continue;
 		}
-		all = registry_all(P.reg, &n);
-		for (i = 0; i < n; i++) {
-			struct fault *f = all[i];
-			bool lost = false;
-
-			if (f->ops == NULL || f->ops->child_exited == NULL || f->priv == NULL)
-				continue;
-			if (!f->ops->child_exited(f, pid, status, &lost))
-				continue;
-			if (lost && f->state == FAULT_ACTIVE) {
-				/* Stressors stop themselves at the deadline too. */
-				if (mono_ms() >= f->deadline_mono - 250) {
-					end_fault(f, FAULT_EXPIRED, "deadline", NULL, NULL, NULL);
-				} else {
-					(void)snprintf(f->error, sizeof(f->error),
-					    "every stressor process exited before the deadline");
-					end_fault(f, FAULT_FAILED, "stressors_exited", NULL,
-					    NULL, NULL);
-				}
-				arm_timer();
-			}
-			break;
-		}
+		(void)life_child_exited(pid, status);
 	}
 }
 
 static void
 expire_due(void)
 {
-	struct fault **all;
-	size_t i, n;
 	int64_t now = mono_ms();
 
-	all = registry_all(P.reg, &n);
-	for (i = 0; i < n; i++) {
-		struct fault *f = all[i];
-
-		if (f->state == FAULT_ACTIVE && !f->busy && f->deadline_mono <= now) {
-			end_fault(f, FAULT_EXPIRED, "deadline", NULL, NULL, NULL);
-			all = registry_all(P.reg, &n);
-			i = (size_t)-1;
-		}
-	}
+	life_expire(now);
 	job_expire(now);
 	if (P.restart_at != 0 && P.restart_at <= now && P.worker_pid < 0)
 		start_worker();
@@ -1214,10 +328,30 @@ priv_run(const struct priv_args *args)
 	P.cfg = args->cfg;
 	P.worker_pid = -1;
 	P.worker_fd = -1;
-	P.started_ms = mono_ms();
 	if ((P.reg = registry_new((size_t)P.cfg->max_faults, (size_t)P.cfg->history)) == NULL ||
-	    (P.ipcbuf = malloc(PROTO_BUF_SIZE)) == NULL)
+	    (P.ipcbuf = malloc(PROTO_BUF_SIZE)) == NULL ||
+	    (P.nonces = nonce_new((size_t)P.cfg->nonce_cache, 2 * P.cfg->auth_window)) == NULL)
 		fatalx("out of memory");
+	{
+		struct errbuf eb = { "" };
+		int64_t now = wall_ms() / 1000, not_before = 0;
+		int r = nonce_journal_open(P.nonces, P.cfg->state_dir, now, &eb);
+
+		if (r == CE_INVALID) {
+			/* Whatever it held may have been accepted up to one window ahead. */
+			not_before = now + P.cfg->auth_window;
+			log_warnx("%s", eb.msg);
+		} else if (r != 0) {
+			fatalx("%s", eb.msg);
+		} else if (nonce_count(P.nonces) > 0) {
+			log_info("replay cache: %zu nonce(s) of the last %lld s remembered "
+			    "from the journal", nonce_count(P.nonces),
+			    (long long)(2 * P.cfg->auth_window));
+		}
+		api_init(P.cfg, P.reg, P.nonces, not_before);
+	}
+	answer_set_sender(send_to_worker);
+	life_init(P.cfg, P.reg, arm_timer);
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
@@ -1230,6 +364,9 @@ priv_run(const struct priv_args *args)
 		fatal("signalfd");
 	if ((P.timerfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC | TFD_NONBLOCK)) < 0)
 		fatal("timerfd_create");
+	life_recover(args->leftovers);
+	cJSON_Delete(args->leftovers);
+	arm_timer();
 	start_worker();
 	for (;;) {
 		struct pollfd pfd[3 + JOB_MAX] = {
@@ -1293,13 +430,15 @@ priv_run(const struct priv_args *args)
 					P.worker_fd = -1;
 				}
 				stop_deadline = mono_ms() + SHUTDOWN_GRACE_MS;
-				(void)end_all("shutdown", NULL, NULL, NULL);
+				life_end_all("shutdown");
 			}
 		}
 		/* The worker slot stays in pfd[2]; a closed one is skipped by fd -1. */
 	}
 	reap(true);
 	registry_free(P.reg);
+	nonce_free(P.nonces);
+	life_release();
 	free(P.ipcbuf);
 	log_info("stopped");
 	return 0;

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+struct cJSON;
 struct config;
 struct sign_key;
 
@@ -22,6 +23,7 @@ struct priv_args {
 	int listen_fd;
 	char bound[64];		/* the listening address as bound, "addr:port" */
 	int lock_fd;
+	struct cJSON *leftovers;	/* the state file's entries; priv_run frees them */
 	bool drop;
 	uid_t uid;
 	gid_t gid;

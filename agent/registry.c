@@ -6,6 +6,7 @@
 #include <cjson/cJSON.h>
 #include <openssl/rand.h>
 
+#include "life.h"
 #include "registry.h"
 #include "../common/util.h"
 
@@ -42,6 +43,7 @@ fault_free(struct fault *f)
 	fault_req_release(&f->req);
 	cJSON_Delete(f->record);
 	cJSON_Delete(f->targets);
+	free(f->life);
 	free(f);
 }
 
@@ -58,14 +60,21 @@ registry_free(struct registry *reg)
 	free(reg);
 }
 
+/* May the fault still have an effect? Such a fault is never dropped. */
+static bool
+live(const struct fault *f)
+{
+	return f->state == FAULT_PENDING || f->state == FAULT_ACTIVE ||
+	    f->state == FAULT_REVERT_FAILED;
+}
+
 size_t
 registry_active(const struct registry *reg)
 {
 	size_t i, n = 0;
 
 	for (i = 0; i < reg->n; i++)
-		if (reg->faults[i]->state == FAULT_PENDING ||
-		    reg->faults[i]->state == FAULT_ACTIVE)
+		if (live(reg->faults[i]))
 			n++;
 	return n;
 }
@@ -90,7 +99,7 @@ trim_history(struct registry *reg, const struct fault *keep)
 	for (i = 0; i < reg->n && ended > reg->history;) {
 		struct fault *f = reg->faults[i];
 
-		if (f != keep && f->state != FAULT_PENDING && f->state != FAULT_ACTIVE) {
+		if (f != keep && !live(f)) {
 			remove_at(reg, i);
 			fault_free(f);
 			ended--;
@@ -122,13 +131,45 @@ registry_create(struct registry *reg, struct fault_req *req, bool *full)
 	}
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
+	    (f->life = calloc(1, sizeof(*f->life))) == NULL) {
 		free(f);
 		return NULL;
 	}
 	f->id[0] = 'f';
 	f->id[1] = '-';
 	hex_encode(rnd, sizeof(rnd), f->id + 2);
+	f->req = *req;
+	memset(req, 0, sizeof(*req));
+	f->state = FAULT_PENDING;
+	reg->faults[reg->n++] = f;
+	return f;
+}
+
+struct fault *
+registry_adopt(struct registry *reg, const char *id, struct fault_req *req)
+{
+	struct fault *f;
+
+	if (registry_find(reg, id) != NULL || strlen(id) >= FAULT_ID_MAX)
+		return NULL;
+	/* Leftovers are never refused for want of room: the array grows. */
+	if (reg->n == reg->cap) {
+		struct fault **more = reallocarray(reg->faults, reg->cap + 8,
+		    sizeof(*more));
+
+		if (more == NULL)
+			return NULL;
+		reg->faults = more;
+		reg->cap += 8;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return NULL;
+	if ((f->life = calloc(1, sizeof(*f->life))) == NULL) {
+		free(f);
+		return NULL;
+	}
+	(void)str_copy(f->id, sizeof(f->id), id);
 	f->req = *req;
 	memset(req, 0, sizeof(*req));
 	f->state = FAULT_PENDING;
@@ -204,7 +245,7 @@ registry_next_deadline(const struct registry *reg)
 		const struct fault *f = reg->faults[i];
 
 		/* A fault a job works on is ended when the job is done. */
-		if (f->state == FAULT_ACTIVE && !f->busy &&
+		if (f->state == FAULT_ACTIVE && !f->life->busy &&
 		    (best < 0 || f->deadline_mono < best))
 			best = f->deadline_mono;
 	}
@@ -240,7 +281,14 @@ registry_fault_json(const struct fault *f)
 		cJSON_AddNullToObject(o, "ended_at");
 		cJSON_AddNullToObject(o, "end_reason");
 		cJSON_AddNumberToObject(o, "remaining_ms",
-		    (double)(f->deadline_mono > mono_ms() ? f->deadline_mono - mono_ms() : 0));
+		    (double)(f->state == FAULT_ACTIVE && f->deadline_mono > mono_ms() ?
+		    f->deadline_mono - mono_ms() : 0));
+	}
+	if (f->life->revert_attempts > 0) {
+		cJSON_AddNumberToObject(o, "revert_attempts", f->life->revert_attempts);
+		if (f->state == FAULT_REVERT_FAILED)
+			cJSON_AddNumberToObject(o, "next_retry_ms", (double)(f->life->retry_mono >
+			    mono_ms() ? f->life->retry_mono - mono_ms() : 0));
 	}
 	if (f->error[0] != '\0')
 		cJSON_AddStringToObject(o, "error", f->error);

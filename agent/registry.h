@@ -29,6 +29,13 @@ void registry_free(struct registry *reg);
  */
 struct fault *registry_create(struct registry *reg, struct fault_req *req, bool *full);
 
+/*
+ * Add a fault left by an earlier run under its own id, taking ownership of
+ * req, as PENDING; the caller sets its state. Not bounded by max_active:
+ * a leftover is never refused. NULL when the id is taken or on OOM.
+ */
+struct fault *registry_adopt(struct registry *reg, const char *id, struct fault_req *req);
+
 /* Remove a fault that never took effect and free it. */
 void registry_discard(struct registry *reg, struct fault *f);
 
@@ -47,7 +54,7 @@ struct fault *registry_find_client(struct registry *reg, const char *client_id);
 /* The faults, oldest first; *n gets the count. Valid until the next change. */
 struct fault **registry_all(struct registry *reg, size_t *n);
 
-/* Number of PENDING or ACTIVE faults. */
+/* Number of faults that may have an effect: PENDING, ACTIVE, REVERT_FAILED. */
 size_t registry_active(const struct registry *reg);
 
 /* The earliest deadline (CLOCK_MONOTONIC ms) of an active fault, or -1. */

@@ -12,16 +12,21 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <seccomp.h>
 
 #include "sandbox.h"
+#include "../common/caps.h"
+#include "../common/err.h"
 #include "../common/log.h"
 #include "../common/util.h"
 
@@ -42,8 +47,7 @@ static const int allowed[] = {
 	SCMP_SYS(recvmsg),
 	SCMP_SYS(sendmsg),
 	SCMP_SYS(sendto),
-	SCMP_SYS(setsockopt),
-	SCMP_SYS(shutdown),
+	SCMP_SYS(shutdown),	/* also how the worker cuts slow clients */
 	/* Event loop */
 	SCMP_SYS(epoll_ctl),
 	SCMP_SYS(epoll_pwait),
@@ -75,7 +79,18 @@ static const int allowed[] = {
 	SCMP_SYS(rt_sigprocmask),
 	SCMP_SYS(rt_sigreturn),
 	SCMP_SYS(sched_yield),
-	SCMP_SYS(tgkill),	/* abort() on an assertion, to ourselves only */
+};
+
+/*
+ * setsockopt, only for what libmicrohttpd sets on accepted connections:
+ * Nagle and corking around responses, and linger when it resets one.
+ */
+static const struct {
+	int level, name;
+} sockopts[] = {
+	{ IPPROTO_TCP, TCP_NODELAY },
+	{ IPPROTO_TCP, TCP_CORK },
+	{ SOL_SOCKET, SO_LINGER },
 };
 
 /* fcntl commands MHD uses to make accepted sockets non-blocking. */
@@ -101,6 +116,11 @@ void
 sandbox_drop(bool drop, uid_t uid, gid_t gid)
 {
 	if (drop) {
+		struct errbuf eb = { "" };
+
+		/* Nothing the worker could ever run may regain a capability. */
+		if (caps_drop_bounding(&eb) != 0)
+			fatalx("%s", eb.msg);
 		if (setgroups(1, &gid) != 0)
 			fatal("setgroups");
 		if (setresgid(gid, gid, gid) != 0)
@@ -150,6 +170,14 @@ sandbox_enter(void)
 	for (i = 0; i < NELEM(fcntls) && rc == 0; i++)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
 		    SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)fcntls[i]));
+	for (i = 0; i < NELEM(sockopts) && rc == 0; i++)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+		    SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)sockopts[i].level),
+		    SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)sockopts[i].name));
+	/* abort() on a failed assertion signals this process, and only it. */
+	if (rc == 0)
+		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+		    SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)getpid()));
 	/* Memory may be mapped and protected, never executable. */
 	if (rc == 0)
 		rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,

@@ -11,9 +11,12 @@
 
 #include <cjson/cJSON.h>
 
+#include "life.h"
 #include "registry.h"
 #include "state.h"
 #include "../common/err.h"
+#include "../common/file.h"
+#include "../common/jsoncheck.h"
 #include "../common/log.h"
 #include "../common/util.h"
 
@@ -26,22 +29,6 @@ path_join(char *buf, size_t len, const char *dir, const char *name)
 	int n = snprintf(buf, len, "%s/%s", dir, name);
 
 	return n < 0 || (size_t)n >= len ? CE_INVALID : 0;
-}
-
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
 }
 
 /* Write text to dir/STATE_FILE atomically. */
@@ -59,7 +46,7 @@ write_atomic(const char *dir, const char *text, struct errbuf *eb)
 		err_set(eb, CE_SYSTEM, "cannot create '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
-	if (write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0) {
+	if (file_write_all(fd, text, strlen(text)) != 0 || fsync(fd) != 0) {
 		err_set(eb, CE_SYSTEM, "cannot write '%s': %s", tmp, strerror(errno));
 		goto out;
 	}
@@ -89,34 +76,44 @@ out:
 	return r;
 }
 
-int
-state_save(const char *dir, struct registry *reg, struct errbuf *eb)
+/* The state file entry of a fault that may still have an effect. */
+static cJSON *
+entry_of(const struct fault *f)
 {
-	cJSON *doc = cJSON_CreateObject(), *arr;
-	struct fault **all;
+	cJSON *o = cJSON_CreateObject();
+
+	if (o == NULL)
+		return NULL;
+	cJSON_AddStringToObject(o, "id", f->id);
+	cJSON_AddStringToObject(o, "type", f->req.spec->name);
+	cJSON_AddStringToObject(o, "state", fault_state_name(f->state));
+	cJSON_AddNumberToObject(o, "created_ms", (double)f->created_ms);
+	cJSON_AddNumberToObject(o, "expires_ms", (double)f->expires_ms);
+	cJSON_AddItemToObject(o, "request", fault_req_to_json(&f->req));
+	cJSON_AddStringToObject(o, "remote", f->remote);
+	cJSON_AddStringToObject(o, "key_id", f->life->key_id);
+	if (f->targets != NULL)
+		cJSON_AddItemToObject(o, "targets", cJSON_Duplicate(f->targets, 1));
+	cJSON_AddItemToObject(o, "record", cJSON_Duplicate(f->record, 1));
+	if (f->state == FAULT_REVERT_FAILED) {
+		cJSON_AddStringToObject(o, "end_state", fault_state_name(f->life->end_state));
+		cJSON_AddStringToObject(o, "end_reason", f->life->end_why);
+		cJSON_AddStringToObject(o, "error", f->error);
+		cJSON_AddNumberToObject(o, "revert_attempts", f->life->revert_attempts);
+	}
+	return o;
+}
+
+static int
+save_doc(const char *dir, cJSON *arr, struct errbuf *eb)
+{
+	cJSON *doc = cJSON_CreateObject();
 	char *text = NULL;
-	size_t i, n;
 	int r = CE_NOMEM;
 
 	if (doc == NULL || cJSON_AddNumberToObject(doc, "version", 1) == NULL ||
-	    (arr = cJSON_AddArrayToObject(doc, "faults")) == NULL)
+	    !cJSON_AddItemReferenceToObject(doc, "faults", arr))
 		goto out;
-	all = registry_all(reg, &n);
-	for (i = 0; i < n; i++) {
-		struct fault *f = all[i];
-		cJSON *o;
-
-		/* No record yet (a target being resolved): nothing to undo. */
-		if ((f->state != FAULT_PENDING && f->state != FAULT_ACTIVE &&
-		    !f->revert_failed) || f->record == NULL)
-			continue;
-		if ((o = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(arr, o))
-			goto out;
-		cJSON_AddStringToObject(o, "id", f->id);
-		cJSON_AddStringToObject(o, "type", f->req.spec->name);
-		cJSON_AddNumberToObject(o, "expires_ms", (double)f->expires_ms);
-		cJSON_AddItemToObject(o, "record", cJSON_Duplicate(f->record, 1));
-	}
 	if ((text = cJSON_Print(doc)) == NULL)
 		goto out;
 	r = write_atomic(dir, text, eb);
@@ -127,63 +124,133 @@ out:
 }
 
 int
-state_recover(const char *dir, int *nreverted, struct errbuf *eb)
+state_save(const char *dir, struct registry *reg, const cJSON *keep, struct errbuf *eb)
+{
+	cJSON *arr = cJSON_CreateArray(), *e;
+	struct fault **all;
+	size_t i, n;
+	int r = CE_NOMEM;
+
+	if (arr == NULL)
+		goto out;
+	all = registry_all(reg, &n);
+	for (i = 0; i < n; i++) {
+		struct fault *f = all[i];
+
+		/* No record yet (a target being resolved): nothing to undo. */
+		if ((f->state != FAULT_PENDING && f->state != FAULT_ACTIVE &&
+		    f->state != FAULT_REVERT_FAILED) || f->record == NULL)
+			continue;
+		if ((e = entry_of(f)) == NULL || !cJSON_AddItemToArray(arr, e)) {
+			cJSON_Delete(e);
+			goto out;
+		}
+	}
+	cJSON_ArrayForEach(e, keep) {
+		if (!cJSON_AddItemToArray(arr, cJSON_Duplicate(e, 1)))
+			goto out;
+	}
+	r = save_doc(dir, arr, eb);
+out:
+	cJSON_Delete(arr);
+	return r;
+}
+
+int
+state_parse(const char *text, size_t len, cJSON **faults)
+{
+	cJSON *doc, *arr;
+
+	*faults = NULL;
+	if (jsoncheck(text, len, NULL) != 0 || (doc = cJSON_ParseWithLength(text, len)) == NULL)
+		return CE_INVALID;
+	arr = cJSON_GetObjectItemCaseSensitive(doc, "faults");
+	if (!cJSON_IsObject(doc) || !cJSON_IsArray(arr)) {
+		cJSON_Delete(doc);
+		return CE_INVALID;
+	}
+	*faults = cJSON_DetachItemViaPointer(doc, arr);
+	cJSON_Delete(doc);
+	return 0;
+}
+
+int
+state_load(const char *dir, cJSON **faults, struct errbuf *eb)
 {
 	char path[512], bad[560], *text = NULL;
-	cJSON *doc = NULL;
-	const cJSON *f;
-	size_t used = 0;
-	ssize_t n;
-	int fd, r = 0;
+	size_t len;
+	int r;
 
-	*nreverted = 0;
+	*faults = NULL;
 	if (path_join(path, sizeof(path), dir, STATE_FILE) != 0)
 		return err_set(eb, CE_INVALID, "state_dir path too long");
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return err_set(eb, CE_SYSTEM, "cannot open '%s': %s", path, strerror(errno));
+	r = file_read("state file", path, STATE_MAX, FILE_NOFOLLOW, &text, &len, NULL, eb);
+	if (r == CE_NOT_FOUND) {
+		*faults = cJSON_CreateArray();
+		return *faults != NULL ? 0 : CE_NOMEM;
 	}
-	if ((text = malloc(STATE_MAX + 1)) == NULL) {
-		close(fd);
-		return CE_NOMEM;
-	}
-	while (used < STATE_MAX && (n = read(fd, text + used, STATE_MAX - used)) > 0)
-		used += (size_t)n;
-	close(fd);
-	text[used] = '\0';
-	doc = cJSON_Parse(text);
-	if (!cJSON_IsObject(doc) ||
-	    !cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(doc, "faults"))) {
+	if (r != 0 && r != CE_INVALID && r != CE_TOO_LARGE)
+		return r;
+	if (r == 0)
+		r = state_parse(text, len, faults);
+	free(text);
+	if (r != 0) {
 		(void)snprintf(bad, sizeof(bad), "%s.corrupt", path);
 		(void)rename(path, bad);
-		r = err_set(eb, CE_INVALID, "state file '%s' is unreadable; kept as '%s'",
-		    path, bad);
-		goto out;
+		return err_set(eb, CE_INVALID, "state file '%s' is unreadable; kept as "
+		    "'%s' for a person to read", path, bad);
 	}
-	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(doc, "faults")) {
-		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "type"));
-		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f, "id"));
+	return 0;
+}
+
+int
+state_revert_all(const char *dir, int *nreverted, int *nleft, struct errbuf *eb)
+{
+	cJSON *faults = NULL, *left = NULL, *e;
+	int r;
+
+	*nreverted = *nleft = 0;
+	if ((r = state_load(dir, &faults, eb)) != 0)
+		return r;
+	if ((left = cJSON_CreateArray()) == NULL) {
+		cJSON_Delete(faults);
+		return CE_NOMEM;
+	}
+	cJSON_ArrayForEach(e, faults) {
+		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e,
+		    "type"));
+		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "id"));
 		const struct fault_ops *ops = type != NULL ? fault_ops_find(type) : NULL;
 		struct errbuf reb = { "" };
 
 		if (ops == NULL) {
-			log_warnx("state: fault '%s' has unknown type '%s'; left alone",
-			    id != NULL ? id : "?", type != NULL ? type : "?");
+			log_warnx("state: fault '%s' has unknown type '%s'; kept in the state "
+			    "file", id != NULL ? id : "?", type != NULL ? type : "?");
+			(*nleft)++;
+			(void)cJSON_AddItemToArray(left, cJSON_Duplicate(e, 1));
 			continue;
 		}
-		if (ops->revert(NULL, cJSON_GetObjectItemCaseSensitive(f, "record"), &reb) != 0)
-			log_warnx("state: reverting %s fault %s failed: %s", type,
-			    id != NULL ? id : "?", reb.msg);
-		else
-			log_info("state: reverted leftover %s fault %s", type,
-			    id != NULL ? id : "?");
+		if (ops->revert(NULL, cJSON_GetObjectItemCaseSensitive(e, "record"), &reb) != 0) {
+			cJSON *copy = cJSON_Duplicate(e, 1);
+
+			log_warnx("state: reverting %s fault %s failed: %s; kept in the state "
+			    "file", type, id != NULL ? id : "?", reb.msg);
+			if (copy != NULL) {
+				cJSON_DeleteItemFromObjectCaseSensitive(copy, "error");
+				cJSON_AddStringToObject(copy, "error", reb.msg);
+				cJSON_DeleteItemFromObjectCaseSensitive(copy, "state");
+				cJSON_AddStringToObject(copy, "state", "revert_failed");
+			}
+			(*nleft)++;
+			(void)cJSON_AddItemToArray(left, copy);
+			continue;
+		}
+		log_info("state: reverted leftover %s fault %s", type, id != NULL ? id : "?");
 		(*nreverted)++;
 	}
-	r = write_atomic(dir, "{\"version\":1,\"faults\":[]}\n", eb);
-out:
-	cJSON_Delete(doc);
-	free(text);
+	r = save_doc(dir, left, eb);
+	cJSON_Delete(left);
+	cJSON_Delete(faults);
 	return r;
 }
 

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -31,18 +32,24 @@
 #include "sandbox.h"
 #include "worker.h"
 #include "../common/err.h"
+#include "../common/jsoncheck.h"
 #include "../common/log.h"
 #include "../common/sign.h"
 #include "../common/spec.h"
 #include "../common/util.h"
 
 #define QUERY_PARAMS_MAX 8
+/* Connections above conn_limit that libmicrohttpd may hold while the ones
+ * evicted for them close (it accepts up to 10 per round). */
+#define CONN_SLACK 32
 /* The parent bounds its own work; this only catches a parent gone wrong. */
 #define PARENT_TIMEOUT_MS 600000
 
 /* Per-request state, freed only in the completion callback. */
 struct req {
 	struct route route;
+	int route_err;		/* CE_NOT_FOUND or CE_METHOD: answered after the body */
+	const char *allow;	/* the Allow header for CE_METHOD */
 	bool responded;		/* a response is queued already */
 	bool too_large;
 	size_t len;
@@ -61,6 +68,25 @@ struct req {
 	size_t answer_len;
 };
 
+/*
+ * One TCP connection, for the slow-client defences libmicrohttpd lacks:
+ * its idle timeout restarts with every byte, so a client trickling one
+ * header line at a time would hold a slot forever. A connection that is
+ * receiving a request (headers and body) must finish within
+ * request_timeout of its start, whatever it sends; and when conn_limit
+ * connections are open, a new one evicts the oldest that is still
+ * receiving, so a burst of slow clients cannot lock out a caller that
+ * sends its request at once (a signed DELETE /v1/faults, say).
+ */
+struct conn {
+	struct MHD_Connection *c;
+	int fd;
+	int64_t start_ms;	/* when the current request began */
+	bool receiving;		/* no complete request yet: the deadline runs */
+	bool cut;		/* shut down by us; closing */
+	struct conn *prev, *next;	/* W.conns, oldest start first */
+};
+
 struct worker {
 	const struct worker_args *args;
 	struct auth *auth;
@@ -68,6 +94,10 @@ struct worker {
 	uint32_t seq;
 	char *ipcbuf;		/* PROTO_BUF_SIZE */
 	struct req *waiting;	/* requests the parent has not answered yet */
+	struct conn *conns, *conns_tail;
+	size_t nconns;		/* in the list and not cut */
+	uint64_t evicted, timed_out;	/* not yet reported to the parent */
+	int64_t cut_reported_ms;
 };
 
 static struct worker W;
@@ -97,7 +127,8 @@ remote_addr(struct MHD_Connection *c, char *buf, size_t len)
 		(void)inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
 		    buf, (socklen_t)len);
 	else if (sa->sa_family == AF_INET6)
-		(void)inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		(void)inet_ntop(AF_INET6,
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
 		    buf, (socklen_t)len);
 }
 
@@ -109,7 +140,8 @@ report_stat(const struct route *r, int status, const char *auth_failure)
 	int n;
 
 	n = snprintf(msg, sizeof(msg), "{\"status\":%d,\"route\":\"%s\"%s%s%s}", status,
-	    r != NULL && r->name != NULL ? r->name : "none", auth_failure ? ",\"auth_failure\":\"" : "",
+	    r != NULL && r->name != NULL ? r->name : "none",
+	    auth_failure ? ",\"auth_failure\":\"" : "",
 	    auth_failure ? auth_failure : "", auth_failure ? "\"" : "");
 	if (n > 0 && (size_t)n < sizeof(msg))
 		(void)proto_send(W.args->parent_fd, MSG_STAT, 0, 0, msg, (size_t)n);
@@ -128,6 +160,9 @@ queue_body(struct MHD_Connection *c, struct req *rq, int status, const char *bod
 		return MHD_NO;
 	(void)MHD_add_response_header(resp, "Content-Type", ctype);
 	(void)MHD_add_response_header(resp, "Cache-Control", "no-store");
+	/* The parent refuses replays with 401 too: same answer as the worker's. */
+	if (status == 401)
+		(void)MHD_add_response_header(resp, "WWW-Authenticate", SIGN_SCHEME);
 	if (allow != NULL)
 		(void)MHD_add_response_header(resp, "Allow", allow);
 	ret = MHD_queue_response(c, (unsigned)status, resp);
@@ -316,21 +351,122 @@ test_hook(struct MHD_Connection *c)
 		log_warnx("test hook: calling socket(2), which the sandbox forbids");
 		(void)syscall(SYS_socket, AF_INET, SOCK_STREAM, 0);
 		log_warnx("test hook: socket(2) returned; the sandbox is not working");
+	} else if (h != NULL && strcmp(h, "tgkill-parent") == 0) {
+		/* Signal 0 harms nobody: only the filter's argument rule can stop it. */
+		log_warnx("test hook: tgkill(2) of the parent, which the sandbox forbids");
+		(void)syscall(SYS_tgkill, getppid(), getppid(), 0);
+		log_warnx("test hook: tgkill(2) returned; the sandbox is not working");
+	} else if (h != NULL && strcmp(h, "setsockopt-other") == 0) {
+		int v = 1;
+
+		log_warnx("test hook: setsockopt(SO_REUSEPORT), which the sandbox forbids");
+		(void)setsockopt(W.args->listen_fd, SOL_SOCKET, SO_REUSEPORT, &v, sizeof(v));
+		log_warnx("test hook: setsockopt(2) returned; the sandbox is not working");
 	}
 }
 #endif
+
+/*
+ * Leave paths and query strings as sent. Decoding '%' would make the path
+ * the worker routes and verifies differ from the bytes the client signed;
+ * undecoded, a '%' is refused (404 in a path, 400 in a query), as
+ * docs/protocol.md says.
+ */
+static size_t
+no_unescape(void *cls, struct MHD_Connection *c, char *s)
+{
+	(void)cls;
+	(void)c;
+	return strlen(s);
+}
+
+/* Methods that may change something: their refusals are audited. */
+static bool
+mutating(const char *method)
+{
+	return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+	    strcmp(method, "OPTIONS") != 0;
+}
+
+/*
+ * Refuse an authenticated request. One that may change something leaves
+ * an audit line like the parent's, whatever the reason: an operator reads
+ * every signed attempt to act, not only the ones that got through.
+ */
+static enum MHD_Result
+refuse(struct MHD_Connection *c, struct req *rq, const char *method, const char *url,
+    const struct auth_pass *who, int code, const char *msg, const char *allow)
+{
+	if (mutating(method)) {
+		cJSON *o = cJSON_CreateObject();
+		char remote[64];
+
+		if (o != NULL) {
+			remote_addr(c, remote, sizeof(remote));
+			cJSON_AddStringToObject(o, "action", "request_refused");
+			cJSON_AddStringToObject(o, "remote", remote);
+			cJSON_AddStringToObject(o, "key_id", who->keyid);
+			cJSON_AddStringToObject(o, "method", method);
+			cJSON_AddStringToObject(o, "path", url);
+			cJSON_AddNumberToObject(o, "status", err_http_status(code));
+			cJSON_AddStringToObject(o, "error", msg);
+			log_event(LOG_LVL_INFO, "audit", o);
+			cJSON_Delete(o);
+		}
+	}
+	return queue_error(c, rq, code, msg, allow);
+}
+
+/* Count the Authorization headers: more than one is refused. */
+static enum MHD_Result
+count_authz(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
+{
+	unsigned *n = cls;
+
+	(void)kind;
+	(void)value;
+	if (strcasecmp(key, "Authorization") == 0)
+		(*n)++;
+	return MHD_YES;
+}
+
+static enum MHD_Result
+unauthenticated(struct MHD_Connection *c, struct req *rq, const char *method,
+    const char *url, const char *authz, enum auth_result ar)
+{
+	static const char unauth[] =
+	    "{\"error\":{\"code\":\"unauthenticated\","
+	    "\"message\":\"authentication required\"}}";
+	struct MHD_Response *resp;
+	enum MHD_Result ret;
+
+	audit_auth_failure(c, method, url, authz, ar);
+	report_stat(&rq->route, 401, auth_result_name(ar));
+	resp = MHD_create_response_from_buffer(sizeof(unauth) - 1,
+	    (void *)(uintptr_t)unauth, MHD_RESPMEM_PERSISTENT);
+	if (resp == NULL)
+		return MHD_NO;
+	(void)MHD_add_response_header(resp, "Content-Type", "application/json");
+	(void)MHD_add_response_header(resp, "WWW-Authenticate", SIGN_SCHEME);
+	ret = MHD_queue_response(c, 401, resp);
+	MHD_destroy_response(resp);
+	rq->responded = true;
+	return ret;
+}
 
 static enum MHD_Result
 process(struct MHD_Connection *c, struct req *rq, const char *method, const char *url)
 {
 	const struct config *cfg = W.args->cfg;
 	struct query q;
-	char canon[SIGN_QUERY_MAX + 1], keyid[SIGN_KEYID_MAX + 1], remote[64];
+	struct auth_pass who;
+	char canon[SIGN_QUERY_MAX + 1], remote[64], nonce[2 * SIGN_NONCE_LEN + 1];
 	const char *authz, *state = NULL;
 	enum auth_result ar;
 	cJSON *ipc = NULL, *doc = NULL;
 	char *payload = NULL;
 	enum MHD_Result ret;
+	unsigned nauthz = 0;
 	size_t i;
 	int r;
 
@@ -341,7 +477,8 @@ process(struct MHD_Connection *c, struct req *rq, const char *method, const char
 		    (long long)cfg->max_body);
 		return queue_error(c, rq, CE_TOO_LARGE, m, NULL);
 	}
-	if (rq->route.id == R_HEALTH) {
+	/* The one route without authentication (the table says which). */
+	if (rq->route_err == 0 && !rq->route.auth) {
 		static const char ok[] = "{\"status\":\"ok\"}";
 
 		report_stat(&rq->route, 200, NULL);
@@ -356,49 +493,53 @@ process(struct MHD_Connection *c, struct req *rq, const char *method, const char
 		    "[A-Za-z0-9_.:-]", NULL);
 
 	/* Authenticate before looking at anything the client chose. */
+	(void)MHD_get_connection_values(c, MHD_HEADER_KIND, count_authz, &nauthz);
 	authz = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Authorization");
+	if (nauthz > 1)
+		return unauthenticated(c, rq, method, url, NULL, AUTH_DUPLICATE);
+	memset(&who, 0, sizeof(who));
 	ar = auth_verify(W.auth, authz, method, url, canon, rq->body, rq->len,
-	    wall_ms() / 1000, keyid);
-	if (ar != AUTH_OK) {
-		static const char unauth[] =
-		    "{\"error\":{\"code\":\"unauthenticated\","
-		    "\"message\":\"authentication required\"}}";
-		struct MHD_Response *resp;
-
-		audit_auth_failure(c, method, url, authz, ar);
-		report_stat(&rq->route, 401, auth_result_name(ar));
-		resp = MHD_create_response_from_buffer(sizeof(unauth) - 1,
-		    (void *)(uintptr_t)unauth, MHD_RESPMEM_PERSISTENT);
-		if (resp == NULL)
-			return MHD_NO;
-		(void)MHD_add_response_header(resp, "Content-Type", "application/json");
-		(void)MHD_add_response_header(resp, "WWW-Authenticate", SIGN_SCHEME);
-		ret = MHD_queue_response(c, 401, resp);
-		MHD_destroy_response(resp);
-		rq->responded = true;
-		return ret;
-	}
+	    wall_ms() / 1000, &who);
+	/* A bad route is a 404 or 405 either way; only a signed one is audited. */
+	if (ar != AUTH_OK && rq->route_err != 0)
+		return queue_error(c, rq, rq->route_err, rq->route_err == CE_METHOD ?
+		    "method not allowed on this path" : "no such path", rq->allow);
+	if (ar != AUTH_OK)
+		return unauthenticated(c, rq, method, url, authz, ar);
 #ifdef CHAOS_TEST_HOOKS
 	test_hook(c);
 #endif
+	if (rq->route_err != 0)
+		return refuse(c, rq, method, url, &who, rq->route_err,
+		    rq->route_err == CE_METHOD ? "method not allowed on this path" :
+		    "no such path", rq->allow);
 	for (i = 0; i < q.n; i++) {
 		if (rq->route.id == R_FAULTS_LIST && strcmp(q.params[i].key, "state") == 0 &&
 		    fault_state_parse(q.params[i].value) >= 0) {
 			state = q.params[i].value;
 			continue;
 		}
-		return queue_error(c, rq, CE_INVALID, rq->route.id == R_FAULTS_LIST ?
-		    "query: only state=pending|active|reverted|expired|failed|completed is allowed" :
+		if (rq->route.id == R_FAULTS_LIST) {
+			char m[192];
+
+			(void)snprintf(m, sizeof(m), "query: only state=%s is allowed",
+			    fault_state_choices());
+			return refuse(c, rq, method, url, &who, CE_INVALID, m, NULL);
+		}
+		return refuse(c, rq, method, url, &who, CE_INVALID,
 		    "query: this endpoint takes no query parameters", NULL);
 	}
 	if ((ipc = cJSON_CreateObject()) == NULL)
 		return MHD_NO;
 	remote_addr(c, remote, sizeof(remote));
+	hex_encode(who.nonce, sizeof(who.nonce), nonce);
 	cJSON_AddStringToObject(ipc, "route", rq->route.name);
 	cJSON_AddStringToObject(ipc, "method", method);
 	cJSON_AddStringToObject(ipc, "path", url);
 	cJSON_AddStringToObject(ipc, "remote", remote);
-	cJSON_AddStringToObject(ipc, "key_id", keyid);
+	cJSON_AddStringToObject(ipc, "key_id", who.keyid);
+	cJSON_AddStringToObject(ipc, "nonce", nonce);
+	cJSON_AddNumberToObject(ipc, "ts", (double)who.ts);
 	if (rq->route.fault_id[0] != '\0')
 		cJSON_AddStringToObject(ipc, "id", rq->route.fault_id);
 	if (state != NULL)
@@ -407,20 +548,26 @@ process(struct MHD_Connection *c, struct req *rq, const char *method, const char
 		struct fault_req req;
 		struct errbuf eb = { "" };
 
-		doc = rq->len > 0 ? cJSON_ParseWithLength(rq->body, rq->len) : NULL;
-		if (doc == NULL) {
-			ret = queue_error(c, rq, CE_INVALID, "body: not valid JSON", NULL);
+		/* Strict first: cJSON alone would cut strings at \u0000, keep bad
+		 * UTF-8 and ignore trailing data. */
+		if ((r = jsoncheck(rq->body != NULL ? rq->body : "", rq->len, &eb)) != 0) {
+			ret = refuse(c, rq, method, url, &who, r, eb.msg, NULL);
+			goto out;
+		}
+		if ((doc = cJSON_ParseWithLength(rq->body, rq->len)) == NULL) {
+			ret = queue_error(c, rq, CE_NOMEM, "out of memory", NULL);
 			goto out;
 		}
 		/* Validate here; the parent validates again before acting. */
 		if ((r = spec_validate(doc, cfg->max_duration, &req, &eb)) != 0) {
-			ret = queue_error(c, rq, r, eb.msg, NULL);
+			ret = refuse(c, rq, method, url, &who, r, eb.msg, NULL);
 			goto out;
 		}
 		cJSON_AddItemToObject(ipc, "body", fault_req_to_json(&req));
 		fault_req_release(&req);
 	} else if (rq->len > 0) {
-		ret = queue_error(c, rq, CE_INVALID, "this endpoint takes no body", NULL);
+		ret = refuse(c, rq, method, url, &who, CE_INVALID,
+		    "this endpoint takes no body", NULL);
 		goto out;
 	}
 	if ((payload = cJSON_PrintUnformatted(ipc)) == NULL) {
@@ -435,12 +582,156 @@ out:
 	return ret;
 }
 
+static void
+conn_unlink(struct conn *k)
+{
+	if (k->prev != NULL)
+		k->prev->next = k->next;
+	else
+		W.conns = k->next;
+	if (k->next != NULL)
+		k->next->prev = k->prev;
+	else
+		W.conns_tail = k->prev;
+	k->prev = k->next = NULL;
+}
+
+static void
+conn_append(struct conn *k)
+{
+	k->next = NULL;
+	k->prev = W.conns_tail;
+	if (W.conns_tail != NULL)
+		W.conns_tail->next = k;
+	else
+		W.conns = k;
+	W.conns_tail = k;
+}
+
+/* Close a connection under libmicrohttpd's feet: it sees the end of input. */
+static void
+conn_cut(struct conn *k)
+{
+	if (k->cut)
+		return;
+	k->cut = true;
+	W.nconns--;
+	(void)shutdown(k->fd, SHUT_RDWR);
+}
+
+static struct conn *
+conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* A new request begins on k (a new connection, or the next on keep-alive). */
+static void
+conn_restart(struct conn *k)
+{
+	k->start_ms = mono_ms();
+	k->receiving = true;
+	conn_unlink(k);
+	conn_append(k);
+}
+
+static void
+notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+    enum MHD_ConnectionNotificationCode toe)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct conn *k = *socket_context, *old;
+
+	(void)cls;
+	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (k != NULL) {
+			if (!k->cut)
+				W.nconns--;
+			conn_unlink(k);
+			free(k);
+			*socket_context = NULL;
+		}
+		return;
+	}
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+	if ((k = calloc(1, sizeof(*k))) == NULL || ci == NULL) {
+		free(k);
+		/* Without its bookkeeping a connection is not served at all. */
+		if (ci != NULL)
+			(void)shutdown(ci->connect_fd, SHUT_RDWR);
+		return;
+	}
+	k->c = c;
+	k->fd = ci->connect_fd;
+	k->start_ms = mono_ms();
+	k->receiving = true;
+	conn_append(k);
+	W.nconns++;
+	*socket_context = k;
+	if (W.nconns <= (size_t)W.args->cfg->conn_limit)
+		return;
+	/* Full: the oldest connection still sending its request makes room. */
+	for (old = W.conns; old != NULL; old = old->next)
+		if (!old->cut && old->receiving && old != k)
+			break;
+	W.evicted++;
+	conn_cut(old != NULL ? old : k);
+}
+
+/* Tell the parent (for /metrics) how many connections were cut, once a second. */
+static void
+report_cuts(void)
+{
+	char msg[96];
+	int n;
+
+	if ((W.evicted == 0 && W.timed_out == 0) || mono_ms() - W.cut_reported_ms < 1000)
+		return;
+	n = snprintf(msg, sizeof(msg), "{\"cut\":{\"evicted\":%llu,\"timed_out\":%llu}}",
+	    (unsigned long long)W.evicted, (unsigned long long)W.timed_out);
+	if (n > 0 && (size_t)n < sizeof(msg) &&
+	    proto_send(W.args->parent_fd, MSG_STAT, 0, 0, msg, (size_t)n) == 0) {
+		W.evicted = W.timed_out = 0;
+		W.cut_reported_ms = mono_ms();
+	}
+}
+
+/*
+ * Cut connections whose request is overdue; returns the milliseconds until
+ * the next deadline (or -1 when none runs).
+ */
+static int64_t
+conn_sweep(void)
+{
+	int64_t now = mono_ms(), limit = W.args->cfg->request_timeout * 1000, next = -1;
+	struct conn *k;
+
+	for (k = W.conns; k != NULL; k = k->next) {
+		int64_t left;
+
+		if (k->cut || !k->receiving)
+			continue;
+		if ((left = k->start_ms + limit - now) <= 0) {
+			W.timed_out++;
+			conn_cut(k);
+			continue;
+		}
+		if (next < 0 || left < next)
+			next = left;
+	}
+	return next;
+}
+
 static enum MHD_Result
 access_handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
 {
 	const struct config *cfg = W.args->cfg;
 	struct req *rq = *con_cls;
+	struct conn *k;
 
 	(void)cls;
 	(void)version;
@@ -452,10 +743,20 @@ access_handler(void *cls, struct MHD_Connection *c, const char *url, const char 
 		if ((rq = calloc(1, sizeof(*rq))) == NULL)
 			return MHD_NO;
 		*con_cls = rq;
-		/* Method and path first: nothing else is read for a bad route. */
-		if ((r = route_match(method, url, &rq->route, &allow)) != 0)
-			return queue_error(c, rq, r, r == CE_METHOD ?
-			    "method not allowed on this path" : "no such path", allow);
+		/*
+		 * Method and path first. A bad route is refused without
+		 * reading on, unless the request may change something: then
+		 * its (bounded) body is read so that, if it is signed, the
+		 * refusal is audited like any other authenticated request.
+		 */
+		if ((r = route_match(method, url, &rq->route, &allow)) != 0) {
+			if (!mutating(method))
+				return queue_error(c, rq, r, r == CE_METHOD ?
+				    "method not allowed on this path" : "no such path",
+				    allow);
+			rq->route_err = r;
+			rq->allow = allow;
+		}
 		cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Content-Length");
 		if (cl != NULL && (parse_i64(cl, 0, INT64_MAX, &clen) != 0 ||
 		    clen > cfg->max_body)) {
@@ -493,6 +794,9 @@ access_handler(void *cls, struct MHD_Connection *c, const char *url, const char 
 	}
 	if (rq->responded || rq->waiting)
 		return MHD_YES;
+	/* The whole request arrived in time: no deadline while it is served. */
+	if ((k = conn_of(c)) != NULL)
+		k->receiving = false;
 	return process(c, rq, method, url);
 }
 
@@ -501,10 +805,13 @@ request_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     enum MHD_RequestTerminationCode toe)
 {
 	struct req *rq = *con_cls;
+	struct conn *k;
 
 	(void)cls;
-	(void)c;
 	(void)toe;
+	/* Keep-alive: the next request on this connection has its own deadline. */
+	if ((k = conn_of(c)) != NULL)
+		conn_restart(k);
 	if (rq == NULL)
 		return;
 	waiting_remove(rq);
@@ -527,10 +834,8 @@ worker_main(const struct worker_args *args)
 		fatal("prctl(PR_SET_PDEATHSIG)");
 	if ((W.ipcbuf = malloc(PROTO_BUF_SIZE)) == NULL)
 		fatalx("out of memory");
-	W.auth = auth_new(args->keys, args->nkeys, cfg->auth_window,
-	    (size_t)cfg->nonce_cache, args->not_before);
-	if (W.auth == NULL)
-		fatalx("out of memory for the nonce cache");
+	if ((W.auth = auth_new(args->keys, args->nkeys, cfg->auth_window)) == NULL)
+		fatalx("out of memory");
 	/*
 	 * OpenSSL reads its configuration and loads its providers on first
 	 * use; do that now, while files may still be opened.
@@ -550,12 +855,15 @@ worker_main(const struct worker_args *args)
 	    0, NULL, NULL,
 	    access_handler, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, args->listen_fd,
-	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->conn_limit,
+	    /* Room above conn_limit for connections being evicted and closed. */
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->conn_limit + CONN_SLACK,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_limit,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)cfg->conn_timeout,
 	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)(32 * 1024),
 	    MHD_OPTION_STRICT_FOR_CLIENT, 1,
 	    MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
+	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, NULL,
+	    MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 	    MHD_OPTION_END);
 	if (W.mhd == NULL)
@@ -577,14 +885,18 @@ worker_main(const struct worker_args *args)
 			{ .fd = args->parent_fd, .events = POLLIN },
 		};
 		MHD_UNSIGNED_LONG_LONG to;
+		int64_t due = conn_sweep();
 		int timeout = 1000;
 
 		if (MHD_get_timeout(W.mhd, &to) == MHD_YES && to < 1000)
 			timeout = (int)to;
+		if (due >= 0 && due < timeout)
+			timeout = (int)due + 1;
 		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
 			fatal("poll");
 		if (pfd[1].revents != 0)
 			parent_readable();
+		report_cuts();
 		expire_waiting();
 		(void)MHD_run(W.mhd);
 	}

@@ -26,7 +26,6 @@ struct worker_args {
 	bool drop;			/* switch to uid/gid */
 	uid_t uid;
 	gid_t gid;
-	int64_t not_before;		/* earliest acceptable request timestamp */
 };
 
 /* Run the worker in a freshly forked child; never returns. */

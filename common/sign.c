@@ -18,6 +18,7 @@
 #include <openssl/rand.h>
 
 #include "err.h"
+#include "file.h"
 #include "sign.h"
 #include "util.h"
 
@@ -113,6 +114,13 @@ sign_request(const struct sign_key *key, const char *method, const char *path,
 	return 0;
 }
 
+/* Only lower-case hex digits, as the protocol writes them. */
+static bool
+lower_hex(const char *s)
+{
+	return strspn(s, "0123456789abcdef") == strlen(s);
+}
+
 int
 sign_parse_header(const char *value, struct sign_auth *out)
 {
@@ -154,15 +162,18 @@ sign_parse_header(const char *value, struct sign_auth *out)
 			(void)str_copy(a.keyid, sizeof(a.keyid), val);
 		} else if (strcmp(name, "ts") == 0) {
 			bit = 2;
-			if (parse_i64(val, 0, INT64_C(99999999999), &a.ts) != 0)
+			/* The signed text is the number as printed: plain digits only. */
+			if (val[0] == '\0' || strspn(val, "0123456789") != strlen(val) ||
+			    (val[0] == '0' && val[1] != '\0') ||
+			    parse_i64(val, 0, INT64_C(99999999999), &a.ts) != 0)
 				return CE_INVALID;
 		} else if (strcmp(name, "nonce") == 0) {
 			bit = 4;
-			if (hex_decode(val, a.nonce, sizeof(a.nonce)) != 0)
+			if (!lower_hex(val) || hex_decode(val, a.nonce, sizeof(a.nonce)) != 0)
 				return CE_INVALID;
 		} else if (strcmp(name, "sig") == 0) {
 			bit = 8;
-			if (hex_decode(val, a.sig, sizeof(a.sig)) != 0)
+			if (!lower_hex(val) || hex_decode(val, a.sig, sizeof(a.sig)) != 0)
 				return CE_INVALID;
 		} else {
 			return CE_INVALID;
@@ -246,19 +257,12 @@ sign_load_keyfile(const char *path, struct sign_key *keys, size_t max, struct er
 {
 	char *text = NULL;
 	struct stat st;
-	ssize_t n;
-	size_t used = 0;
-	int fd = -1, r;
+	size_t len = 0;
+	int r;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		r = err_set(eb, CE_SYSTEM, "cannot open key file '%s': %s", path,
-		    strerror(errno));
-		goto out;
-	}
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		r = err_set(eb, CE_INVALID, "key file '%s' is not a regular file", path);
-		goto out;
-	}
+	if ((r = file_read("key file", path, KEYFILE_MAX, FILE_NOFOLLOW, &text, &len, &st,
+	    eb)) != 0)
+		return r == CE_NOT_FOUND ? CE_SYSTEM : r;
 	if (st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
 		r = err_set(eb, CE_INVALID, "key file '%s' must be owned by uid %u "
 		    "and not accessible by group or others (mode %03o; "
@@ -266,19 +270,6 @@ sign_load_keyfile(const char *path, struct sign_key *keys, size_t max, struct er
 		    (unsigned)(st.st_mode & 0777));
 		goto out;
 	}
-	if (st.st_size > KEYFILE_MAX) {
-		r = err_set(eb, CE_TOO_LARGE, "key file '%s' is larger than %d bytes",
-		    path, KEYFILE_MAX);
-		goto out;
-	}
-	if ((text = calloc(1, KEYFILE_MAX + 1)) == NULL) {
-		r = CE_NOMEM;
-		goto out;
-	}
-	while (used < KEYFILE_MAX &&
-	    (n = read(fd, text + used, KEYFILE_MAX - used)) > 0)
-		used += (size_t)n;
-	text[used] = '\0';
 	r = sign_parse_keyfile(text, keys, max, eb);
 	if (r < 0) {
 		char inner[ERRBUF_MAX];
@@ -287,12 +278,8 @@ sign_load_keyfile(const char *path, struct sign_key *keys, size_t max, struct er
 		(void)err_set(eb, r, "key file '%s': %s", path, inner);
 	}
 out:
-	if (text != NULL) {
-		OPENSSL_cleanse(text, KEYFILE_MAX + 1);
-		free(text);
-	}
-	if (fd >= 0)
-		close(fd);
+	OPENSSL_cleanse(text, len + 1);
+	free(text);
 	return r;
 }
 

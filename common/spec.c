@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * spec.c: the fault table and the request validator. Error messages follow
- * one shape: "<field>: <why> (allowed: <what>)", so a person fixing a
- * request, or a chaosctl flag, knows exactly what to change.
+ * spec.c: the request validator, against the catalogue of spec_table.c.
+ * Error messages follow one shape: "<field>: <why> (allowed: <what>)", so
+ * a person fixing a request, or a chaosctl flag, knows exactly what to
+ * change.
  */
 #include <math.h>
 #include <stdio.h>
@@ -11,230 +12,14 @@
 #include <cjson/cJSON.h>
 
 #include "err.h"
-#include "netaddr.h"
 #include "spec.h"
 #include "util.h"
 
 #define LABEL_KEY_CHARSET "_.:/-"
-#define SIGNAL_CHOICES "KILL|TERM|INT|HUP|QUIT|STOP|CONT|USR1|USR2"
-
-/* What every network fault can be scoped to (faults/network). */
-#define NET_SCOPE_PARAMS \
-	{ .name = "interface", .type = SPEC_STRING, .min = 1, .max = 15, \
-	  .charset = "_.:@-", .check = net_check_ifname, \
-	  .help = "interface; default: the one of the default route in the target" }, \
-	{ .name = "dest", .type = SPEC_STRING, .min = 1, .max = 128, \
-	  .charset = ":./,", .check = net_check_cidrs, \
-	  .help = "only traffic to these CIDRs (IPv4 or IPv6, comma-separated, up to 8)" }, \
-	{ .name = "dest_port", .type = SPEC_STRING, .min = 1, .max = 64, .charset = ",", \
-	  .check = net_check_ports, \
-	  .help = "only traffic to these ports (comma-separated, up to 8)" }, \
-	{ .name = "source_port", .type = SPEC_STRING, .min = 1, .max = 64, .charset = ",", \
-	  .check = net_check_ports, \
-	  .help = "only traffic from these ports (comma-separated, up to 8)" }, \
-	{ .name = "protocol", .type = SPEC_ENUM, .def_str = "all", \
-	  .choices = "all|tcp|udp|icmp", .help = "only this protocol" }, \
-	{ .name = "force", .type = SPEC_BOOL, .def = 0, \
-	  .help = "replace a root qdisc someone else set up (restored on revert)" }
 #define TARGET_STR_MAX 256
 /* Container names and ECS values: ARNs, families, "~internal~ecs~pause". */
 #define TARGET_CHARSET "_.:/-~@+="
 #define STRING_CHARSET "_.:/-"
-
-const struct spec_fault spec_faults[] = {
-	{
-		.name = "burn-cpu",
-		.summary = "burn CPU on the host, or inside containers against their CPU limit",
-		.targets = SPEC_TARGET_HOST | SPEC_TARGET_CONTAINER,
-		.revertible = true,
-		.params = {
-			{ .name = "load", .type = SPEC_INT, .unit = "%", .min = 1,
-			  .max = 100, .def = 100,
-			  .help = "CPU load to hold on each burned core" },
-			{ .name = "cores", .type = SPEC_INT, .unit = "cores",
-			  .min = 0, .max = 1024, .def = 0,
-			  .help = "number of cores to burn; 0 burns every online core" },
-		},
-	},
-	{
-		.name = "kill-container",
-		.summary = "send a signal to the containers of a task (default SIGKILL)",
-		.targets = SPEC_TARGET_CONTAINER,
-		.revertible = false,
-		.params = {
-			{ .name = "signal", .type = SPEC_ENUM, .def_str = "KILL",
-			  .choices = SIGNAL_CHOICES,
-			  .help = "signal to send, without the SIG prefix" },
-		},
-	},
-	{
-		.name = "stop-container",
-		.summary = "stop containers: SIGTERM, then SIGKILL after the grace period",
-		.targets = SPEC_TARGET_CONTAINER,
-		.revertible = false,
-		.params = {
-			{ .name = "grace", .type = SPEC_INT, .unit = "s", .min = 0,
-			  .max = 300, .def = 10,
-			  .help = "seconds between SIGTERM and SIGKILL" },
-		},
-	},
-	{
-		.name = "restart-container",
-		.summary = "restart containers (stop with a grace period, then start)",
-		.targets = SPEC_TARGET_CONTAINER,
-		.revertible = false,
-		.params = {
-			{ .name = "grace", .type = SPEC_INT, .unit = "s", .min = 0,
-			  .max = 300, .def = 10,
-			  .help = "seconds between SIGTERM and SIGKILL" },
-		},
-	},
-	{
-		.name = "pause-container",
-		.summary = "freeze containers; they are unpaused at the deadline",
-		.targets = SPEC_TARGET_CONTAINER,
-		.revertible = true,
-	},
-	{
-		.name = "latency",
-		.summary = "delay packets leaving an interface (netem), optionally only some",
-		.targets = SPEC_TARGET_HOST | SPEC_TARGET_CONTAINER,
-		.revertible = true,
-		.params = {
-			{ .name = "delay", .type = SPEC_MILLIS, .unit = "ms", .min = 1,
-			  .max = 60000, .def = 100, .help = "added delay" },
-			{ .name = "jitter", .type = SPEC_MILLIS, .unit = "ms", .min = 0,
-			  .max = 60000, .def = 0, .help = "random variation of the delay" },
-			{ .name = "correlation", .type = SPEC_INT, .unit = "%", .min = 0,
-			  .max = 100, .def = 0, .help = "how much each delay depends on the last" },
-			{ .name = "distribution", .type = SPEC_ENUM, .def_str = "uniform",
-			  .choices = "uniform|normal|pareto|paretonormal",
-			  .help = "shape of the jitter" },
-			NET_SCOPE_PARAMS,
-		},
-	},
-	{
-		.name = "loss",
-		.summary = "drop a share of the packets leaving an interface (netem)",
-		.targets = SPEC_TARGET_HOST | SPEC_TARGET_CONTAINER,
-		.revertible = true,
-		.params = {
-			{ .name = "percent", .type = SPEC_INT, .unit = "%", .min = 1,
-			  .max = 100, .def = 10, .help = "share of packets dropped" },
-			{ .name = "correlation", .type = SPEC_INT, .unit = "%", .min = 0,
-			  .max = 100, .def = 0, .help = "burstiness: how much each loss depends on the last" },
-			NET_SCOPE_PARAMS,
-		},
-	},
-	{
-		.name = "corrupt",
-		.summary = "flip a bit in a share of the packets leaving an interface (netem)",
-		.targets = SPEC_TARGET_HOST | SPEC_TARGET_CONTAINER,
-		.revertible = true,
-		.params = {
-			{ .name = "percent", .type = SPEC_INT, .unit = "%", .min = 1,
-			  .max = 100, .def = 5, .help = "share of packets corrupted" },
-			{ .name = "correlation", .type = SPEC_INT, .unit = "%", .min = 0,
-			  .max = 100, .def = 0, .help = "how much each corruption depends on the last" },
-			NET_SCOPE_PARAMS,
-		},
-	},
-	{
-		.name = "duplicate",
-		.summary = "send a share of the packets leaving an interface twice (netem)",
-		.targets = SPEC_TARGET_HOST | SPEC_TARGET_CONTAINER,
-		.revertible = true,
-		.params = {
-			{ .name = "percent", .type = SPEC_INT, .unit = "%", .min = 1,
-			  .max = 100, .def = 5, .help = "share of packets duplicated" },
-			{ .name = "correlation", .type = SPEC_INT, .unit = "%", .min = 0,
-			  .max = 100, .def = 0, .help = "how much each duplicate depends on the last" },
-			NET_SCOPE_PARAMS,
-		},
-	},
-	{
-		.name = "reorder",
-		.summary = "send a share of the packets at once and delay the rest (netem)",
-		.targets = SPEC_TARGET_HOST | SPEC_TARGET_CONTAINER,
-		.revertible = true,
-		.params = {
-			{ .name = "percent", .type = SPEC_INT, .unit = "%", .min = 1,
-			  .max = 100, .def = 25, .help = "share of packets sent out of order" },
-			{ .name = "correlation", .type = SPEC_INT, .unit = "%", .min = 0,
-			  .max = 100, .def = 0, .help = "how much each reordering depends on the last" },
-			{ .name = "delay", .type = SPEC_MILLIS, .unit = "ms", .min = 1,
-			  .max = 60000, .def = 10, .help = "delay of the packets kept in order" },
-			NET_SCOPE_PARAMS,
-		},
-	},
-	{
-		.name = "rate",
-		.summary = "limit the bandwidth leaving an interface (netem rate)",
-		.targets = SPEC_TARGET_HOST | SPEC_TARGET_CONTAINER,
-		.revertible = true,
-		.params = {
-			{ .name = "rate", .type = SPEC_RATE, .unit = "kbit/s", .min = 8,
-			  .max = 100000000, .def = 1000, .help = "bandwidth limit" },
-			NET_SCOPE_PARAMS,
-		},
-	},
-	{
-		.name = "blackhole",
-		.summary = "drop every packet leaving an interface that matches the scope",
-		.targets = SPEC_TARGET_HOST | SPEC_TARGET_CONTAINER,
-		.revertible = true,
-		.params = {
-			NET_SCOPE_PARAMS,
-		},
-	},
-	{
-		.name = "kill-process",
-		.summary = "send a signal to host processes chosen by exact name or pid",
-		.targets = SPEC_TARGET_HOST,
-		.revertible = false,
-		.params = {
-			{ .name = "name", .type = SPEC_STRING, .min = 1, .max = 64,
-			  .help = "exact process name (e.g. dockerd, agent)" },
-			{ .name = "pid", .type = SPEC_INT, .min = 1, .max = 4194304,
-			  .help = "process id (instead of name)" },
-			{ .name = "signal", .type = SPEC_ENUM, .def_str = "KILL",
-			  .choices = SIGNAL_CHOICES,
-			  .help = "signal to send, without the SIG prefix" },
-			{ .name = "all", .type = SPEC_BOOL, .def = 0,
-			  .help = "signal every process with that name, not only the oldest" },
-		},
-	},
-};
-
-const size_t spec_nfaults = NELEM(spec_faults);
-
-static const char *const state_names[] = {
-	[FAULT_PENDING] = "pending",
-	[FAULT_ACTIVE] = "active",
-	[FAULT_REVERTED] = "reverted",
-	[FAULT_EXPIRED] = "expired",
-	[FAULT_FAILED] = "failed",
-	[FAULT_COMPLETED] = "completed",
-};
-
-const char *
-fault_state_name(enum fault_state s)
-{
-	if ((size_t)s < NELEM(state_names))
-		return state_names[s];
-	return "unknown";
-}
-
-int
-fault_state_parse(const char *s)
-{
-	size_t i;
-
-	for (i = 0; i < NELEM(state_names); i++)
-		if (strcmp(state_names[i], s) == 0)
-			return (int)i;
-	return -1;
-}
 
 static const char *const top_fields[] = {
 	"type", "duration", "params", "target", "labels", "client_id", "dry_run",
@@ -292,6 +77,18 @@ spec_param_describe(const struct spec_param *p, char *buf, size_t len)
 		    (long long)p->min, (long long)p->max);
 		break;
 	}
+}
+
+/* Append ", name" (or the first name) to the list in buf; stops when full. */
+static void
+list_append(char *buf, size_t len, size_t *used, const char *name)
+{
+	int w = snprintf(buf + *used, len - *used, "%s%s", *used ? ", " : "", name);
+
+	if (w > 0 && (size_t)w < len - *used)
+		*used += (size_t)w;
+	else
+		buf[*used] = '\0';
 }
 
 /* True when s is one of the '|'-separated choices. */
@@ -407,7 +204,8 @@ validate_params(const struct spec_fault *f, const cJSON *params, struct spec_val
 
 	for (i = 0; i < n; i++)
 		apply_default(&f->params[i], &values[i]);
-	if (params == NULL || cJSON_IsNull(params))
+	/* Absent means every default; null is a wrong type like any other. */
+	if (params == NULL)
 		goto required;
 	if (!cJSON_IsObject(params))
 		return err_set(eb, CE_INVALID, "params: must be an object");
@@ -419,13 +217,8 @@ validate_params(const struct spec_fault *f, const cJSON *params, struct spec_val
 			char names[256] = "";
 			size_t j, used = 0;
 
-			for (j = 0; j < n; j++) {
-				int w = snprintf(names + used, sizeof(names) - used, "%s%s",
-				    j ? ", " : "", f->params[j].name);
-				if (w < 0 || (size_t)w >= sizeof(names) - used)
-					break;
-				used += (size_t)w;
-			}
+			for (j = 0; j < n; j++)
+				list_append(names, sizeof(names), &used, f->params[j].name);
 			return err_set(eb, CE_INVALID, "params.%.64s: unknown parameter "
 			    "for %s (allowed: %s)", item->string, f->name,
 			    n ? names : "none");
@@ -517,7 +310,7 @@ validate_target(const struct spec_fault *f, const cJSON *target, cJSON **out,
 	if ((o = cJSON_CreateObject()) == NULL)
 		return CE_NOMEM;
 	*out = o;
-	if (target != NULL && !cJSON_IsNull(target)) {
+	if (target != NULL) {
 		if (!cJSON_IsObject(target))
 			return err_set(eb, CE_INVALID, "target: must be an object");
 		cJSON_ArrayForEach(item, target) {
@@ -589,6 +382,26 @@ validate_target(const struct spec_fault *f, const cJSON *target, cJSON **out,
 	return 0;
 }
 
+int
+spec_req_minimal(const struct spec_fault *f, const char *kind, struct fault_req *out)
+{
+	struct fault_req req;
+	size_t i, n = spec_nparams(f);
+
+	memset(&req, 0, sizeof(req));
+	req.spec = f;
+	for (i = 0; i < n; i++)
+		apply_default(&f->params[i], &req.values[i]);
+	if ((req.target = cJSON_CreateObject()) == NULL ||
+	    cJSON_AddStringToObject(req.target, "kind", kind) == NULL ||
+	    (req.labels = cJSON_CreateObject()) == NULL) {
+		fault_req_release(&req);
+		return CE_NOMEM;
+	}
+	*out = req;
+	return 0;
+}
+
 bool
 spec_target_is_container(const struct fault_req *req)
 {
@@ -606,7 +419,7 @@ validate_labels(const cJSON *labels, cJSON **out, struct errbuf *eb)
 
 	if ((*out = cJSON_CreateObject()) == NULL)
 		return CE_NOMEM;
-	if (labels == NULL || cJSON_IsNull(labels))
+	if (labels == NULL)
 		return 0;
 	if (!cJSON_IsObject(labels))
 		return err_set(eb, CE_INVALID, "labels: must be an object of strings");
@@ -654,10 +467,16 @@ spec_validate(const cJSON *doc, int64_t max_duration, struct fault_req *out,
 		for (i = 0; i < NELEM(top_fields); i++)
 			if (strcmp(item->string, top_fields[i]) == 0)
 				break;
-		if (i == NELEM(top_fields))
-			return err_set(eb, CE_INVALID, "%.64s: unknown field (allowed: "
-			    "type, duration, params, target, labels, client_id)",
-			    item->string);
+		if (i == NELEM(top_fields)) {
+			char names[160] = "";
+			size_t used = 0;
+
+			/* The list comes from the table, so it cannot drift. */
+			for (i = 0; i < NELEM(top_fields); i++)
+				list_append(names, sizeof(names), &used, top_fields[i]);
+			return err_set(eb, CE_INVALID, "%.64s: unknown field (allowed: %s)",
+			    item->string, names);
+		}
 		/* cJSON keeps duplicate keys; the first would silently win. */
 		if (cJSON_GetObjectItemCaseSensitive(doc, item->string) != item)
 			return err_set(eb, CE_INVALID, "%s: given twice", item->string);
@@ -671,13 +490,8 @@ spec_validate(const cJSON *doc, int64_t max_duration, struct fault_req *out,
 		char names[256] = "";
 		size_t used = 0;
 
-		for (i = 0; i < spec_nfaults; i++) {
-			int w = snprintf(names + used, sizeof(names) - used, "%s%s",
-			    i ? ", " : "", spec_faults[i].name);
-			if (w < 0 || (size_t)w >= sizeof(names) - used)
-				break;
-			used += (size_t)w;
-		}
+		for (i = 0; i < spec_nfaults; i++)
+			list_append(names, sizeof(names), &used, spec_faults[i].name);
 		return err_set(eb, CE_NOT_FOUND, "type: unknown fault '%.64s' "
 		    "(allowed: %s)", type->valuestring, names);
 	}
@@ -699,7 +513,7 @@ spec_validate(const cJSON *doc, int64_t max_duration, struct fault_req *out,
 		return err_set(eb, CE_INVALID, "dry_run: must be true or false");
 	req.dry_run = cJSON_IsTrue(item);
 	cid = cJSON_GetObjectItemCaseSensitive(doc, "client_id");
-	if (cid != NULL && !cJSON_IsNull(cid)) {
+	if (cid != NULL) {
 		const char *s = cJSON_GetStringValue(cid);
 
 		if (s == NULL || s[0] == '\0' || strlen(s) > SPEC_CLIENT_ID_MAX ||
@@ -722,99 +536,4 @@ spec_validate(const cJSON *doc, int64_t max_duration, struct fault_req *out,
 fail:
 	fault_req_release(&req);
 	return r;
-}
-
-void
-fault_req_release(struct fault_req *req)
-{
-	if (req == NULL)
-		return;
-	cJSON_Delete(req->target);
-	cJSON_Delete(req->labels);
-	req->target = NULL;
-	req->labels = NULL;
-}
-
-const struct spec_value *
-fault_req_get(const struct fault_req *req, const char *name)
-{
-	size_t i, n = spec_nparams(req->spec);
-
-	for (i = 0; i < n; i++)
-		if (strcmp(req->spec->params[i].name, name) == 0)
-			return &req->values[i];
-	return NULL;
-}
-
-cJSON *
-fault_req_params_json(const struct fault_req *req)
-{
-	cJSON *obj = cJSON_CreateObject();
-	size_t i, n = spec_nparams(req->spec);
-
-	if (obj == NULL)
-		return NULL;
-	for (i = 0; i < n; i++) {
-		const struct spec_param *p = &req->spec->params[i];
-		const struct spec_value *v = &req->values[i];
-		cJSON *item = NULL;
-
-		switch (p->type) {
-		case SPEC_INT:
-		case SPEC_MILLIS:
-		case SPEC_RATE:
-			/* Unset, and no valid default: an optional choice (kill-process pid). */
-			if (!v->set && (p->def < p->min || p->def > p->max))
-				continue;
-			item = cJSON_CreateNumber((double)v->i);
-			break;
-		case SPEC_BOOL:
-			item = cJSON_CreateBool(v->i != 0);
-			break;
-		case SPEC_STRING:
-		case SPEC_ENUM:
-			/* An unset string without default is omitted. */
-			if (!v->set && p->def_str == NULL)
-				continue;
-			item = cJSON_CreateString(v->s);
-			break;
-		}
-		if (item == NULL || !cJSON_AddItemToObject(obj, p->name, item)) {
-			cJSON_Delete(item);
-			cJSON_Delete(obj);
-			return NULL;
-		}
-	}
-	return obj;
-}
-
-cJSON *
-fault_req_to_json(const struct fault_req *req)
-{
-	cJSON *doc = cJSON_CreateObject(), *params;
-
-	if (doc == NULL)
-		return NULL;
-	if ((params = fault_req_params_json(req)) == NULL ||
-	    !cJSON_AddItemToObject(doc, "params", params)) {
-		cJSON_Delete(params);
-		goto fail;
-	}
-	if (req->dry_run && cJSON_AddBoolToObject(doc, "dry_run", 1) == NULL)
-		goto fail;
-	/* A one-shot fault without a duration stays without one. */
-	if (req->duration > 0 &&
-	    cJSON_AddNumberToObject(doc, "duration", (double)req->duration) == NULL)
-		goto fail;
-	if (cJSON_AddStringToObject(doc, "type", req->spec->name) == NULL ||
-	    !cJSON_AddItemToObject(doc, "target", cJSON_Duplicate(req->target, 1)) ||
-	    !cJSON_AddItemToObject(doc, "labels", cJSON_Duplicate(req->labels, 1)))
-		goto fail;
-	if (req->client_id[0] != '\0' &&
-	    cJSON_AddStringToObject(doc, "client_id", req->client_id) == NULL)
-		goto fail;
-	return doc;
-fail:
-	cJSON_Delete(doc);
-	return NULL;
 }

@@ -69,10 +69,15 @@ enum fault_state {
 	FAULT_EXPIRED,		/* undone at its deadline */
 	FAULT_FAILED,		/* could not start, or broke while active */
 	FAULT_COMPLETED,	/* a one-shot action (kill, stop, restart) was done */
+	FAULT_REVERT_FAILED,	/* its revert failed: it may still act; retried */
 };
+#define FAULT_STATE_LAST FAULT_REVERT_FAILED
 
 /* The state names used in the API and the state file ("active"). */
 const char *fault_state_name(enum fault_state s);
+
+/* Every state name, '|'-separated, from the same table ("pending|..."). */
+const char *fault_state_choices(void);
 
 /* Parse a state name; returns -1 when unknown. */
 int fault_state_parse(const char *s);
@@ -115,6 +120,13 @@ struct fault_req {
  */
 int spec_validate(const struct cJSON *doc, int64_t max_duration, struct fault_req *out,
     struct errbuf *eb);
+
+/*
+ * A request of fault f with every default and an empty target of the
+ * given kind ("host" or "container"): what crash recovery rebuilds when
+ * a state file entry lacks its request. Returns 0 or CE_NOMEM.
+ */
+int spec_req_minimal(const struct spec_fault *f, const char *kind, struct fault_req *out);
 
 /* True when the request targets containers (resolved through Docker). */
 bool spec_target_is_container(const struct fault_req *req);

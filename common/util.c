@@ -111,8 +111,8 @@ hex_encode(const unsigned char *in, size_t len, char *out)
 	out[2 * len] = '\0';
 }
 
-static int
-hexval(char c)
+int
+hex_digit(char c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -131,7 +131,7 @@ hex_decode(const char *in, unsigned char *out, size_t len)
 	if (strlen(in) != 2 * len)
 		return CE_INVALID;
 	for (i = 0; i < len; i++) {
-		int hi = hexval(in[2 * i]), lo = hexval(in[2 * i + 1]);
+		int hi = hex_digit(in[2 * i]), lo = hex_digit(in[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return CE_INVALID;
@@ -171,4 +171,18 @@ fmt_rfc3339(int64_t epoch_ms, char *buf, size_t len)
 		return;
 	}
 	(void)snprintf(buf, len, "%s.%03dZ", base, (int)(epoch_ms % 1000));
+}
+
+char *
+str_trim(char *s)
+{
+	size_t n;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' ||
+	    s[n - 1] == '\n'))
+		s[--n] = '\0';
+	return s;
 }

@@ -33,11 +33,20 @@ int parse_duration_ms(const char *s, int64_t min_ms, int64_t max_ms, int64_t *ou
  */
 int str_copy(char *dst, size_t n, const char *src);
 
+/*
+ * Trim spaces and tabs at both ends of s, and a line end (CR, LF) at its
+ * end, in place. Returns the trimmed start inside s.
+ */
+char *str_trim(char *s);
+
 /* True if every byte of s is in the set [A-Za-z0-9] plus the bytes of extra. */
 bool str_charset_ok(const char *s, const char *extra);
 
 /* Lower-case hex of len bytes into out (2*len+1 bytes). */
 void hex_encode(const unsigned char *in, size_t len, char *out);
+
+/* The value of one hex digit (either case), or -1. */
+int hex_digit(char c);
 
 /*
  * Decode exactly 2*len hex digits from in into out. Returns 0 or CE_INVALID

@@ -17,10 +17,12 @@ usage_faults(FILE *out)
 "usage: chaosctl faults [--state STATE] [--label K=V]...\n"
 "\n"
 "List the faults every target agent knows: active ones and recently ended ones.\n"
+"A fault in state revert_failed may still act: its revert failed and the agent\n"
+"retries it.\n"
 "\n"
-"  --state STATE   only faults in STATE: pending, active, reverted, expired, failed\n"
+"  --state STATE   only faults in STATE: %s\n"
 "  --label K=V     only faults with this label (inject --fault-label; repeatable,\n"
-"                  all must match)\n");
+"                  all must match)\n", fault_state_choices());
 }
 
 int
@@ -51,8 +53,8 @@ cmd_faults(struct ctl *ctl, int argc, char **argv)
 			continue;
 		}
 		if (fault_state_parse(arg) < 0)
-			return ctl_usage_error("--state: '%s' is not one of pending, active, "
-			    "reverted, expired, failed", arg);
+			return ctl_usage_error("--state: '%s' is not one of %s", arg,
+			    fault_state_choices());
 		state = arg;
 	}
 	if ((reqs = calloc(ctl->nagents, sizeof(*reqs))) == NULL)

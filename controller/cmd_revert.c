@@ -22,7 +22,9 @@ usage_revert(FILE *out)
 "that carry every label given (inject --fault-label), and only those: what one\n"
 "experiment started, not another's; none matching is not an error. --all\n"
 "reverts every fault on every target agent (the kill switch). Reverting an\n"
-"ended fault is not an error.\n");
+"ended fault is not an error. A fault whose revert failed (state\n"
+"revert_failed) is tried again; if it fails again the command exits 1 with\n"
+"the agent's error, and the agent keeps retrying.\n");
 }
 
 /* One DELETE /v1/faults/ID result: "agent id state", or the error. */
@@ -77,7 +79,8 @@ revert_labelled(struct ctl *ctl, const struct ctl_labels *labels)
 			    cJSON_GetObjectItemCaseSensitive(f, "id"));
 
 			if (st == NULL || id == NULL || strlen(id) > 32 ||
-			    (strcmp(st, "active") != 0 && strcmp(st, "pending") != 0) ||
+			    (strcmp(st, "active") != 0 && strcmp(st, "pending") != 0 &&
+			    strcmp(st, "revert_failed") != 0) ||
 			    !ctl_labels_match(labels, f))
 				continue;
 			if (n == cap) {

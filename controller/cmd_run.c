@@ -27,6 +27,7 @@
 #include "ctl.h"
 #include "ini.h"
 #include "../common/err.h"
+#include "../common/file.h"
 #include "../common/util.h"
 
 #define RUN_ARGS_MAX 256
@@ -510,33 +511,10 @@ execute(struct ctl *ctl, struct run *r, const struct stop *stop)
 static char *
 slurp(const char *path, size_t *len, struct errbuf *eb)
 {
-	struct stat st;
-	char *buf;
-	ssize_t n;
-	size_t got = 0;
-	int fd;
+	char *buf = NULL;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		(void)err_set(eb, CE_NOT_FOUND, "%s: %s", path, strerror(errno));
+	if (file_read("file", path, RUN_FILE_MAX, 0, &buf, len, NULL, eb) != 0)
 		return NULL;
-	}
-	if (fstat(fd, &st) != 0 || st.st_size > RUN_FILE_MAX) {
-		close(fd);
-		(void)err_set(eb, CE_TOO_LARGE, "%s: larger than %d MiB", path,
-		    RUN_FILE_MAX / (1024 * 1024));
-		return NULL;
-	}
-	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
-		close(fd);
-		(void)err_set(eb, CE_NOMEM, "out of memory");
-		return NULL;
-	}
-	while (got < (size_t)st.st_size && (n = read(fd, buf + got,
-	    (size_t)st.st_size - got)) > 0)
-		got += (size_t)n;
-	close(fd);
-	buf[got] = '\0';
-	*len = got;
 	return buf;
 }
 

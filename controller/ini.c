@@ -10,6 +10,7 @@
 
 #include "ini.h"
 #include "../common/err.h"
+#include "../common/file.h"
 #include "../common/util.h"
 
 #define INI_FILE_MAX (1024 * 1024)
@@ -194,27 +195,13 @@ int
 ini_load(const char *path, struct ini *out, struct errbuf *eb)
 {
 	char *buf;
-	ssize_t n;
 	size_t len = 0;
-	int fd, r;
+	int r;
 
 	memset(out, 0, sizeof(*out));
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return err_set(eb, errno == ENOENT ? CE_NOT_FOUND : CE_SYSTEM, "%s: %s", path,
-		    strerror(errno));
-	if ((buf = malloc(INI_FILE_MAX + 1)) == NULL) {
-		close(fd);
-		return err_set(eb, CE_NOMEM, "out of memory");
-	}
-	while ((n = read(fd, buf + len, INI_FILE_MAX + 1 - len)) > 0)
-		len += (size_t)n;
-	close(fd);
-	if (n < 0 || len > INI_FILE_MAX) {
-		free(buf);
-		return err_set(eb, CE_INVALID, "%s: %s", path, n < 0 ? strerror(errno) :
-		    "larger than 1 MiB");
-	}
-	buf[len] = '\0';
+	if ((r = file_read("configuration", path, INI_FILE_MAX, 0, &buf, &len, NULL,
+	    eb)) != 0)
+		return r;
 	if (memchr(buf, '\0', len) != NULL) {
 		free(buf);
 		return err_set(eb, CE_INVALID, "%s: not a text file", path);

@@ -27,12 +27,12 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "../common/limits.h"
 #include "../common/spec.h"
 
 struct cJSON;
 struct errbuf;
-
-#define FAULT_ID_MAX 24
+struct fault_life;
 
 /* Everything the agent knows of one fault. Owned by the registry. */
 struct fault {
@@ -46,19 +46,11 @@ struct fault {
 	int64_t deadline_mono;		/* CLOCK_MONOTONIC deadline, ms */
 	char end_reason[32];		/* "deadline", "delete", "shutdown", ... */
 	char error[256];		/* why it failed, empty otherwise */
-	char remote[64];		/* who asked (audit) */
-	char key_id[40];
+	char remote[64];		/* who asked: network faults never impair it */
 	struct cJSON *record;		/* revert record; persisted in the state file */
 	struct cJSON *targets;		/* resolved containers, or NULL for the host */
 	void *priv;			/* backend runtime data */
-	/* The parent's bookkeeping while a job works on the fault: */
-	bool busy;			/* a job is in flight */
-	bool revert_failed;		/* ended, but its record stays for recovery */
-	bool dry_run;			/* resolve the target, report, do nothing */
-	bool end_wanted;		/* end it as soon as the job is done */
-	enum fault_state end_state;
-	char end_why[32];
-	void *waiters;			/* requests answered when it ends */
+	struct fault_life *life;	/* the parent's bookkeeping; not for backends */
 };
 
 struct fault_ops {

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cgroup.c: see cgroup.h. Mount points come from /proc/self/mountinfo. */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -175,4 +176,46 @@ cgroup_cpu_limit(const cJSON *cg)
 	    parse_i64(sp + 1, 1, INT64_MAX, &period) != 0)
 		return 0;
 	return (double)quota / (double)period;
+}
+
+/* Parse a cpuset list ("0-3,8,10-11") into set. Returns 0 or -1. */
+static int
+parse_cpulist(char *s, cpu_set_t *set)
+{
+	char *tok, *next;
+
+	CPU_ZERO(set);
+	s[strcspn(s, "\n")] = '\0';
+	for (tok = s; tok != NULL && *tok != '\0'; tok = next) {
+		char *dash;
+		int64_t a, b;
+
+		if ((next = strchr(tok, ',')) != NULL)
+			*next++ = '\0';
+		if ((dash = strchr(tok, '-')) != NULL)
+			*dash = '\0';
+		if (parse_i64(tok, 0, CPU_SETSIZE - 1, &a) != 0 ||
+		    parse_i64(dash != NULL ? dash + 1 : tok, a, CPU_SETSIZE - 1, &b) != 0)
+			return -1;
+		for (; a <= b; a++)
+			CPU_SET((int)a, set);
+	}
+	return CPU_COUNT(set) > 0 ? 0 : -1;
+}
+
+int
+cgroup_cpuset(const cJSON *cg, cpu_set_t *set)
+{
+	const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg, "cpuset"));
+	char mount[512], list[1024];
+
+	if (path_ok(p) && find_mount("cpuset", mount, sizeof(mount)) &&
+	    (read_file(mount, p, "cpuset.effective_cpus", list, sizeof(list)) ||
+	    read_file(mount, p, "cpuset.cpus", list, sizeof(list))))
+		return parse_cpulist(list, set);
+	p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg, "unified"));
+	if (path_ok(p) && find_mount(NULL, mount, sizeof(mount)) &&
+	    read_file(mount, p, "cpuset.cpus.effective", list, sizeof(list)))
+		return parse_cpulist(list, set);
+	return -1;
 }

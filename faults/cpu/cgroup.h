@@ -8,6 +8,7 @@
 #ifndef CHAOS_CPU_CGROUP_H
 #define CHAOS_CPU_CGROUP_H
 
+#include <sched.h>
 #include <sys/types.h>
 
 struct cJSON;
@@ -18,5 +19,11 @@ int cgroup_join(const struct cJSON *cg, pid_t pid, struct errbuf *eb);
 
 /* The CPU limit of cg in CPUs (0.5 = half a CPU), or 0 without a limit. */
 double cgroup_cpu_limit(const struct cJSON *cg);
+
+/*
+ * The CPUs cg may run on (its effective cpuset), into set. Returns 0, or
+ * -1 when the cgroup says nothing (no cpuset controller there).
+ */
+int cgroup_cpuset(const struct cJSON *cg, cpu_set_t *set);
 
 #endif

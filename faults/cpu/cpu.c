@@ -9,11 +9,13 @@
  * deadline, so a burn never outlives its duration even if the agent is
  * frozen.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -24,8 +26,9 @@
 #include <cjson/cJSON.h>
 
 #include "../fault.h"
+#include "../../common/caps.h"
 #include "../../common/err.h"
-#include "../../common/proc.h"
+#include "../proc.h"
 #include "../../common/util.h"
 #include "cgroup.h"
 
@@ -108,7 +111,8 @@ burner_main(int gofd, int cpu, int load, int64_t deadline_ns, pid_t parent)
 	(void)sched_setaffinity(0, sizeof(set), &set);
 	/* Burning CPU needs no privilege at all. */
 	if (geteuid() == 0 && fault_env.drop) {
-		if (setgroups(1, &fault_env.gid) != 0 ||
+		if (caps_drop_bounding(NULL) != 0 ||
+		    setgroups(1, &fault_env.gid) != 0 ||
 		    setresgid(fault_env.gid, fault_env.gid, fault_env.gid) != 0 ||
 		    setresuid(fault_env.uid, fault_env.uid, fault_env.uid) != 0)
 			_exit(1);
@@ -151,6 +155,11 @@ spawn_burner(struct fault *f, struct cpu_priv *p, int readfd, int cpu, int load,
 
 	if (p->n == CPU_SETSIZE)
 		return err_set(eb, CE_INVALID, "too many burners");
+	/* A dry run plans the burner (its CPU) and starts nothing. */
+	if (f->req.dry_run) {
+		cJSON_AddItemToArray(cpus, cJSON_CreateNumber(cpu));
+		return 0;
+	}
 	if ((pid = fork()) < 0)
 		return err_set(eb, CE_SYSTEM, "fork: %s", strerror(errno));
 	if (pid == 0)
@@ -172,21 +181,81 @@ spawn_burner(struct fault *f, struct cpu_priv *p, int readfd, int cpu, int load,
 	return 0;
 }
 
-/* The next CPU this fault may pin a burner to, round robin. */
+/*
+ * Choosing CPUs: burners of every agent on the host are counted per CPU
+ * (each is pinned to one), and a burner goes to an allowed CPU holding
+ * the fewest, so two 1-core faults, or the faults of many agents on one
+ * machine, spread over the cores instead of stacking on CPU 0. Ties go
+ * round from a start that differs per agent and per fault.
+ */
+struct cpu_pick {
+	int count[CPU_SETSIZE];
+	int start;
+};
+
+/* The one CPU of a "Cpus_allowed_list" value, or -1 when it allows more. */
 static int
-next_cpu(const cpu_set_t *allowed, int *cursor)
+single_cpu(const char *list)
 {
-	int k;
+	int64_t v;
+
+	return parse_i64(list, 0, CPU_SETSIZE - 1, &v) == 0 ? (int)v : -1;
+}
+
+static void
+pick_init(struct cpu_pick *cp, int ncpu)
+{
+	static unsigned faults;
+	DIR *d = opendir("/proc");
+	struct dirent *de;
+
+	memset(cp, 0, sizeof(*cp));
+	cp->start = (int)(((unsigned)getpid() + faults++) % (unsigned)(ncpu > 0 ? ncpu : 1));
+	if (d == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		char path[64], line[256];
+		FILE *f;
+		bool burner = false;
+
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		(void)snprintf(path, sizeof(path), "/proc/%.16s/status", de->d_name);
+		if ((f = fopen(path, "re")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), f) != NULL) {
+			line[strcspn(line, "\n")] = '\0';
+			if (strncmp(line, "Name:\t", 6) == 0)
+				burner = strcmp(line + 6, "chaos-burn") == 0;
+			else if (burner && strncmp(line, "Cpus_allowed_list:\t", 19) == 0) {
+				int c = single_cpu(line + 19);
+
+				if (c >= 0)
+					cp->count[c]++;
+				break;
+			}
+		}
+		fclose(f);
+	}
+	closedir(d);
+}
+
+/* The allowed CPU with the fewest burners; it then counts one more. */
+static int
+pick(struct cpu_pick *cp, const cpu_set_t *allowed)
+{
+	int k, best = -1;
 
 	for (k = 0; k < CPU_SETSIZE; k++) {
-		int cpu = (*cursor + k) % CPU_SETSIZE;
+		int cpu = (cp->start + k) % CPU_SETSIZE;
 
-		if (CPU_ISSET(cpu, allowed)) {
-			*cursor = cpu + 1;
-			return cpu;
-		}
+		if (CPU_ISSET(cpu, allowed) && (best < 0 || cp->count[cpu] < cp->count[best]))
+			best = cpu;
 	}
-	return 0;
+	if (best < 0)
+		return 0;
+	cp->count[best]++;
+	return best;
 }
 
 static int
@@ -196,9 +265,11 @@ cpu_prepare(struct fault *f, struct errbuf *eb)
 	const struct spec_value *cores = fault_req_get(&f->req, "cores");
 	struct cpu_priv *p = NULL;
 	cJSON *rec = NULL, *burners, *cpus, *conts = NULL;
+	struct cpu_pick *cp = NULL;
 	cpu_set_t allowed;
-	int pipefd[2] = { -1, -1 }, navail, want, cursor = 0, i, r;
+	int pipefd[2] = { -1, -1 }, navail, want, i, r;
 
+	/* The agent's own affinity (and so its cgroup's cpuset) bounds the choice. */
 	if (sched_getaffinity(0, sizeof(allowed), &allowed) != 0)
 		return err_set(eb, CE_SYSTEM, "sched_getaffinity: %s", strerror(errno));
 	navail = CPU_COUNT(&allowed);
@@ -207,9 +278,12 @@ cpu_prepare(struct fault *f, struct errbuf *eb)
 		return err_set(eb, CE_INVALID, "params.cores: %d requested but this "
 		    "host has %d online (allowed: 0..%d; 0 burns them all)",
 		    want, navail, navail);
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = calloc(1, sizeof(*p))) == NULL || (cp = malloc(sizeof(*cp))) == NULL) {
+		free(p);
 		return CE_NOMEM;
+	}
 	p->gofd = -1;
+	pick_init(cp, navail);
 	if ((rec = cJSON_CreateObject()) == NULL ||
 	    (burners = cJSON_AddArrayToObject(rec, "burners")) == NULL ||
 	    (cpus = cJSON_AddArrayToObject(rec, "cpus")) == NULL ||
@@ -223,7 +297,7 @@ cpu_prepare(struct fault *f, struct errbuf *eb)
 	}
 	if (f->targets == NULL) {
 		for (i = 0; i < want; i++)
-			if ((r = spawn_burner(f, p, pipefd[0], next_cpu(&allowed, &cursor),
+			if ((r = spawn_burner(f, p, pipefd[0], pick(cp, &allowed),
 			    (int)load->i, NULL, NULL, burners, cpus, eb)) != 0)
 				goto fail;
 	} else {
@@ -239,6 +313,7 @@ cpu_prepare(struct fault *f, struct errbuf *eb)
 			    "id"));
 			double limit = cgroup_cpu_limit(cg);
 			int n = want, per = (int)load->i;
+			cpu_set_t mine;
 			cJSON *c;
 
 			if (cg == NULL || id == NULL) {
@@ -267,18 +342,27 @@ cpu_prepare(struct fault *f, struct errbuf *eb)
 			cJSON_AddNumberToObject(c, "cpu_limit", limit);
 			cJSON_AddNumberToObject(c, "burners", n);
 			cJSON_AddNumberToObject(c, "load_per_burner", per);
+			/* Inside the container's own cpuset, when it has one. */
+			mine = allowed;
+			if (cgroup_cpuset(cg, &mine) == 0) {
+				CPU_AND(&mine, &mine, &allowed);
+				if (CPU_COUNT(&mine) == 0)
+					mine = allowed;
+			}
 			for (i = 0; i < n; i++)
-				if ((r = spawn_burner(f, p, pipefd[0], next_cpu(&allowed, &cursor),
+				if ((r = spawn_burner(f, p, pipefd[0], pick(cp, &mine),
 				    per, cg, id, burners, cpus, eb)) != 0)
 					goto fail;
 		}
 	}
 	close(pipefd[0]);
+	free(cp);
 	p->gofd = pipefd[1];
 	f->priv = p;
 	f->record = rec;
 	return 0;
 fail:
+	free(cp);
 	kill_all(p);
 	if (pipefd[0] >= 0)
 		close(pipefd[0]);

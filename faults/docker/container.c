@@ -45,7 +45,8 @@ container_prepare(struct fault *f, struct errbuf *eb)
 	cJSON_ArrayForEach(t, f->targets) {
 		cJSON *o = cJSON_CreateObject();
 		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "id"));
-		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t, "name"));
+		const char *name = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(t,
+		    "name"));
 
 		if (o == NULL || id == NULL || !str_charset_ok(id, "")) {
 			cJSON_Delete(o);

@@ -117,6 +117,35 @@ version_num(const char *v)
 	return (int)(maj * 1000 + min);
 }
 
+/*
+ * The API version the engine was last found to speak. The parent keeps it
+ * (docker_remember_version, from a job's answer) and every job forked after
+ * inherits it, so a fault's calls skip GET /version; the parent forgets it
+ * when a Docker job fails, so a restarted or downgraded engine is asked
+ * again.
+ */
+static char known_version[16];
+
+void
+docker_remember_version(const char *v)
+{
+	if (v != NULL && version_num(v) >= version_num(DOCKER_API_MIN) &&
+	    version_num(v) <= version_num(DOCKER_API_MAX))
+		(void)str_copy(known_version, sizeof(known_version), v);
+}
+
+void
+docker_forget_version(void)
+{
+	known_version[0] = '\0';
+}
+
+const char *
+docker_version(const struct docker *d)
+{
+	return d->version;
+}
+
 struct docker *
 docker_open(const char *socket_path, long timeout_ms, struct errbuf *eb)
 {
@@ -135,6 +164,10 @@ docker_open(const char *socket_path, long timeout_ms, struct errbuf *eb)
 		free(d);
 		(void)err_set(eb, CE_NOMEM, "cannot create a curl handle");
 		return NULL;
+	}
+	if (known_version[0] != '\0') {
+		(void)str_copy(d->version, sizeof(d->version), known_version);
+		return d;
 	}
 	if (request(d, "GET", "/version", &status, &json, eb) != 0)
 		goto fail;
@@ -282,7 +315,8 @@ read_cgroup(long pid, cJSON *o)
 			continue;
 		line[strcspn(line, "\n")] = '\0';
 		*c2 = '\0';
-		/* "0::" is the unified hierarchy; "N:cpu,cpuacct:" a v1 one. */
+		/* "0::" is the unified hierarchy; "N:cpu,cpuacct:" a v1 one (and
+		 * "N:cpuset:", whose CPUs burners in the container must keep to). */
 		if (c2 == c1 + 1) {
 			cJSON_AddStringToObject(cg, "unified", c2 + 1);
 			continue;
@@ -293,7 +327,8 @@ read_cgroup(long pid, cJSON *o)
 			for (; ctl != NULL; ctl = next) {
 				if ((next = strchr(ctl, ',')) != NULL)
 					*next++ = '\0';
-				if ((strcmp(ctl, "cpu") == 0 || strcmp(ctl, "cpuacct") == 0) &&
+				if ((strcmp(ctl, "cpu") == 0 || strcmp(ctl, "cpuacct") == 0 ||
+				    strcmp(ctl, "cpuset") == 0) &&
 				    cJSON_GetObjectItemCaseSensitive(cg, ctl) == NULL)
 					cJSON_AddStringToObject(cg, ctl, c2 + 1);
 			}
@@ -417,6 +452,8 @@ docker_ping_job(void *arg, cJSON **out, struct errbuf *eb)
 	struct docker *d;
 
 	(void)arg;
+	/* A ping asks the engine itself (this is a child: the parent keeps its copy). */
+	docker_forget_version();
 	if ((d = docker_open(fault_env.docker_socket, 3000, eb)) == NULL)
 		return CE_UNAVAILABLE;
 	*out = cJSON_CreateObject();
@@ -676,6 +713,7 @@ docker_resolve_job(void *arg, cJSON **out, struct errbuf *eb)
 		cJSON_AddItemToArray(targets, o);
 	}
 	cJSON_AddNumberToObject(*out, "chosen", (double)want);
+	cJSON_AddStringToObject(*out, "api_version", d->version);
 	r = 0;
 out:
 	if (r != 0) {

@@ -50,6 +50,15 @@ const char *docker_message(const struct cJSON *json, const char *fallback);
 bool docker_socket_reachable(const char *socket_path, char *why, size_t len);
 
 /* Job functions (see agent/job.h); arg is documented per function. */
+/*
+ * The engine's API version, negotiated once: remember one a job reported
+ * (the parent does; later jobs inherit it and skip GET /version), forget
+ * it when a Docker job failed. docker_version is what a handle speaks.
+ */
+void docker_remember_version(const char *v);
+void docker_forget_version(void);
+const char *docker_version(const struct docker *d);
+
 int docker_ping_job(void *arg, struct cJSON **out, struct errbuf *eb);	/* arg unused */
 int docker_targets_job(void *arg, struct cJSON **out, struct errbuf *eb);	/* arg unused */
 /* arg is the struct fault whose req.target to resolve; out {"targets":[...],...} */

@@ -128,7 +128,7 @@ net_plan_install(const char *tc, const char *ifname, const struct net_netem *net
 	c = cmd_new(p, tc);
 	words(c, "qdisc add dev");
 	word(c, "%s", ifname);
-	words(c, "parent cafe:3 handle " NET_NETEM_HANDLE " netem limit 100000");
+	words(c, "parent " NET_HANDLE "3 handle " NET_NETEM_HANDLE " netem limit 100000");
 	for (i = 0; i < netem->n; i++)
 		word(c, "%s", netem->w[i]);
 
@@ -141,13 +141,13 @@ net_plan_install(const char *tc, const char *ifname, const struct net_netem *net
 				continue;
 			c = filter(p, tc, ifname, fam, 1 + fi);
 			match_dst(c, &sc->exclude[i]);
-			words(c, "flowid cafe:1");
+			words(c, "flowid " NET_HANDLE "1");
 		}
 		if (sc->agent_port != 0) {
 			c = filter(p, tc, ifname, fam, 1 + fi);
 			match_proto(c, fam, NET_PROTO_TCP);
 			match_port(c, fam, "sport", sc->agent_port);
-			words(c, "flowid cafe:1");
+			words(c, "flowid " NET_HANDLE "1");
 		}
 	}
 
@@ -168,9 +168,9 @@ net_plan_install(const char *tc, const char *ifname, const struct net_netem *net
 					bool any = true;
 
 					if (++nfilters > NET_FILTERS_MAX) {
-						(void)snprintf(why, len, "the scope needs more than %d "
-						    "filters (destinations x ports); narrow it",
-						    NET_FILTERS_MAX);
+						(void)snprintf(why, len, "the scope needs "
+						    "more than %d filters (destinations x "
+						    "ports); narrow it", NET_FILTERS_MAX);
 						return -1;
 					}
 					c = filter(p, tc, ifname, fam, 3 + fi);
@@ -181,7 +181,8 @@ net_plan_install(const char *tc, const char *ifname, const struct net_netem *net
 					if (sc->proto != NET_PROTO_ALL) {
 						/* ICMPv6 is its own protocol number. */
 						match_proto(c, fam, fam == AF_INET6 &&
-						    sc->proto == NET_PROTO_ICMP ? 58 : (int)sc->proto);
+						    sc->proto == NET_PROTO_ICMP ? 58 :
+						    (int)sc->proto);
 						any = false;
 					}
 					if (sc->ndport > 0) {
@@ -194,7 +195,7 @@ net_plan_install(const char *tc, const char *ifname, const struct net_netem *net
 					}
 					if (any)
 						words(c, "match u32 0 0");
-					words(c, "flowid cafe:3");
+					words(c, "flowid " NET_HANDLE "3");
 				}
 			}
 		}
@@ -219,9 +220,63 @@ net_plan_remove(const char *tc, const char *ifname, struct net_plan *p)
 	c = cmd_new(p, tc);
 	words(c, "qdisc del dev");
 	word(c, "%s", ifname);
-	words(c, "parent cafe:3 handle " NET_NETEM_HANDLE);
+	words(c, "parent " NET_HANDLE "3 handle " NET_NETEM_HANDLE);
 	c = cmd_new(p, tc);
 	words(c, "qdisc del dev");
 	word(c, "%s", ifname);
 	words(c, "root handle " NET_HANDLE);
+}
+
+/* One command on the root qdisc of ifname: "tc qdisc VERB dev IF root". */
+static struct net_cmd *
+root_cmd(struct net_plan *p, const char *tc, const char *verb, const char *ifname)
+{
+	struct net_cmd *c;
+
+	memset(p, 0, sizeof(*p));
+	c = cmd_new(p, tc);
+	words(c, "qdisc");
+	word(c, "%s", verb);
+	word(c, "dev");
+	word(c, "%s", ifname);
+	word(c, "root");
+	return c;
+}
+
+void
+net_plan_show_root(const char *tc, const char *ifname, struct net_plan *out)
+{
+	(void)root_cmd(out, tc, "show", ifname);
+}
+
+void
+net_plan_del_root(const char *tc, const char *ifname, struct net_plan *out)
+{
+	(void)root_cmd(out, tc, "del", ifname);
+}
+
+int
+net_plan_restore_root(const char *tc, const char *ifname, const char *kind,
+    const char *handle, struct net_plan *out)
+{
+	struct net_cmd *c;
+	size_t i;
+
+	/* Values read back from tc's own output: still, only plain words. */
+	if (kind == NULL || handle == NULL || kind[0] == '\0' || handle[0] == '\0' ||
+	    strlen(kind) >= NET_WORD_MAX || strlen(handle) >= NET_WORD_MAX)
+		return -1;
+	for (i = 0; kind[i] != '\0'; i++)
+		if (!((kind[i] >= 'a' && kind[i] <= 'z') || (kind[i] >= '0' && kind[i] <= '9') ||
+		    kind[i] == '_'))
+			return -1;
+	for (i = 0; handle[i] != '\0'; i++)
+		if (!((handle[i] >= 'a' && handle[i] <= 'f') || (handle[i] >= '0' &&
+		    handle[i] <= '9') || handle[i] == ':'))
+			return -1;
+	c = root_cmd(out, tc, "add", ifname);
+	word(c, "handle");
+	word(c, "%s", handle);
+	word(c, "%s", kind);
+	return 0;
 }

@@ -75,6 +75,21 @@ int net_plan_install(const char *tc, const char *ifname, const struct net_netem 
 /* The commands that remove it: filters first, then the qdiscs. */
 void net_plan_remove(const char *tc, const char *ifname, struct net_plan *out);
 
+/* "tc qdisc show dev IF root": what holds the root now. */
+void net_plan_show_root(const char *tc, const char *ifname, struct net_plan *out);
+
+/* "tc qdisc del dev IF root": clear a root someone else set up (force). */
+void net_plan_del_root(const char *tc, const char *ifname, struct net_plan *out);
+
+/*
+ * "tc qdisc add dev IF root handle H KIND": put back the root a forced
+ * fault replaced, from the kind and handle tc showed before. Returns 0, or
+ * -1 when kind or handle are not plain words (kind [a-z0-9_], handle
+ * [0-9a-f:]).
+ */
+int net_plan_restore_root(const char *tc, const char *ifname, const char *kind,
+    const char *handle, struct net_plan *out);
+
 /* Add a word to the netem options (truncating silently is not an option). */
 int net_netem_add(struct net_netem *ne, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -4,8 +4,9 @@
  * name or by pid (how the library kills dockerd or the ECS agent). prepare
  * finds the victims and records each with its start time; commit signals
  * exactly those processes, so a pid reused in between is never hit.
- * Refused: pid 1, the agent, its parent and its own children, and kernel
- * threads.
+ * Refused: pid 1, the agent, its parent and its own children, kernel
+ * threads, and every process of the kit on the host (other agents and
+ * their burners included).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -13,24 +14,25 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "../fault.h"
 #include "../../common/err.h"
-#include "../../common/proc.h"
+#include "../../common/signals.h"
+#include "../proc.h"
 #include "../../common/util.h"
 
 #define KILL_VICTIMS_MAX 256
 
+#define SIGNAL_ENTRY(n) { #n, SIG##n },
 static const struct {
 	const char *name;
 	int sig;
 } signals[] = {
-	{ "KILL", SIGKILL }, { "TERM", SIGTERM }, { "INT", SIGINT }, { "HUP", SIGHUP },
-	{ "QUIT", SIGQUIT }, { "STOP", SIGSTOP }, { "CONT", SIGCONT },
-	{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 },
+	CHAOS_SIGNALS(SIGNAL_ENTRY, SIGNAL_ENTRY)
 };
 
 static int
@@ -87,6 +89,36 @@ parent_of(pid_t pid)
 	return (pid_t)ppid;
 }
 
+/*
+ * The process names of the kit itself: the agent (and its worker), its
+ * jobs, network namespace helpers and burners, and chaosctl.
+ */
+static const char *const kit_names[] = { "chaos-agent", "chaos-burn", "chaos-job", "chaos-netns",
+	"chaosctl" };
+
+/*
+ * Is pid a process of the kit, this agent's or any other's (another
+ * agent on the host, say one per network namespace, or its burners)? By
+ * its name, or by running the very file this agent runs.
+ */
+static bool
+kit_process(pid_t pid)
+{
+	char comm[64], path[64];
+	struct stat self, other;
+	size_t i;
+
+	if (read_proc(pid, "comm", comm, sizeof(comm)) > 0) {
+		comm[strcspn(comm, "\n")] = '\0';
+		for (i = 0; i < NELEM(kit_names); i++)
+			if (strcmp(comm, kit_names[i]) == 0)
+				return true;
+	}
+	(void)snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	return stat("/proc/self/exe", &self) == 0 && stat(path, &other) == 0 &&
+	    self.st_dev == other.st_dev && self.st_ino == other.st_ino;
+}
+
 /* Why pid may not be signalled, or NULL. */
 static const char *
 refused(pid_t pid)
@@ -104,6 +136,9 @@ refused(pid_t pid)
 	/* Kernel threads have an empty command line. */
 	if (read_proc(pid, "cmdline", cmd, sizeof(cmd)) == 0)
 		return "that is a kernel thread";
+	if (kit_process(pid))
+		return "that is a chaos-kit process (an agent, its burners or chaosctl), "
+		    "which faults never hit";
 	return NULL;
 }
 

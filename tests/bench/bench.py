@@ -7,6 +7,9 @@ Measures, against a real agent on 127.0.0.1:
   - how late deadline reverts are, seen from outside (burner gone minus
     the fault's expires_at) and from the agent's own histogram
   - requested vs measured CPU load of burn-cpu at 25, 50, 75 %
+  - a soak: signed requests at a constant rate (200/s for 30 s by
+    default; BENCH_SOAK_SECONDS), with latency, errors, and the memory of both processes
+    before and after
 """
 import json
 import os
@@ -110,6 +113,49 @@ class Agent:
         self.proc.wait(10)
 
 
+def soak(a, rate, seconds):
+    """Signed GET /v1/faults at a constant rate (an open model: requests are
+    sent on schedule whether or not earlier ones are done), from a few
+    threads; returns (latencies in ms, errors)."""
+    import threading
+    sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+    import chaos_client as cc
+    kid, key = cc.load_keys(a.key)[0]
+    c = cc.Client(a.port, kid, key)
+    lat, errors, lock = [], [], threading.Lock()
+    t0 = time.monotonic()
+    total = int(rate * seconds)
+    nthreads = 8
+    state = {"next": 0}
+
+    def run():
+        while True:
+            with lock:
+                i = state["next"]
+                state["next"] += 1
+            if i >= total:
+                return
+            due = t0 + i / rate
+            if due > time.monotonic():
+                time.sleep(due - time.monotonic())
+            s0 = time.monotonic()
+            try:
+                r = c.get("/v1/faults")
+                ok = r.status == 200
+            except OSError as e:
+                ok, r = False, e
+            with lock:
+                lat.append((time.monotonic() - s0) * 1000)
+                if not ok:
+                    errors.append(repr(r)[:120])
+    threads = [threading.Thread(target=run) for _ in range(nthreads)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return lat, errors, time.monotonic() - t0
+
+
 def stripped_size(path, tmp):
     dst = os.path.join(tmp, os.path.basename(path) + ".stripped")
     shutil.copy(path, dst)
@@ -130,6 +176,21 @@ def main():
         print(f"agent idle, worker: {mem_kib(worker[0]) if worker else '-'}")
         print(f"stripped size: chaos-agent {stripped_size(AGENT, tmp)} B, "
               f"chaosctl {stripped_size(CTL, tmp)} B")
+
+        rate = int(os.environ.get("BENCH_SOAK_RATE", "200"))
+        secs = int(os.environ.get("BENCH_SOAK_SECONDS", "30"))
+        print(f"== soak: signed GET /v1/faults at {rate}/s for {secs} s")
+        lat, errors, took = soak(a, rate, secs)
+        lat.sort()
+        worker = children(a.proc.pid)
+        print(f"{len(lat)} requests in {took:.1f} s ({len(lat) / took:.0f}/s), "
+              f"{len(errors)} errors{': ' + errors[0] if errors else ''}; latency "
+              f"median {statistics.median(lat):.2f} ms, p99 "
+              f"{lat[int(len(lat) * 0.99) - 1]:.2f} ms, max {lat[-1]:.2f} ms")
+        print(f"after the soak, parent: {mem_kib(a.proc.pid)}")
+        print(f"after the soak, worker: {mem_kib(worker[0]) if worker else '-'}")
+        journal = os.path.join(tmp, "state", "nonces")
+        print(f"replay journal: {os.path.getsize(journal)} B")
 
         print("== chaosctl inject wall time against a local agent")
         times = []

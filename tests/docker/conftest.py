@@ -5,7 +5,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -14,20 +13,12 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 
 from dockerd import Dockerd  # noqa: E402
+from procs import wait_for  # noqa: E402,F401
 
 AGENT = os.path.join(ROOT, "bin", "chaos-agent")
 CTL = os.path.join(ROOT, "bin", "chaosctl")
 
 
-def wait_for(pred, timeout, interval=0.05, what="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %ss waiting for %s" % (timeout, what))
-        time.sleep(interval)
 
 
 @pytest.fixture(scope="session")

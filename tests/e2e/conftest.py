@@ -21,6 +21,7 @@ import pytest
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+from procs import proc_alive, proc_children, wait_for  # noqa: E402,F401
 
 from moto import MotoServer  # noqa: E402
 
@@ -87,38 +88,10 @@ def load_json(path):
         return json.load(f)
 
 
-def wait_for(pred, timeout, interval=0.05, desc="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        v = pred()
-        if v:
-            return v
-        time.sleep(interval)
-    raise AssertionError("timed out after %ss waiting for %s" % (timeout, desc))
 
 
-def proc_alive(pid):
-    """True if pid exists and is not a zombie."""
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            data = f.read()
-    except OSError:
-        return False
-    return data[data.rindex(")") + 2:].split()[0] not in ("Z", "X")
 
 
-def proc_children(pid):
-    kids = []
-    try:
-        for tid in os.listdir("/proc/%d/task" % pid):
-            try:
-                with open("/proc/%d/task/%s/children" % (pid, tid)) as f:
-                    kids += [int(x) for x in f.read().split()]
-            except OSError:
-                pass
-    except OSError:
-        pass
-    return kids
 
 
 # ------------------------------------------------------------- fixtures

@@ -19,8 +19,32 @@ def ids():
     return [os.path.relpath(d, os.path.join(ROOT, "library")) for d in EXPERIMENTS]
 
 
-def test_the_library_is_there():
-    assert len(EXPERIMENTS) >= 1, "library/ holds no experiment"
+# The catalogue, written out: an experiment lost or added by accident (a
+# renamed folder, a missing experiment.yaml) fails here.
+CATALOGUE = [
+    "agent/ecs-dependency-blackhole",
+    "agent/ecs-instance-kill-ecs-agent",
+    "agent/ecs-service-pause-containers",
+    "agent/ecs-task-network-loss",
+    "reliability/ecs-instance-asg-fail-az",
+    "reliability/ecs-instance-burn-cpu",
+    "reliability/ecs-instance-kill-docker",
+    "reliability/ecs-instance-termination",
+    "reliability/ecs-service-fail-az",
+    "reliability/ecs-service-slow-datasource",
+    "reliability/ecs-service-slow-dependency",
+    "reliability/ecs-service-tasks-failure",
+    "reliability/rds-instance-reboot",
+    "scalability/ecs-service-autoscaling",
+    "scalability/ecs-service-cpu-scaling",
+    "scalability/ecs-service-max-capacity-alarm",
+    "scalability/ecs-service-scale-in",
+    "scalability/ecs-service-scale-out",
+]
+
+
+def test_the_library_holds_exactly_its_catalogue():
+    assert ids() == CATALOGUE
 
 
 @pytest.mark.parametrize("d", EXPERIMENTS, ids=ids())

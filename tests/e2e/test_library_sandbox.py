@@ -32,7 +32,7 @@ import urllib.request
 
 import pytest
 
-from conftest import ROOT, CTL_BIN, clean_env, describe
+from conftest import ROOT, CTL_BIN, clean_env, describe, wait_for
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "sandbox"))
 import sandbox as sbx  # noqa: E402
@@ -342,7 +342,7 @@ def test_burn_cpu_burns_one_instance_and_the_service_holds(sandbox, home, tmp_pa
     cpu = {k: [] for k in (1, 2)}
 
     def sample():
-        return {k: sandbox.ns_cpu(k) for k in (1, 2)}
+        return dict({k: sandbox.ns_cpu(k) for k in (1, 2)}, idle=idle_ticks())
     with Sampler(sample, 1.0) as s:
         run = run_experiment(sandbox, "reliability/ecs-instance-burn-cpu", home, tmp_path)
     assert_held(run)
@@ -354,16 +354,24 @@ def test_burn_cpu_burns_one_instance_and_the_service_holds(sandbox, home, tmp_pa
     assert re.search(r'"type":\s*"burn-cpu",\s*"state":\s*"active"', probe["output"]["stdout"])
     # CPU rate of each instance's processes between consecutive samples
     vals = [(t, v) for t, v in s.values if isinstance(v, dict)]
+    idle = []
     for (t0, a), (t1, b) in zip(vals, vals[1:]):
         for k in (1, 2):
             used = sum(b[k][p] - a[k][p] for p in b[k] if p in a[k])
             cpu[k].append(used / (t1 - t0))
-    # 50 % of each of the machine's cores on one instance, nothing on the other
+        idle.append((b["idle"] - a["idle"]) / (t1 - t0))
+    # 50 % of each of the machine's cores on one instance, nothing on the
+    # other. On a machine busy with other work the burners get less: each
+    # of the five busiest windows must reach 70 % of the request, or of
+    # all the CPU that was there to take (used plus idle).
     want = 0.5 * os.cpu_count()
-    top = sorted(cpu[k_burned])[-5:]
-    print("burn-cpu: instance %d used %s CPUs per second (want %.1f), the other at most %.2f"
-          % (k_burned, [round(x, 2) for x in top], want, max(cpu[3 - k_burned])))
-    assert min(top) > 0.7 * want and max(top) < 1.3 * want, (cpu, want)
+    top = sorted(zip(cpu[k_burned], idle))[-5:]
+    print("burn-cpu: instance %d used %s CPUs per second with %s idle (want %.1f), "
+          "the other at most %.2f" % (k_burned, [round(u, 2) for u, _ in top],
+                                      [round(i, 2) for _, i in top], want,
+                                      max(cpu[3 - k_burned])))
+    assert all(reached_or_starved(u, i, want) for u, i in top), (top, want)
+    assert max(u for u, _ in top) < 1.3 * want, (cpu, want)
     assert max(cpu[3 - k_burned]) < 0.2 * want, cpu
     assert set(ended(sandbox, home, fault_ids(out)).values()) <= {"expired", "reverted"}
     assert_nothing_left(sandbox, home)
@@ -434,6 +442,20 @@ def test_pause_containers_freezes_one_task_and_the_balancer_routes_around(
     assert_nothing_left(sandbox, home)
 
 
+def idle_ticks():
+    """Idle time of the whole machine so far, in CPU seconds (/proc/stat)."""
+    with open("/proc/stat") as f:
+        vals = [int(x) for x in f.readline().split()[1:]]
+    return (vals[3] + vals[4]) / CLK_TCK
+
+
+def reached_or_starved(used, idle, want, share=0.7):
+    """The burn reached share of what it asked for, or of all the CPU it
+    could have had (what it used plus what stayed idle) when other work on
+    a busy machine left less than that: what the fault controls."""
+    return used >= share * min(want, used + idle)
+
+
 def container_burn_rate(sandbox, samples):
     """CPU of the API containers (cgroups) per second, between samples."""
     rates = []
@@ -451,7 +473,7 @@ def test_cpu_scaling_burns_the_tasks_and_finds_no_autoscaler(sandbox, home, tmp_
     apps = [t["app"] for t in sandbox.state["api_tasks"]]
 
     def usage():
-        return {c: sbx.cpu_usage_ns(c) for c in apps}
+        return dict({c: sbx.cpu_usage_ns(c) for c in apps}, idle=idle_ticks())
     with Sampler(usage, 1.0) as s:
         run = run_experiment(sandbox, name, home, tmp_path)
     # The hypothesis is checked after the method: the CPU went up (the
@@ -464,9 +486,17 @@ def test_cpu_scaling_burns_the_tasks_and_finds_no_autoscaler(sandbox, home, tmp_
     assert run.failed_probes("after") == [deviating_probe], run.summary()
     out = run.ctl_output("burn-cpu-in-service-tasks")
     assert only_statuses(out) == [201, 201], out
-    rates = container_burn_rate(sandbox, [(t, v) for t, v in s.values if isinstance(v, dict)])
-    print("%s: the API containers used up to %.2f CPUs" % (name, max(rates)))
-    assert max(rates) > 0.5 * os.cpu_count(), rates
+    samples = [(t, v) for t, v in s.values if isinstance(v, dict)]
+    rates = container_burn_rate(sandbox, [(t, {c: v[c] for c in apps}) for t, v in samples])
+    idle = [(b["idle"] - a["idle"]) / (t1 - t0)
+            for (t0, a), (t1, b) in zip(samples, samples[1:])]
+    # Both tasks burn (their CPU limit is the machine's); at least half the
+    # machine, or nearly all of what was left idle when other work was busy.
+    best = max(zip(rates, idle))
+    print("%s: the API containers used up to %.2f CPUs (%.2f idle meanwhile)"
+          % (name, best[0], best[1]))
+    assert reached_or_starved(best[0], best[1], 0.5 * os.cpu_count(), share=0.9), (
+        rates, idle)
     assert run.activity("burn-cpu-in-service-tasks")["status"] == "succeeded"
     assert all(a["status"] == "succeeded" for a in run.journal["rollbacks"])
     assert_nothing_left(sandbox, home)
@@ -618,14 +648,20 @@ def test_tasks_failure_stops_one_task_and_the_service_holds(sandbox, home, tmp_p
     before = {k: sandbox.containers(k) for k in (1, 2)}
     with Sampler(service_answer, 0.5) as answers:
         run = run_experiment(sandbox, "reliability/ecs-service-tasks-failure", home, tmp_path)
-        time.sleep(sbx.METRICS_PERIOD + 1)  # the sandbox's ECS agent acts on its next round
+
+        # The sandbox's ECS agent stops the task's containers on its next round.
+        def exited_containers():
+            after = {k: sandbox.containers(k) for k in (1, 2)}
+            return [(k, n) for k in (1, 2) for n, st in after[k].items() if st == "exited"]
+        wait_for(lambda: len(exited_containers()) >= 2, 4 * sbx.METRICS_PERIOD + 5,
+                 desc="the stopped task's containers to exit")
     assert_held(run)
     assert run.activity("fail-half-tasks")["status"] == "succeeded"
     stopped = moto_call(sandbox, [("ecs", "list_tasks", {
         "cluster": sbx.CLUSTER, "desiredStatus": "STOPPED"})])[0]["taskArns"]
     assert len(stopped) == 1, stopped
     after = {k: sandbox.containers(k) for k in (1, 2)}
-    exited = [(k, n) for k in (1, 2) for n, st in after[k].items() if st == "exited"]
+    exited = exited_containers()
     # the stopped task's two containers (app and pause), on one instance
     assert len(exited) == 2 and len({k for k, _ in exited}) == 1, (before, after)
     assert all(code == 200 for _, (code, _) in answers.values), answers.values
@@ -636,10 +672,14 @@ def test_instance_termination_ends_one_instance_and_the_service_holds(
         sandbox, home, tmp_path):
     with Sampler(service_answer, 0.5) as answers:
         run = run_experiment(sandbox, "reliability/ecs-instance-termination", home, tmp_path)
-        time.sleep(sbx.METRICS_PERIOD + 1)
+
+        def dead_instances():
+            return [k for k, i in sandbox.state["instances"].items()
+                    if not sbx.alive(i["init_pid"])]
+        wait_for(dead_instances, 4 * sbx.METRICS_PERIOD + 5, desc="an instance to end")
     assert_held(run)
     assert run.activity("terminate-container-instances")["status"] == "succeeded"
-    dead = [k for k, i in sandbox.state["instances"].items() if not sbx.alive(i["init_pid"])]
+    dead = dead_instances()
     assert len(dead) == 1, dead
     assert not sbx.tcp_answers(sandbox.state["instances"][dead[0]]["ip"], sbx.AGENT_PORT)
     ok = [c for _, (c, _) in answers.values]
@@ -658,7 +698,8 @@ def test_asg_fail_az_ends_the_zone_and_restores_the_subnets(sandbox, home, tmp_p
     everything = subnets()
     with Sampler(subnets, 1.0) as s:
         run = run_experiment(sandbox, "reliability/ecs-instance-asg-fail-az", home, tmp_path)
-        time.sleep(sbx.METRICS_PERIOD + 1)
+        wait_for(lambda: not sbx.alive(sandbox.state["instances"]["2"]["init_pid"]),
+                 4 * sbx.METRICS_PERIOD + 5, desc="the zone's instance to end")
     assert_held(run)
     seen = [v for _, v in s.values if isinstance(v, list)]
     assert [sandbox.state["subnets"]["us-east-1a"]] in seen, seen    # during the attack

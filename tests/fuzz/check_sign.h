@@ -50,6 +50,18 @@ check_auth_header(const char *header, const char *method, const char *path,
 	FUZZ_CHECK(n > 0 && (size_t)n < sizeof(again));
 	FUZZ_CHECK(sign_parse_header(again, &b) == 0);
 	FUZZ_CHECK(memcmp(&a, &b, sizeof(a)) == 0);
+	/* The header holds each value exactly as printed: no other spelling
+	 * (upper-case hex, a sign, leading zeros) of the signed text parses. */
+	{
+		char tok[2 * SIGN_MAC_LEN + 16];
+
+		(void)snprintf(tok, sizeof(tok), "ts=%lld", (long long)a.ts);
+		FUZZ_CHECK(strstr(header, tok) != NULL);
+		(void)snprintf(tok, sizeof(tok), "nonce=%s", nhex);
+		FUZZ_CHECK(strstr(header, tok) != NULL);
+		(void)snprintf(tok, sizeof(tok), "sig=%s", shex);
+		FUZZ_CHECK(strstr(header, tok) != NULL);
+	}
 
 	/* Verify as the agent would, with the header's key id. */
 	(void)str_copy(k.id, sizeof(k.id), a.keyid);

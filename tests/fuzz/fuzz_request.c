@@ -4,7 +4,8 @@
  * and after authentication, short of the socket: route the method and
  * path (agent/route.c), canonicalize the query and apply the state filter
  * rule, parse and verify the Authorization header (common/sign.c), and
- * validate the JSON body (common/spec.c). The input is
+ * validate the JSON body (common/jsoncheck.c, then common/spec.c). The
+ * input is
  *
  *   METHOD \n PATH[?QUERY] \n AUTHORIZATION \n BODY
  *
@@ -15,6 +16,7 @@
 #include "check_sign.h"
 #include "check_spec.h"
 #include "../../agent/route.h"
+#include "../../common/jsoncheck.h"
 
 #define QUERY_PARAMS_MAX 8	/* as in agent/worker.c */
 
@@ -119,13 +121,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	check_auth_header(header, method, path, canon, body, bodylen);
 
-	if (body != NULL) {
+	/* As the worker: the strict gate first, then cJSON, then the spec. */
+	if (body != NULL && jsoncheck(body, bodylen, NULL) == 0) {
 		cJSON *doc = cJSON_ParseWithLength(body, bodylen);
 
-		if (doc != NULL) {
-			check_spec_doc(doc, 3600);
-			cJSON_Delete(doc);
-		}
+		FUZZ_CHECK(doc != NULL);
+		check_spec_doc(doc, 3600);
+		cJSON_Delete(doc);
 	}
 	free(text);
 	return 0;

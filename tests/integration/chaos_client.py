@@ -216,6 +216,16 @@ class Client:
         return send_raw(self.port, t.get("send_method", method), target, headers,
                         send_body, host=self.host, timeout=t.get("timeout", 10.0))
 
+    def capture(self, method, path, query=None, body=None, **t):
+        """Sign a request without sending it: what an eavesdropper records.
+        replay() sends it, byte for byte, as often as wanted."""
+        return {"method": method, "path": path, "query": query, "body": body,
+                "authorization": self.authorization(method, path, query, body, **t)}
+
+    def replay(self, cap, **t):
+        return self.request(cap["method"], cap["path"], cap["query"], cap["body"],
+                            authorization=cap["authorization"], **t)
+
     # Convenience wrappers ------------------------------------------------
 
     def get(self, path, query=None, **t):
@@ -251,6 +261,94 @@ class Client:
         r = self.get("/metrics")
         assert r.status == 200, r
         return parse_metrics(r.text)
+
+
+class SlowClients:
+    """Slow clients as an attacker runs them (slowloris): n connections, each
+    from its own loopback address (127.77.x.y, so per-address limits do not
+    help), each sending one header line every `interval` seconds and never
+    finishing its request. A connection the server closes is opened again
+    at once. Runs in a thread; stop() closes everything.
+
+    The counters say what the server did: `opened` connections made,
+    `closed` ones the server ended."""
+
+    def __init__(self, port, n, interval=2.0, host="127.0.0.1"):
+        import selectors
+        import threading
+        self.port, self.n, self.interval, self.host = port, n, interval, host
+        self.sel = selectors.DefaultSelector()
+        self.conns = {}          # socket -> [source address, next send time]
+        self.opened = self.closed = self.failed = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _source(self, i):
+        return "127.77.%d.%d" % (1 + i // 250, 1 + i % 250)
+
+    def _open(self, i):
+        import selectors
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setblocking(False)
+        try:
+            s.bind((self._source(i), 0))
+            s.connect_ex((self.host, self.port))
+        except OSError:
+            s.close()
+            self.failed += 1
+            return
+        self.conns[s] = [i, 0.0, 0]
+        self.sel.register(s, selectors.EVENT_READ)
+        self.opened += 1
+
+    def start(self):
+        for i in range(self.n):
+            self._open(i)
+        self._thread.start()
+        return self
+
+    def _run(self):
+        while not self._stop.is_set():
+            now = time.monotonic()
+            for key, _ in self.sel.select(timeout=0.05):
+                s = key.fileobj
+                try:
+                    data = s.recv(4096)
+                except (BlockingIOError, InterruptedError):
+                    continue
+                except OSError:
+                    data = b""
+                if not data:                 # the server cut us: come back
+                    i = self.conns.pop(s)[0]
+                    self.sel.unregister(s)
+                    s.close()
+                    self.closed += 1
+                    self._open(i)
+            for s, st in list(self.conns.items()):
+                if now < st[1]:
+                    continue
+                line = (b"GET /v1/info HTTP/1.1\r\nHost: x\r\n" if st[2] == 0
+                        else b"X-Slow-%d: %d\r\n" % (st[2], st[2]))
+                try:
+                    s.send(line)
+                    st[2] += 1
+                except (BlockingIOError, InterruptedError):
+                    pass
+                except OSError:
+                    pass                     # noticed by the read side
+                st[1] = now + self.interval
+
+    def stop(self):
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        for s in list(self.conns):
+            try:
+                self.sel.unregister(s)
+            except (KeyError, ValueError):
+                pass
+            s.close()
+        self.conns.clear()
 
 
 def parse_metrics(text):

@@ -12,7 +12,7 @@ import time
 import pytest
 
 import chaos_client as cc
-from conftest import ROOT, our_burners, parse_ts, wait_no_burners
+from conftest import ROOT, established, our_burners, parse_ts, wait_for, wait_no_burners
 
 ID_RE = re.compile(r"^f-[0-9a-f]{16}$")
 
@@ -466,18 +466,18 @@ def _request_answered(port):
 
 def test_per_ip_connection_limit_and_idle_timeout(session):
     a = session.agent(sets={"per_ip_limit": 2, "conn_timeout": 2})
-    # Let the worker finish closing the start-up health check connection.
-    time.sleep(0.3)
+    # The worker closes the start-up health check's connection first.
+    wait_for(lambda: established(a.port) == 0, 5.0, desc="no open connection")
     idle = [socket.create_connection(("127.0.0.1", a.port)) for _ in range(2)]
     try:
-        time.sleep(0.2)
+        wait_for(lambda: established(a.port) == 2, 5.0, desc="two accepted connections")
         assert all(_open_and_idle(sk) for sk in idle)
         # A third connection from the same address is closed unanswered.
         assert _request_answered(a.port) == b""
         assert all(_open_and_idle(sk) for sk in idle)
         # With one of the two gone, a request is served again.
         idle[0].close()
-        time.sleep(0.2)
+        wait_for(lambda: established(a.port) == 1, 5.0, desc="the agent to close one")
         assert _request_answered(a.port).startswith(b"HTTP/1.1 200 ")
         # The remaining idle connection is dropped after conn_timeout.
         sk = idle[1]

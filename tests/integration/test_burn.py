@@ -128,13 +128,34 @@ def test_burner_killed_from_outside_fails_the_fault(agent):
     assert "stressor" in g["error"]
 
 
-def test_two_faults_on_one_core_each_hold_their_load(agent):
-    """cores=1 burns the first allowed CPU: two such faults share it."""
-    f1 = agent.inject(duration=6, load=30, cores=1)
-    f2 = agent.inject(duration=6, load=30, cores=1)
+@pytest.mark.skipif(NCPU < 2, reason="needs two CPUs")
+def test_two_one_core_faults_spread_over_two_cores(session):
+    """cores=1 takes the CPU with the fewest burners, of any agent on the
+    host: two 1-core faults (here of two agents) burn two cores."""
+    a, b = session.agent(name="a"), session.agent(name="b")
+    f1 = a.inject(duration=8, load=70, cores=1)
+    f2 = b.inject(duration=8, load=70, cores=1)
+    assert f1["detail"]["cpus"] != f2["detail"]["cpus"], (f1["detail"], f2["detail"])
     pids = f1["detail"]["burner_pids"] + f2["detail"]["burner_pids"]
-    assert len(set(pids)) == 2
-    assert f1["detail"]["cpus"] == f2["detail"]["cpus"]
+    # Each is pinned where its fault says.
+    for pid, cpu in zip(pids, f1["detail"]["cpus"] + f2["detail"]["cpus"]):
+        assert proc_status(pid)["Cpus_allowed_list"] == str(cpu)
+    res = assert_load(pids, 70)
+    print("two 1-core faults on CPUs %s and %s burn %.0f %% of a core together" % (
+        f1["detail"]["cpus"], f2["detail"]["cpus"], sum(x[0] for x in res.values())))
+    a.client.delete("/v1/faults")
+    b.client.delete("/v1/faults")
+    wait_no_burners(1.0)
+
+
+def test_two_faults_on_one_core_each_hold_their_load(agent):
+    """Where two burners share a CPU (more faults than cores), each still
+    holds its own load."""
+    faults = [agent.inject(duration=6, load=30, cores=1) for _ in range(NCPU + 1)]
+    cpus = [f["detail"]["cpus"][0] for f in faults]
+    shared = [c for c in set(cpus) if cpus.count(c) > 1]
+    assert shared, cpus
+    pids = [f["detail"]["burner_pids"][0] for f in faults if f["detail"]["cpus"][0] == shared[0]]
     time.sleep(0.3)
     assert_load(pids, 30)
     agent.client.delete("/v1/faults")

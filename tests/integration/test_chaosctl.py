@@ -14,8 +14,8 @@ import time
 
 import pytest
 
-from conftest import (CTL_BIN, make_keyfile, our_burners, proc_alive, proc_ppid, run_ctl,
-                      wait_for, wait_no_burners)
+from conftest import (CTL_BIN, catches_signal, make_keyfile, our_burners, proc_alive, proc_ppid,
+                      run_ctl, wait_for, wait_no_burners)
 
 NCPU = len(os.sched_getaffinity(0))
 
@@ -478,7 +478,9 @@ def test_ctrl_c_during_wait_reverts(agent, keyfile):
                           desc="the fault to be active")
         fid = active[0]["id"]
         pids = active[0]["detail"]["burner_pids"]
-        time.sleep(0.7)  # chaosctl is polling now
+        # chaosctl follows the fault once it has its Ctrl-C handler in place.
+        wait_for(lambda: catches_signal(p.pid, signal.SIGINT), 5.0,
+                 desc="chaosctl to catch SIGINT")
         t0 = time.monotonic()
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=10)

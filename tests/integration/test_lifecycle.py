@@ -13,7 +13,7 @@ import pytest
 
 import chaos_client as cc
 from conftest import (AGENT_BIN, Agent, our_burners, proc_alive, proc_starttime, proc_status,
-                      proc_uids, sanitizer_report, wait_for, wait_no_burners)
+                      proc_uids, sanitizer_report, wait_api, wait_for, wait_no_burners)
 
 
 def state_file(agent):
@@ -103,10 +103,15 @@ def test_sigkill_parent_burners_die_and_restart_recovers(session):
     assert [b["pid"] for b in st["faults"][0]["record"]["burners"]] == pids
 
     b = session.agent(name="restarted", state_dir=a.state_dir)
-    b.wait_message("reverted 1 fault(s) left by a previous run")
-    assert b.messages("state: reverted leftover burn-cpu fault %s" % f["id"])
+    b.wait_message("a previous run left 1 fault(s): 1 reverted, 0 failed")
     assert state_file(b)["faults"] == []
-    assert b.client.faults() == []
+    # The fault stays in the history, ended by this start, and audited so.
+    (g,) = b.client.faults()
+    assert (g["id"], g["state"], g["end_reason"]) == (f["id"], "reverted",
+                                                      "reverted_at_startup")
+    assert g["params"] == f["params"] and g["created_at"] == f["created_at"]
+    ends = b.events("audit", action="fault_end", fault_id=f["id"])
+    assert len(ends) == 1 and ends[0]["remote"] == "agent", ends
     assert our_burners() == {}
 
 
@@ -123,8 +128,11 @@ def test_startup_recovery_kills_what_the_state_file_lists(session):
         a.start()
         assert victim.wait(timeout=3) == -signal.SIGKILL
         assert bystander.poll() is None
-        assert a.messages("reverted 2 fault(s) left by a previous run")
-        assert a.messages("state: reverted leftover burn-cpu fault f-00000000000000aa")
+        assert a.messages("a previous run left 2 fault(s): 2 reverted")
+        # Entries without their request (an older state file) are listed too.
+        assert {(g["id"], g["end_reason"]) for g in a.client.faults()} == {
+            ("f-00000000000000aa", "reverted_at_startup"),
+            ("f-00000000000000bb", "reverted_at_startup")}
         assert state_file(a)["faults"] == []
     finally:
         for p in (victim, bystander):
@@ -134,15 +142,19 @@ def test_startup_recovery_kills_what_the_state_file_lists(session):
 
 
 def test_corrupt_state_file_is_kept_aside(session, tmp_path):
+    """Nothing can be undone from an unreadable state file: it is kept for a
+    person to read, said loudly, and the agent serves (under systemd a
+    refusal to start would only loop)."""
     a = Agent(session.tmp, session.keyfile, name="corrupt")
     os.makedirs(a.state_dir, mode=0o700)
     with open(os.path.join(a.state_dir, "state.json"), "w") as f:
         f.write("{not json")
-    r = run_agent("--listen", "127.0.0.1:0", "--key-file", session.keyfile,
-                  "--state-dir", a.state_dir)
-    assert r.returncode != 0
-    assert "unreadable" in r.stderr and "state.json.corrupt" in r.stderr
-    assert os.path.exists(os.path.join(a.state_dir, "state.json.corrupt"))
+    session.agents.append(a)
+    a.start()
+    assert a.messages("unreadable") and a.messages("state.json.corrupt")
+    with open(os.path.join(a.state_dir, "state.json.corrupt")) as f:
+        assert f.read() == "{not json"
+    assert a.client.get("/v1/info").status == 200
 
 
 # ------------------------------------------------------------ --revert-all
@@ -206,15 +218,6 @@ def test_second_agent_on_the_same_state_dir_refuses(agent, keyfile):
 # ------------------------------------------------------------ the worker
 
 
-def wait_api(agent, timeout=5.0):
-    def ok():
-        try:
-            return agent.client.get("/v1/info").status == 200
-        except OSError:
-            return False
-    wait_for(ok, timeout, interval=0.05, desc="the API to answer again")
-
-
 def wait_new_worker(agent, old, timeout=5.0):
     return wait_for(lambda: (lambda w: w if w and w != old else None)(agent.worker_pid()),
                     timeout, desc="a new worker")
@@ -253,20 +256,23 @@ def test_killed_worker_is_restarted(agent, nobody_uid):
     wait_no_burners(1.0)
 
 
-def test_worker_restart_refuses_requests_signed_before_it(agent):
-    """The new worker forgets the old nonces, so it refuses anything signed
-    before it started: a captured request cannot be replayed into the gap."""
+def test_worker_restart_keeps_the_replay_cache(agent):
+    """The parent keeps the nonces, so a new worker refuses a request the old
+    one accepted, and accepts one signed earlier that nobody used yet."""
     agent.expect_worker_deaths = True
     c = agent.client
-    authz = c.authorization("GET", "/v1/info", ts=int(time.time()) - 2)
+    used = c.authorization("GET", "/v1/info", ts=int(time.time()) - 2)
+    fresh = c.authorization("GET", "/v1/info", ts=int(time.time()) - 2)
+    assert c.request("GET", "/v1/info", authorization=used).status == 200
     old = agent.worker_pid()
     os.kill(old, signal.SIGKILL)
     wait_new_worker(agent, old)
     wait_api(agent)
-    r = c.request("GET", "/v1/info", authorization=authz)
+    r = c.request("GET", "/v1/info", authorization=used)
     assert r.status == 401
     ev = agent.events("auth_failure")
-    assert ev and ev[-1]["reason"] == "timestamp_before_agent_start"
+    assert ev and ev[-1]["reason"] == "replayed_nonce"
+    assert c.request("GET", "/v1/info", authorization=fresh).status == 200
 
 
 def test_seccomp_kills_worker_on_forbidden_syscall(session):
@@ -384,7 +390,7 @@ def test_check_mode(keyfile, tmp_path):
     (["--set", "state_dir=relative/dir"], "absolute path"),
     (["--set", "user=no-such-user-xyz"], "no such user"),
     (["--set", "user=root"], "is root"),
-    (["--key-file", "/nonexistent/key"], "cannot open key file"),
+    (["--key-file", "/nonexistent/key"], "cannot open key file '/nonexistent/key'"),
 ])
 def test_check_mode_rejects_bad_configuration(keyfile, args, why):
     r = run_agent("-n", "--key-file", keyfile, *args)

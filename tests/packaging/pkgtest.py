@@ -12,10 +12,13 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
+from procs import proc_comm, proc_stat, wait_for  # noqa: E402,F401  (tests use pkgtest.wait_for)
 DIST = os.path.join(ROOT, "build", "packages")
 VERSION = open(os.path.join(ROOT, "VERSION")).read().strip()
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -46,51 +49,24 @@ def roots_path(kind):
     return r.stdout.strip().splitlines()[-1]
 
 
-def wait_for(pred, timeout, interval=0.1, desc="condition"):
-    deadline = time.monotonic() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out after %.1fs waiting for %s" % (timeout, desc))
-        time.sleep(interval)
-
-
 # ------------------------------------------------------------ CPU from /proc
 
 
-def cpu_ticks(pid, proc="/proc"):
-    try:
-        with open("%s/%d/stat" % (proc, pid)) as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        return int(fields[11]) + int(fields[12])  # utime + stime
-    except (OSError, IndexError, ValueError):
-        return None
+def cpu_ticks(pid):
+    """utime + stime of pid in clock ticks, or None when it is gone."""
+    st = proc_stat(pid)
+    return None if st is None else int(st[11]) + int(st[12])
 
 
-def cpu_percent(pids, seconds, proc="/proc"):
+def cpu_percent(pids, seconds):
     """Total CPU of pids over `seconds`, in percent of one core."""
     t0 = time.monotonic()
-    c0 = {p: cpu_ticks(p, proc) for p in pids}
+    c0 = {p: cpu_ticks(p) for p in pids}
     time.sleep(seconds)
-    c1 = {p: cpu_ticks(p, proc) for p in pids}
+    c1 = {p: cpu_ticks(p) for p in pids}
     dt = time.monotonic() - t0
     used = sum(c1[p] - c0[p] for p in pids if c0[p] is not None and c1[p] is not None)
     return 100.0 * used / CLK_TCK / dt
-
-
-def pids_named(comm, proc="/proc"):
-    out = []
-    for d in os.listdir(proc):
-        if d.isdigit():
-            try:
-                with open("%s/%s/comm" % (proc, d)) as f:
-                    if f.read().strip() == comm:
-                        out.append(int(d))
-            except OSError:
-                pass
-    return out
 
 
 # ------------------------------------------------------------ chaosctl
@@ -190,24 +166,39 @@ class Machine:
                        timeout=300)
         with open(self.console, "wb") as log:
             self.proc = subprocess.Popen(
+                # CAP_NET_ADMIN: nspawn withholds it from a container that
+                # shares the host's network, but the agent keeps it (tc) and
+                # refuses to start without every capability it keeps, as a
+                # real host's root has them.
                 ["systemd-nspawn", "--boot", "--quiet", "--directory", self.root,
-                 "--machine", self.name, "--register=no", "--keep-unit"],
+                 "--machine", self.name, "--register=no", "--keep-unit",
+                 "--capability=CAP_NET_ADMIN"],
                 stdin=subprocess.DEVNULL, stdout=log, stderr=log, start_new_session=True)
         self.leader = wait_for(self._leader, 30, desc="the container's init")
-        state = wait_for(lambda: self._state() in ("running", "degraded") and self._state(),
-                         timeout, interval=0.5, desc="the container to boot")
-        return state
+        try:
+            return wait_for(lambda: self._state() in ("running", "degraded") and self._state(),
+                            timeout, interval=0.5, desc="the container to boot")
+        except AssertionError as e:
+            jobs = self.run(["systemctl", "list-jobs", "--no-pager"], check=False)
+            raise AssertionError("%s (state '%s'; jobs: %s)\nconsole:\n%s" % (
+                e, self._state(), jobs.stdout + jobs.stderr,
+                open(self.console, errors="replace").read()[-2000:])) from None
 
     def _leader(self):
         if self.proc.poll() is not None:
             raise AssertionError("systemd-nspawn exited %d:\n%s" % (
                 self.proc.returncode, open(self.console, errors="replace").read()[-3000:]))
+        # nspawn's first child may be a short-lived helper that sets up the
+        # container; the leader is the child that runs systemd.
         try:
             with open("/proc/%d/task/%d/children" % (self.proc.pid, self.proc.pid)) as f:
-                kids = f.read().split()
+                kids = [int(k) for k in f.read().split()]
         except OSError:
             return None
-        return int(kids[0]) if kids else None
+        for k in kids:
+            if proc_comm(k) == "systemd":
+                return k
+        return None
 
     def _state(self):
         r = self.run(["systemctl", "is-system-running"], check=False, timeout=10)
@@ -237,8 +228,10 @@ class Machine:
 
     def stop(self):
         p, self.proc = self.proc, None
-        # SIGTERM makes nspawn shut the container down cleanly.
-        end_group(p, 30)
+        # SIGTERM makes nspawn shut the container down cleanly; the copy is
+        # thrown away, so a shutdown that dawdles is cut short: killing the
+        # container's init ends every process in it.
+        end_group(p, 10)
         shutil.rmtree(self.dir, ignore_errors=True)
         if self.mounted_tmpfs:
             subprocess.run(["umount", "-l", "/run/systemd/nspawn"], check=False)

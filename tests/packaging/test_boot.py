@@ -67,8 +67,9 @@ def test_start_is_ready_only_when_the_api_answers(booted):
                                      "listen = 127.0.0.1:%d" % booted["port"])
     open(conf, "w").write(text)
     t0 = time.monotonic()
-    m.run(["systemctl", "start", UNIT])  # returns once READY=1 arrived
+    r = m.run(["systemctl", "start", UNIT], check=False)  # returns once READY=1 arrived
     ready = time.monotonic() - t0
+    assert r.returncode == 0, r.stderr + m.journal()[-3000:]
     print("systemctl start -> ready: %.2f s" % ready)
     assert unit_prop(m, "ActiveState") == "active"
     assert unit_prop(m, "Type") == "notify"

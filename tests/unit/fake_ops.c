@@ -49,8 +49,9 @@ fake_revert(struct fault *f, const cJSON *record, struct errbuf *eb)
 {
 	(void)f;
 	(void)record;
-	(void)eb;
 	fake_calls.revert++;
+	if (fake_calls.revert_rc != 0)
+		return err_set(eb, fake_calls.revert_rc, "fake revert failed");
 	return 0;
 }
 

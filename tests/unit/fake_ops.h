@@ -12,6 +12,7 @@ struct fake_calls {
 	int release;		/* calls of release */
 	int release_priv;	/* of those, calls that freed a priv */
 	int prepare_rc;		/* what prepare returns (0 by default) */
+	int revert_rc;		/* what revert returns (0 by default) */
 };
 
 extern struct fake_calls fake_calls;

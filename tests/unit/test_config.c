@@ -328,8 +328,14 @@ t_load_file(void **state)
 
 	(void)snprintf(path, sizeof(path), "%s/agent.conf", (char *)*state);
 	config_defaults(&c);
-	assert_int_equal(config_load(&c, path, &eb), CE_SYSTEM);
+	assert_int_equal(config_load(&c, path, &eb), CE_NOT_FOUND);
 	assert_non_null(strstr(eb.msg, path));
+
+	/* A FIFO is refused at once instead of blocking on a writer. */
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(config_load(&c, path, &eb), CE_INVALID);
+	assert_non_null(strstr(eb.msg, "not a regular file"));
+	assert_int_equal(unlink(path), 0);
 
 	write_conf(path, "max_faults = 2\nhistory = 0\n", 27);
 	assert_int_equal(config_load(&c, path, &eb), 0);
@@ -352,7 +358,7 @@ t_load_file(void **state)
 	assert_int_equal(c.history, 7);
 	assert_int_equal(c.max_faults, 9);
 	write_conf(path, big, cap + 1);
-	assert_int_equal(config_load(&c, path, &eb), CE_INVALID);
+	assert_int_equal(config_load(&c, path, &eb), CE_TOO_LARGE);
 	assert_non_null(strstr(eb.msg, "larger than 65536 bytes"));
 	free(big);
 }

@@ -19,8 +19,22 @@
 #include <cmocka.h>
 
 #include "../../common/err.h"
-#include "../../common/proc.h"
+#include "../../faults/proc.h"
 #include "../../common/util.h"
+
+/* ---- str_trim */
+
+static void
+t_str_trim(void **state)
+{
+	char a[] = "  key = value \t\r\n", b[] = "\t\t", c[] = "x", d[] = "";
+
+	(void)state;
+	assert_string_equal(str_trim(a), "key = value");
+	assert_string_equal(str_trim(b), "");
+	assert_string_equal(str_trim(c), "x");
+	assert_string_equal(str_trim(d), "");
+}
 
 /* ---- parse_i64 */
 
@@ -451,6 +465,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_str_trim),
 		cmocka_unit_test(t_parse_i64_accepts_plain_numbers),
 		cmocka_unit_test(t_parse_i64_bounds_are_inclusive),
 		cmocka_unit_test(t_parse_i64_rejects_junk_and_leaves_out_untouched),

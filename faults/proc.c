@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* proc.c: process identity from /proc/<pid>/stat. */
+/*
+ * proc.c: process identity from /proc/<pid>/stat, for the backends that
+ * signal processes they recorded.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -8,7 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "err.h"
+#include "../common/err.h"
 #include "proc.h"
 
 int

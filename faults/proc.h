@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* proc.h: reading facts about processes from /proc. */
-#ifndef CHAOS_PROC_H
-#define CHAOS_PROC_H
+#ifndef CHAOS_FAULTS_PROC_H
+#define CHAOS_FAULTS_PROC_H
 
 #include <stdint.h>
 #include <sys/types.h>
