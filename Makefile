@@ -159,6 +159,7 @@ check: all $(UNIT_BINS) $(REPLAY_BINS) tests/bin/chaos-agent-testhooks
 	else \
 		echo "check: packaging tests NOT run: they need root (make check-packaging)" >&2; \
 	fi
+	$(Q)$(MAKE) --no-print-directory check-infra
 
 # Container and process faults against a private Docker engine only.
 check-docker: all
@@ -196,6 +197,15 @@ check-packaging: all
 	if [ $$rc -eq 0 ]; then $(PYTEST) -q -rP tests/packaging; rc=$$?; fi; \
 	echo "check-packaging: $$(( $$(date +%s) - start ))s"; exit $$rc
 
+# infrastructure/ without AWS: OpenTofu (fmt, test), tflint, checkov,
+# hclfmt, and the python-hcl2 cross-checks, user data and AWS schema tests
+# (tests/infra). Tools are built or installed once into build/infra-tools
+# (scripts/install-infra-tools.sh; OpenTofu takes minutes when cold).
+check-infra:
+	$(Q)start=$$(date +%s); \
+	scripts/install-infra-tools.sh && tests/infra/run.sh; rc=$$?; \
+	echo "check-infra: $$(( $$(date +%s) - start ))s"; exit $$rc
+
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 
@@ -227,11 +237,12 @@ install: all
 clean:
 	rm -rf $(B) bin tests/bin
 
-.PHONY: all check check-unit check-docker check-vm check-e2e check-packaging check-sanitize format-check packages demo bench fuzz fuzz-run install clean
+.PHONY: all check check-unit check-docker check-vm check-e2e check-packaging check-infra check-sanitize format-check packages demo bench fuzz fuzz-run install clean
 .DELETE_ON_ERROR:
 # Test and fuzz objects are intermediate to make; keep them between runs.
 .SECONDARY:
 
 # build/roots (debootstrap roots) and build/pkg (the package build's own
-# trees) hold other .d files and directories: not ours.
--include $(shell find $(B) \( -path $(B)/roots -o -path $(B)/pkg \) -prune -o -name '*.d' -type f -print 2>/dev/null)
+# trees) hold other .d files and directories: not ours; build/infra-tools
+# (virtualenvs, tens of thousands of files) has none to find.
+-include $(shell find $(B) \( -path $(B)/roots -o -path $(B)/pkg -o -path $(B)/infra-tools \) -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -32,6 +32,9 @@ pkgs=(
 	qemu-user-static binutils groff-base xz-utils
 	# make bench: the reference it compares burn-cpu with
 	stress-ng
+	# infrastructure checks (make check-infra): virtualenvs for checkov and
+	# python-hcl2 when the python3 on PATH is Debian's
+	python3-venv
 )
 
 missing=()
