@@ -87,7 +87,7 @@ tests/bin/chaos-agent-testhooks: $(patsubst %.c,$(B)/testhooks/%.o,$(AGENT_SRCS)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # ---- unit tests: one cmocka binary per module, linked with that module only
-UNIT_TESTS := sign spec config proto auth route registry util netplan jsoncheck life state
+UNIT_TESTS := sign spec config proto auth route registry util netplan jsoncheck life state strikes
 UNIT_BINS := $(patsubst %,tests/bin/test_%,$(UNIT_TESTS))
 UNIT_DEPS_sign := common/sign.c common/util.c common/err.c common/file.c
 UNIT_DEPS_spec := common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
@@ -95,6 +95,7 @@ UNIT_DEPS_config := agent/config.c common/util.c common/err.c common/file.c comm
 UNIT_DEPS_proto := agent/proto.c common/err.c
 UNIT_DEPS_auth := agent/auth.c agent/nonce.c common/sign.c common/util.c common/err.c common/file.c
 UNIT_DEPS_route := agent/route.c common/util.c common/err.c
+UNIT_DEPS_strikes := agent/strikes.c
 UNIT_DEPS_registry := agent/registry.c faults/faults.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c tests/unit/fake_ops.c
 UNIT_DEPS_util := common/util.c common/err.c faults/proc.c
 UNIT_DEPS_life := agent/life.c agent/answer.c agent/registry.c agent/state.c common/jsoncheck.c agent/metrics.c agent/route.c agent/config.c faults/faults.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c common/file.c common/log.c tests/unit/fake_ops.c
