@@ -15,6 +15,7 @@
 
 #include "aws.h"
 #include "ctl.h"
+#include "../common/buf.h"
 #include "../common/err.h"
 #include "../common/util.h"
 
@@ -28,7 +29,7 @@ struct xfer {
 	char url[512];
 	char authz[SIGN_HEADER_MAX + 64];
 	struct timespec t0;
-	bool too_big;
+	struct buf body;	/* the answer, capped at RESP_MAX */
 };
 
 int
@@ -146,27 +147,6 @@ ctl_load_key(struct ctl *ctl)
 	return 0;
 }
 
-static size_t
-on_data(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	struct xfer *x = ud;
-	struct ctl_req *r = x->req;
-	size_t n = size * nmemb;
-	char *nb;
-
-	if (r->resp_len + n > RESP_MAX) {
-		x->too_big = true;
-		return 0;	/* aborts the transfer */
-	}
-	if ((nb = realloc(r->resp, r->resp_len + n + 1)) == NULL)
-		return 0;
-	r->resp = nb;
-	memcpy(r->resp + r->resp_len, ptr, n);
-	r->resp_len += n;
-	r->resp[r->resp_len] = '\0';
-	return n;
-}
-
 static int
 setup(struct ctl *ctl, struct xfer *x)
 {
@@ -197,8 +177,8 @@ setup(struct ctl *ctl, struct xfer *x)
 		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)blen);
 	}
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
-	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, buf_curl_write);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, &x->body);
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, ctl->timeout_ms);
 	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
@@ -225,9 +205,11 @@ finish(struct xfer *x, CURLcode code)
 	if (code != CURLE_OK) {
 		r->status = 0;
 		(void)snprintf(r->error, sizeof(r->error), "%s",
-		    x->too_big ? "response larger than 8 MiB" : curl_easy_strerror(code));
+		    x->body.overflow ? "response larger than 8 MiB" : curl_easy_strerror(code));
+		buf_release(&x->body);
 	} else {
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r->status);
+		r->resp = buf_steal(&x->body, &r->resp_len);
 		if (r->resp != NULL)
 			r->json = cJSON_ParseWithLength(r->resp, r->resp_len);
 	}
@@ -252,6 +234,7 @@ ctl_send(struct ctl *ctl, struct ctl_req *reqs, size_t n)
 	curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)PARALLEL_MAX);
 	for (i = 0; i < n; i++) {
 		xs[i].req = &reqs[i];
+		buf_init(&xs[i].body, RESP_MAX);
 		reqs[i].status = 0;
 		reqs[i].error[0] = '\0';
 	}
@@ -297,6 +280,7 @@ ctl_send(struct ctl *ctl, struct ctl_req *reqs, size_t n)
 		curl_slist_free_all(xs[i].headers);
 		if (xs[i].easy != NULL)
 			curl_easy_cleanup(xs[i].easy);
+		buf_release(&xs[i].body);
 		memset(xs[i].authz, 0, sizeof(xs[i].authz));
 	}
 	curl_multi_cleanup(multi);
