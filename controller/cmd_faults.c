@@ -8,7 +8,7 @@
 
 #include "ctl.h"
 #include "../common/err.h"
-#include "../faults/fault.h"
+#include "../common/spec.h"
 
 void
 usage_faults(FILE *out)

@@ -20,9 +20,9 @@
 #include "ctl.h"
 #include "discover.h"
 #include "../common/err.h"
+#include "../common/limits.h"
 #include "../common/spec.h"
 #include "../common/util.h"
-#include "../faults/fault.h"
 
 enum {
 	O_DURATION = 1000, O_TAG, O_CLIENT_ID, O_WAIT, O_HELP, O_DRY_RUN,
