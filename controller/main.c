@@ -10,10 +10,10 @@
 
 #include <curl/curl.h>
 
+#include "agents.h"
 #include "aws.h"
 #include "ctl.h"
 #include "discover.h"
-#include "targets.h"
 #include "../common/err.h"
 #include "../common/log.h"
 #include "../common/util.h"
@@ -58,14 +58,14 @@ push(const char **list, size_t *n, const char *v, const char *flag)
 
 /* --cluster: ask AWS for the hosts, and make their agents the targets. */
 static int
-run_discovery(struct ctl *ctl, struct targets *tg, const struct discover_opts *o)
+run_discovery(struct ctl *ctl, struct agents *al, const struct discover_opts *o)
 {
 	struct errbuf eb = { "" };
 	struct aws aws;
 	size_t i;
 	int r;
 
-	if (tg->n > 0)
+	if (al->n > 0)
 		return ctl_usage_error("give --agent/--agents-file or --cluster, not both");
 	if (aws_init(&aws, ctl->region, ctl->endpoint, &eb) != 0 ||
 	    discover(&aws, o, &ctl->hosts, &ctl->nhosts, &eb) != 0) {
@@ -74,7 +74,7 @@ run_discovery(struct ctl *ctl, struct targets *tg, const struct discover_opts *o
 	}
 	ctl->by_service = o->service != NULL;
 	for (i = 0; i < ctl->nhosts; i++)
-		if ((r = targets_add(tg, ctl->hosts[i].url)) != 0)
+		if ((r = agents_add(al, ctl->hosts[i].url)) != 0)
 			return r;
 	if (ctl->verbose)
 		fprintf(stderr, "chaosctl: %zu host(s) in cluster %s (credentials: %s, region "
@@ -106,7 +106,7 @@ int
 main(int argc, char **argv)
 {
 	struct ctl ctl;
-	struct targets tg;
+	struct agents al;
 	char **rest;
 	const char *agents_file = NULL;
 	struct discover_opts dopt;
@@ -116,7 +116,7 @@ main(int argc, char **argv)
 
 	log_init("chaosctl", LOG_FMT_TEXT, LOG_LVL_INFO);
 	memset(&ctl, 0, sizeof(ctl));
-	targets_init(&tg);
+	agents_init(&al);
 	ctl.timeout_ms = 10000;
 	memset(&dopt, 0, sizeof(dopt));
 	dopt.port = 8421;
@@ -147,7 +147,7 @@ main(int argc, char **argv)
 		}
 		switch (id) {
 		case G_AGENT:
-			if ((r = targets_add(&tg, arg)) != 0)
+			if ((r = agents_add(&al, arg)) != 0)
 				goto out;
 			break;
 		case G_AGENTS_FILE:
@@ -286,12 +286,12 @@ main(int argc, char **argv)
 			}
 			curl_up = true;
 			if (dopt.cluster != NULL &&
-			    (r = run_discovery(&ctl, &tg, &dopt)) != 0)
+			    (r = run_discovery(&ctl, &al, &dopt)) != 0)
 				goto out;
-			if ((r = targets_resolve(&tg, agents_file)) != 0)
+			if ((r = agents_resolve(&al, agents_file)) != 0)
 				goto out;
-			ctl.agents = tg.urls;
-			ctl.nagents = tg.n;
+			ctl.agents = al.urls;
+			ctl.nagents = al.n;
 			/* Listing discovered hosts asks no agent: no key needed. */
 			if (!(dopt.cluster != NULL && strcmp(ctl.cmd, "targets") == 0) &&
 			    (r = ctl_load_key(&ctl)) != 0)
@@ -308,7 +308,7 @@ out:
 	if (curl_up)
 		curl_global_cleanup();
 	/* Every path frees what it allocated (sanitizer builds check leaks). */
-	targets_release(&tg);
+	agents_release(&al);
 	hosts_free(ctl.hosts, ctl.nhosts);
 	free(rest);
 	return r;
