@@ -10,6 +10,7 @@
 
 #include "agents.h"
 #include "ctl.h"
+#include "../common/err.h"
 #include "../common/util.h"
 
 #define URL_MAX 256
@@ -68,12 +69,12 @@ agents_add(struct agents *al, const char *url)
 		char **nu = realloc(al->urls, cap * sizeof(*nu));
 
 		if (nu == NULL)
-			return ctl_usage_error("out of memory");
+			return ctl_error(CE_NOMEM, "out of memory");
 		al->urls = nu;
 		al->cap = cap;
 	}
 	if ((copy = malloc(len + 1)) == NULL)
-		return ctl_usage_error("out of memory");
+		return ctl_error(CE_NOMEM, "out of memory");
 	memcpy(copy, url, len);
 	copy[len] = '\0';
 	al->urls[al->n++] = copy;
@@ -141,7 +142,7 @@ agents_resolve(struct agents *al, const char *agents_file)
 		char *env = strdup(getenv("CHAOS_AGENTS"));
 
 		if (env == NULL)
-			return ctl_usage_error("out of memory");
+			return ctl_error(CE_NOMEM, "out of memory");
 		r = add_list(al, env, "CHAOS_AGENTS");
 		free(env);
 		if (r != 0)

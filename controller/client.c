@@ -84,11 +84,10 @@ ctl_load_key(struct ctl *ctl)
 		/* The key file's text, from an SSM SecureString parameter. */
 		char *text = NULL;
 
-		if (ssm_key_text(ctl, &text, &eb) != 0) {
-			fprintf(stderr, "chaosctl: --key-ssm-parameter %s: %s\n", ctl->key_ssm,
-			    eb.msg);
-			return EXIT_TRANSPORT;
-		}
+		/* Whatever went wrong, AWS did not give us the key. */
+		if (ssm_key_text(ctl, &text, &eb) != 0)
+			return ctl_error(CE_UNAVAILABLE, "--key-ssm-parameter %s: %s",
+			    ctl->key_ssm, eb.msg);
 		n = sign_parse_keyfile(text, keys, SIGN_KEYS_MAX, &eb);
 		explicit_bzero(text, strlen(text));
 		free(text);

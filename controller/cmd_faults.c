@@ -58,7 +58,7 @@ cmd_faults(struct ctl *ctl, int argc, char **argv)
 		state = arg;
 	}
 	if ((reqs = calloc(ctl->nagents, sizeof(*reqs))) == NULL)
-		return ctl_usage_error("out of memory");
+		return ctl_error(CE_NOMEM, "out of memory");
 	for (i = 0; i < ctl->nagents; i++) {
 		reqs[i].agent = ctl->agents[i];
 		reqs[i].method = "GET";
@@ -66,9 +66,9 @@ cmd_faults(struct ctl *ctl, int argc, char **argv)
 		if (state != NULL)
 			(void)snprintf(reqs[i].query, sizeof(reqs[i].query), "state=%s", state);
 	}
-	if (ctl_send(ctl, reqs, ctl->nagents) != 0) {
+	if ((r = ctl_send(ctl, reqs, ctl->nagents)) != 0) {
 		free(reqs);
-		return ctl_usage_error("cannot run requests");
+		return ctl_error(r, "cannot run requests");
 	}
 	/* The label filter is ours: drop the faults it does not keep. */
 	for (i = 0; labels.n > 0 && i < ctl->nagents; i++) {

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "ctl.h"
+#include "../common/err.h"
 
 void
 usage_info(FILE *out)
@@ -33,7 +34,7 @@ cmd_info(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error("info: unexpected argument '%s'", argv[1]);
 	}
 	if ((reqs = calloc(ctl->nagents, sizeof(*reqs))) == NULL)
-		return ctl_usage_error("out of memory");
+		return ctl_error(CE_NOMEM, "out of memory");
 	for (i = 0; i < ctl->nagents; i++) {
 		reqs[i].agent = ctl->agents[i];
 		reqs[i].method = "GET";

@@ -312,7 +312,7 @@ wait_faults(struct ctl *ctl, struct tracked *ts, size_t n, struct alarm_watch *a
 	size_t i;
 
 	if (reqs == NULL)
-		return ctl_usage_error("out of memory");
+		return ctl_error(CE_NOMEM, "out of memory");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, &old_int);
@@ -599,8 +599,7 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 		if (aws_init(&aw.aws, ctl->region, ctl->endpoint, &eb) != 0 ||
 		    (firing = alarms_check(&aw.aws, aw.names, aw.n, name, sizeof(name),
 		    &eb)) < 0) {
-			fprintf(stderr, "chaosctl: --stop-alarm: %s\n", eb.msg);
-			r = EXIT_TRANSPORT;
+			r = ctl_error(CE_UNAVAILABLE, "--stop-alarm: %s", eb.msg);
 			goto out;
 		}
 		if (firing == 1) {
@@ -644,7 +643,7 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 	    (reqs = calloc(nreq, sizeof(*reqs))) == NULL ||
 	    (bodies = calloc(nreq, sizeof(*bodies))) == NULL ||
 	    (ts = calloc(nreq, sizeof(*ts))) == NULL) {
-		r = ctl_usage_error("out of memory");
+		r = ctl_error(CE_NOMEM, "out of memory");
 		goto out;
 	}
 	if (!per_task) {

@@ -7,6 +7,7 @@
 #include <cjson/cJSON.h>
 
 #include "ctl.h"
+#include "../common/err.h"
 
 void
 usage_revert(FILE *out)
@@ -56,7 +57,7 @@ revert_labelled(struct ctl *ctl, const struct ctl_labels *labels)
 	int r;
 
 	if ((lists = calloc(ctl->nagents, sizeof(*lists))) == NULL)
-		return ctl_usage_error("out of memory");
+		return ctl_error(CE_NOMEM, "out of memory");
 	for (i = 0; i < ctl->nagents; i++) {
 		lists[i].agent = ctl->agents[i];
 		lists[i].method = "GET";
@@ -87,8 +88,7 @@ revert_labelled(struct ctl *ctl, const struct ctl_labels *labels)
 				struct ctl_req *d = realloc(dels, (cap ? cap * 2 : 8) * sizeof(*d));
 
 				if (d == NULL) {
-					r = EXIT_USAGE;
-					fprintf(stderr, "chaosctl: out of memory\n");
+					r = ctl_error(CE_NOMEM, "out of memory");
 					goto out;
 				}
 				dels = d;
@@ -166,7 +166,7 @@ cmd_revert(struct ctl *ctl, int argc, char **argv)
 		return revert_labelled(ctl, &labels);
 	n = all ? ctl->nagents : ctl->nagents * nids;
 	if ((reqs = calloc(n, sizeof(*reqs))) == NULL)
-		return ctl_usage_error("out of memory");
+		return ctl_error(CE_NOMEM, "out of memory");
 	for (i = 0; i < n; i++) {
 		reqs[i].agent = ctl->agents[i % ctl->nagents];
 		reqs[i].method = "DELETE";

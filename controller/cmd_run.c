@@ -78,10 +78,11 @@ usage_run(FILE *out)
 "  --dry-run             print the chaos command line; run nothing\n"
 "\n"
 "Exit status: Chaos Toolkit's (1 when the hypothesis deviated), 128+N when chaos\n"
-"died of signal N, 2 for a bad configuration; 1, where chaos says 0, when the\n"
-"hypothesis was not met before the method (nothing ran), when a process action\n"
-"of the method or the rollbacks exited non-zero (each is named on stderr), or\n"
-"when an upload failed.\n"
+"died of signal N, 2 for a bad configuration, 4 when chaosctl could not start it\n"
+"(out of memory, fork failed); 1, where chaos says 0, when the hypothesis was\n"
+"not met before the method (nothing ran), when a process action of the method\n"
+"or the rollbacks exited non-zero (each is named on stderr), or when an upload\n"
+"failed.\n"
 "AWS credentials: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY[/AWS_SESSION_TOKEN] or\n"
 "AWS_PROFILE in the shared credentials file.\n");
 }
@@ -102,8 +103,10 @@ add(struct run *r, const char *s)
 {
 	char *d;
 
-	if (r->argc >= RUN_ARGS_MAX - 1 || (d = strdup(s)) == NULL)
-		return ctl_usage_error("run: too many arguments");
+	if (r->argc >= RUN_ARGS_MAX - 1)
+		return ctl_usage_error("run: more than %d arguments for chaos", RUN_ARGS_MAX - 1);
+	if ((d = strdup(s)) == NULL)
+		return ctl_error(CE_NOMEM, "out of memory");
 	r->owned[r->nowned++] = d;
 	r->argv[r->argc++] = d;
 	r->argv[r->argc] = NULL;
@@ -212,7 +215,7 @@ build(struct run *r, const struct ini *ini, const char *ctx, const char *chaos,
 		char cwd[PATH_MAX];
 
 		if (getcwd(cwd, sizeof(cwd)) == NULL)
-			return ctl_usage_error("run: getcwd: %s", strerror(errno));
+			return ctl_error(CE_SYSTEM, "run: getcwd: %s", strerror(errno));
 		if (snprintf(buf, sizeof(buf), "%s/%s", cwd, runs_dir) >= (int)sizeof(buf))
 			return ctl_usage_error("run: --runs-dir: path too long");
 	} else if (snprintf(buf, sizeof(buf), "%s/runs", r->confdir) >= (int)sizeof(buf)) {
@@ -270,7 +273,7 @@ build(struct run *r, const struct ini *ini, const char *ctx, const char *chaos,
 		char *list = strdup(kv->value), *item, *save = NULL;
 
 		if (list == NULL)
-			return ctl_usage_error("out of memory");
+			return ctl_error(CE_NOMEM, "out of memory");
 		for (item = list; *item != '\0'; item++)
 			if (*item == '\n')
 				*item = ',';
@@ -416,12 +419,13 @@ struct stop {
 };
 
 /*
- * Run chaos; returns its exit status (128+N for a signal) or EXIT_USAGE.
+ * Run chaos; returns 0 with its exit status in *status (128+N for a
+ * signal), or an exit code when chaos could not be started (reported).
  * With stop alarms, polls them while chaos runs; when one fires, chaos
  * gets SIGINT (its rollbacks run) and the run's faults are reverted.
  */
 static int
-execute(struct ctl *ctl, struct run *r, const struct stop *stop)
+execute(struct ctl *ctl, struct run *r, const struct stop *stop, int *status)
 {
 	struct sigaction sa, oint, oterm;
 	int st = 0, devnull;
@@ -430,7 +434,7 @@ execute(struct ctl *ctl, struct run *r, const struct stop *stop)
 	pid_t pid;
 
 	if ((pid = fork()) < 0)
-		return ctl_usage_error("run: fork: %s", strerror(errno));
+		return ctl_error(CE_SYSTEM, "run: fork: %s", strerror(errno));
 	if (pid == 0) {
 		/* Its own process group: a terminal's Ctrl-C reaches it once, from us. */
 		(void)setpgid(0, 0);
@@ -501,10 +505,12 @@ execute(struct ctl *ctl, struct run *r, const struct stop *stop)
 		fprintf(stderr, "chaosctl: passed signal %d on to chaos, which ended\n",
 		    (int)got_signal);
 	if (WIFSIGNALED(st))
-		return 128 + WTERMSIG(st);
-	if (fired && WEXITSTATUS(st) == 0)
-		return EXIT_SOME_FAILED;
-	return WEXITSTATUS(st);
+		*status = 128 + WTERMSIG(st);
+	else if (fired && WEXITSTATUS(st) == 0)
+		*status = EXIT_SOME_FAILED;
+	else
+		*status = WEXITSTATUS(st);
+	return 0;
 }
 
 /* Read a whole file (bounded). */
@@ -706,7 +712,7 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 	size_t nalarms = 0;
 	bool dry = false;
 	char real[PATH_MAX], *slash;
-	int id, a, rc;
+	int id, a, rc, status = 0;
 
 	for (a = 1; a < argc; a++) {
 		if ((id = ctl_getopt(opts, argc, argv, &a, &arg)) == -2)
@@ -744,8 +750,9 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 		bucket = NULL;
 	if (realpath(conf, real) == NULL)
 		return ctl_usage_error("run: %s: %s", conf, strerror(errno));
+	/* An unreadable configuration is the user's to fix, unless memory ran out. */
 	if ((rc = ini_load(real, &ini, &eb)) != 0)
-		return ctl_usage_error("%s", eb.msg);
+		return ctl_error(rc == CE_NOMEM ? CE_NOMEM : CE_INVALID, "%s", eb.msg);
 	if (ctx != NULL && (strcmp(ctx, INI_DEFAULT) == 0 || ini_section(&ini, ctx) == NULL)) {
 		char names[512] = "";
 		size_t used = 0;
@@ -769,7 +776,7 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 	}
 	if ((r = calloc(1, sizeof(*r))) == NULL) {
 		ini_free(&ini);
-		return ctl_usage_error("out of memory");
+		return ctl_error(CE_NOMEM, "out of memory");
 	}
 	(void)str_copy(r->confdir, sizeof(r->confdir), real);
 	if ((slash = strrchr(r->confdir, '/')) != NULL)
@@ -810,13 +817,13 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 		int firing;
 
 		if (aws_init(&aws, ctl->region, ctl->endpoint, &eb) != 0) {
-			fprintf(stderr, "chaosctl: --stop-alarm: %s\n", eb.msg);
-			rc = EXIT_TRANSPORT;
+			rc = ctl_error(CE_UNAVAILABLE, "--stop-alarm: %s", eb.msg);
 			goto out;
 		}
+		/* An alarm that does not exist is the user's to fix. */
 		if ((firing = alarms_check(&aws, alarms, nalarms, name, sizeof(name), &eb)) < 0) {
-			fprintf(stderr, "chaosctl: --stop-alarm: %s\n", eb.msg);
-			rc = firing == CE_NOT_FOUND ? EXIT_USAGE : EXIT_TRANSPORT;
+			rc = ctl_error(firing == CE_NOT_FOUND ? CE_NOT_FOUND : CE_UNAVAILABLE,
+			    "--stop-alarm: %s", eb.msg);
 			goto out;
 		}
 		if (firing == 1) {
@@ -846,7 +853,9 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 			fprintf(stderr, " %s", r->argv[i]);
 		fprintf(stderr, "\n");
 	}
-	rc = execute(ctl, r, &stop);
+	if ((rc = execute(ctl, r, &stop, &status)) != 0)
+		goto out;
+	rc = status;
 	fprintf(stderr, "chaosctl: chaos exited with status %d\n", rc);
 	if (journal_faults(r) && rc == 0) {
 		fprintf(stderr, "chaosctl: Chaos Toolkit says completed, but the run did not do "

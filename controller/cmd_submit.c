@@ -139,10 +139,8 @@ cmd_submit(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error("submit: --queue, --job-definition and at least one "
 		    "CONF are required");
 	}
-	if (!dry && aws_init(&aws, ctl->region, ctl->endpoint, &eb) != 0) {
-		fprintf(stderr, "chaosctl: submit: %s\n", eb.msg);
-		return EXIT_TRANSPORT;
-	}
+	if (!dry && aws_init(&aws, ctl->region, ctl->endpoint, &eb) != 0)
+		return ctl_error(CE_UNAVAILABLE, "submit: %s", eb.msg);
 	results = cJSON_CreateArray();
 	for (i = 0; i < nconf; i++) {
 		cJSON *req = cJSON_CreateObject(), *co, *env, *rr, *e, *resp = NULL, *res;

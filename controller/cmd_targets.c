@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "discover.h"
+#include "../common/err.h"
 
 void
 usage_targets(FILE *out)
@@ -89,7 +90,7 @@ cmd_targets(struct ctl *ctl, int argc, char **argv)
 	if (ctl->hosts != NULL)
 		return print_hosts(ctl);
 	if ((reqs = calloc(ctl->nagents, sizeof(*reqs))) == NULL)
-		return ctl_usage_error("out of memory");
+		return ctl_error(CE_NOMEM, "out of memory");
 	for (i = 0; i < ctl->nagents; i++) {
 		reqs[i].agent = ctl->agents[i];
 		reqs[i].method = "GET";

@@ -72,6 +72,7 @@ ctl_main_usage(FILE *out)
 "  1    at least one agent answered with an error (bad parameters, conflict, ...)\n"
 "  2    usage error: bad options or arguments, unreadable key file\n"
 "  3    at least one agent was unreachable, timed out or rejected the signature\n"
+"  4    chaosctl itself failed: out of memory, cannot fork or start libcurl\n"
 "  130  interrupted during --wait (the faults were reverted)\n"
 "\n"
 "Run 'chaosctl help <command>' or 'chaosctl <command> --help' for details;\n"

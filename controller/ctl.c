@@ -9,9 +9,30 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "../common/err.h"
+
+/* The exit code for a CE_* code; the table is ctl_error's contract in ctl.h. */
+static int
+exit_status(int code)
+{
+	switch (code) {
+	case CE_OK:
+		return EXIT_ALL_OK;
+	case CE_NOMEM:
+	case CE_SYSTEM:
+	case CE_INTERNAL:
+		return EXIT_INTERNAL;
+	case CE_UNAUTHORIZED:
+	case CE_UNAVAILABLE:
+	case CE_BUSY:
+		return EXIT_TRANSPORT;
+	default:
+		return EXIT_USAGE;
+	}
+}
 
 int
-ctl_usage_error(const char *fmt, ...)
+ctl_error(int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -20,7 +41,7 @@ ctl_usage_error(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
-	return EXIT_USAGE;
+	return exit_status(code);
 }
 
 int

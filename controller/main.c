@@ -68,10 +68,8 @@ run_discovery(struct ctl *ctl, struct agents *al, const struct discover_opts *o)
 	if (al->n > 0)
 		return ctl_usage_error("give --agent/--agents-file or --cluster, not both");
 	if (aws_init(&aws, ctl->region, ctl->endpoint, &eb) != 0 ||
-	    discover(&aws, o, &ctl->hosts, &ctl->nhosts, &eb) != 0) {
-		fprintf(stderr, "chaosctl: discovery: %s\n", eb.msg);
-		return EXIT_TRANSPORT;
-	}
+	    discover(&aws, o, &ctl->hosts, &ctl->nhosts, &eb) != 0)
+		return ctl_error(CE_UNAVAILABLE, "discovery: %s", eb.msg);
 	ctl->by_service = o->service != NULL;
 	for (i = 0; i < ctl->nhosts; i++)
 		if ((r = agents_add(al, ctl->hosts[i].url)) != 0)
@@ -121,7 +119,7 @@ main(int argc, char **argv)
 	memset(&dopt, 0, sizeof(dopt));
 	dopt.port = 8421;
 	if ((rest = calloc((size_t)argc + 1, sizeof(*rest))) == NULL)
-		return ctl_usage_error("out of memory");
+		return ctl_error(CE_NOMEM, "out of memory");
 	rest[nrest++] = argv[0];
 	/* Pull the global options out wherever they are; "--" ends options. */
 	for (i = 1; i < argc; i++) {
@@ -262,6 +260,11 @@ main(int argc, char **argv)
 		goto out;
 	}
 	ctl.cmd = ctl_commands[c].name;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		r = ctl_error(CE_INTERNAL, "cannot initialize libcurl");
+		goto out;
+	}
+	curl_up = true;
 	if (ctl_commands[c].needs_agents) {
 		bool wants_help = false;
 
@@ -280,11 +283,6 @@ main(int argc, char **argv)
 				r = ctl_usage_error("give --host-count or --host-percent, not both");
 				goto out;
 			}
-			if (!curl_up && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-				r = ctl_usage_error("cannot initialize libcurl");
-				goto out;
-			}
-			curl_up = true;
 			if (dopt.cluster != NULL &&
 			    (r = run_discovery(&ctl, &al, &dopt)) != 0)
 				goto out;
@@ -298,11 +296,6 @@ main(int argc, char **argv)
 				goto out;
 		}
 	}
-	if (!curl_up && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		r = ctl_usage_error("cannot initialize libcurl");
-		goto out;
-	}
-	curl_up = true;
 	r = ctl_commands[c].run(&ctl, nrest - 1, rest + 1);
 out:
 	if (curl_up)

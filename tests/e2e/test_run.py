@@ -11,9 +11,12 @@ read back; every configuration error must stop before chaos starts.
 import datetime
 import json
 import os
+import pathlib
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import textwrap
 import time
 
@@ -476,6 +479,23 @@ class TestLaunch:
         r = run_ctl(["run", conf, "--chaos", fake.path],
                     clean_env(home, **fake.env(signal=int(sig))))
         assert r.returncode == 128 + int(sig), describe(r)
+
+    def test_chaos_that_cannot_be_forked_exits_4(self, home):
+        """No process left for chaos: chaosctl's own failure (4), not a usage
+        error (2) and not an exit status of chaos's."""
+        d = tempfile.mkdtemp(prefix="ctl-nofork-", dir="/tmp")
+        try:
+            os.chmod(d, 0o777)  # nobody writes the run directory there
+            conf = make_conf(pathlib.Path(d), "[DEFAULT]\n")
+            r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                                "--clear-groups", "prlimit", "--nproc=0", CTL_BIN, "run",
+                                str(conf), "--chaos", "/bin/true"],
+                               env=clean_env(home), capture_output=True, text=True,
+                               timeout=60, stdin=subprocess.DEVNULL)
+        finally:
+            shutil.rmtree(d)
+        assert r.returncode == 4, describe(r)
+        assert "run: fork:" in r.stderr and "chaos exited" not in r.stderr, describe(r)
 
     @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
     def test_signal_forwarded_and_waited_for(self, tmp_path, home, fake, reap, sig):
