@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* alarm.c: see alarm.h. CloudWatch speaks the Query protocol (XML answers). */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -68,23 +66,4 @@ alarms_check(const struct aws *a, const char *const *names, size_t n, char *fire
 			return err_set(eb, CE_NOT_FOUND, "CloudWatch alarm '%s' does not exist "
 			    "(region %s)", names[i], a->region);
 	return firing;
-}
-
-void
-ledger_note(const char *agent, const char *fault_id)
-{
-	const char *path = getenv(FAULT_LEDGER_ENV);
-	char line[512];
-	int fd, n;
-
-	if (path == NULL || path[0] == '\0')
-		return;
-	/* One short line per write(2) with O_APPEND: concurrent injects interleave whole lines. */
-	n = snprintf(line, sizeof(line), "%s %s\n", agent, fault_id);
-	if (n <= 0 || (size_t)n >= sizeof(line))
-		return;
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		return;
-	(void)!write(fd, line, (size_t)n);
-	close(fd);
 }

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * alarm.h: CloudWatch alarms as stop conditions (--stop-alarm NAME): a run
- * does not start while one is in ALARM, and stops, reverting its faults,
- * when one fires.
+ * does not start while one is in ALARM, and stops, reverting its faults
+ * (ledger.h), when one fires.
  */
 #ifndef CHAOS_CTL_ALARM_H
 #define CHAOS_CTL_ALARM_H
@@ -22,11 +22,5 @@ struct errbuf;
  */
 int alarms_check(const struct aws *a, const char *const *names, size_t n, char *fired,
     size_t len, struct errbuf *eb);
-
-/* The environment variable naming the run's fault ledger (see cmd_run.c). */
-#define FAULT_LEDGER_ENV "CHAOS_FAULT_LEDGER"
-
-/* Append "agent id" to the ledger named by the environment, if any. */
-void ledger_note(const char *agent, const char *fault_id);
 
 #endif

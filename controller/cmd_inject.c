@@ -19,6 +19,7 @@
 #include "aws.h"
 #include "ctl.h"
 #include "discover.h"
+#include "ledger.h"
 #include "../common/err.h"
 #include "../common/limits.h"
 #include "../common/spec.h"

@@ -26,6 +26,7 @@
 #include "aws.h"
 #include "ctl.h"
 #include "ini.h"
+#include "ledger.h"
 #include "../common/err.h"
 #include "../common/file.h"
 #include "../common/util.h"
@@ -353,64 +354,6 @@ forward(int sig)
 		(void)kill((pid_t)child_pid, sig);
 }
 
-/* Revert all faults on every agent the run's injects reached (the ledger). */
-static int
-revert_ledger(struct ctl *ctl, const char *ledger)
-{
-	char line[512], *agents[256];
-	size_t n = 0, i;
-	struct ctl_req *reqs;
-	FILE *fp;
-	int rc;
-
-	if ((fp = fopen(ledger, "re")) == NULL)
-		return 0;	/* nothing was injected */
-	while (fgets(line, sizeof(line), fp) != NULL && n < NELEM(agents)) {
-		char *sp = strchr(line, ' ');
-
-		if (sp == NULL)
-			continue;
-		*sp = '\0';
-		for (i = 0; i < n; i++)
-			if (strcmp(agents[i], line) == 0)
-				break;
-		if (i == n && (agents[n] = strdup(line)) != NULL)
-			n++;
-	}
-	fclose(fp);
-	if (n == 0)
-		return 0;
-	if ((rc = ctl_load_key(ctl)) != 0 || (reqs = calloc(n, sizeof(*reqs))) == NULL) {
-		fprintf(stderr, "chaosctl: cannot revert the run's faults: no agent key "
-		    "(their deadlines still end them)\n");
-		for (i = 0; i < n; i++)
-			free(agents[i]);
-		return -1;
-	}
-	for (i = 0; i < n; i++) {
-		reqs[i].agent = agents[i];
-		reqs[i].method = "DELETE";
-		(void)snprintf(reqs[i].path, sizeof(reqs[i].path), "/v1/faults");
-	}
-	(void)ctl_send(ctl, reqs, n);
-	for (i = 0; i < n; i++) {
-		char e[512];
-
-		if (ctl_result_class(&reqs[i]) == EXIT_ALL_OK) {
-			fprintf(stderr, "chaosctl: reverted every fault on %s\n", agents[i]);
-		} else {
-			ctl_result_error(&reqs[i], e, sizeof(e));
-			fprintf(stderr, "chaosctl: could not revert the faults on %s: %s (their "
-			    "deadlines still end them)\n", agents[i], e);
-		}
-	}
-	ctl_reqs_release(reqs, n);
-	free(reqs);
-	for (i = 0; i < n; i++)
-		free(agents[i]);
-	return 0;
-}
-
 struct stop {
 	const char *const *alarms;
 	size_t n;
@@ -444,7 +387,7 @@ execute(struct ctl *ctl, struct run *r, const struct stop *stop, int *status)
 				close(devnull);
 		}
 		if (stop->n > 0)
-			(void)setenv(FAULT_LEDGER_ENV, stop->ledger, 1);
+			(void)setenv(LEDGER_ENV, stop->ledger, 1);
 		if (chdir(r->confdir) != 0) {
 			fprintf(stderr, "chaosctl: %s: %s\n", r->confdir, strerror(errno));
 			_exit(126);
@@ -490,7 +433,7 @@ execute(struct ctl *ctl, struct run *r, const struct stop *stop, int *status)
 				fprintf(stderr, "chaosctl: stop alarm %s is in ALARM: interrupting "
 				    "the run and reverting its faults\n", name);
 				(void)kill(pid, SIGINT);
-				(void)revert_ledger(ctl, stop->ledger);
+				(void)ledger_revert(ctl, stop->ledger);
 			}
 		} else if (w == 0) {
 			struct timespec ts = { 0, 100 * 1000000L };
