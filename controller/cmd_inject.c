@@ -19,6 +19,7 @@
 #include "aws.h"
 #include "ctl.h"
 #include "discover.h"
+#include "fanout.h"
 #include "ledger.h"
 #include "../common/err.h"
 #include "../common/limits.h"
@@ -254,46 +255,48 @@ track_update(struct tracked *t, const cJSON *fault)
 	t->done = st != NULL && strcmp(st, "active") != 0 && strcmp(st, "pending") != 0;
 }
 
+/* One request for each fault not yet ended, at /v1/faults/ID, sent. */
+static int
+track_send(struct ctl *ctl, const struct tracked *ts, size_t n, const char *method,
+    struct fanout *fo)
+{
+	size_t i;
+	int r;
+
+	for (i = 0; i < n; i++)
+		if (!ts[i].done && (r = fanout_add(fo, ts[i].agent, method, NULL,
+		    "/v1/faults/%s", ts[i].id)) != 0)
+			return r;
+	return fanout_send(ctl, fo);
+}
+
 /* Ask each agent to revert its fault now (after Ctrl-C). */
 static void
 revert_tracked(struct ctl *ctl, struct tracked *ts, size_t n)
 {
-	struct ctl_req *reqs = calloc(n, sizeof(*reqs));
-	size_t *which = calloc(n, sizeof(*which));
+	struct fanout fo = FANOUT_INIT;
 	size_t i, m = 0;
 
-	if (reqs == NULL || which == NULL) {
-		free(reqs);
-		free(which);
-		return;
-	}
+	if (track_send(ctl, ts, n, "DELETE", &fo) != 0)
+		goto out;
 	for (i = 0; i < n; i++) {
-		if (ts[i].done)
-			continue;
-		which[m] = i;
-		reqs[m].agent = ts[i].agent;
-		reqs[m].method = "DELETE";
-		(void)snprintf(reqs[m].path, sizeof(reqs[m].path), "/v1/faults/%s", ts[i].id);
-		m++;
-	}
-	(void)ctl_send(ctl, reqs, m);
-	for (i = 0; i < m; i++) {
+		const struct ctl_req *q;
 		char e[512];
 
-		if (ctl_result_class(&reqs[i]) == EXIT_ALL_OK) {
-			track_update(&ts[which[i]], reqs[i].json);
-			fprintf(stderr, "chaosctl: reverted %s on %s\n",
-			    reqs[i].path + strlen("/v1/faults/"), reqs[i].agent);
+		if (ts[i].done)
+			continue;
+		q = &fo.reqs[m++];
+		if (ctl_result_class(q) == EXIT_ALL_OK) {
+			track_update(&ts[i], q->json);
+			fprintf(stderr, "chaosctl: reverted %s on %s\n", ts[i].id, q->agent);
 		} else {
-			ctl_result_error(&reqs[i], e, sizeof(e));
+			ctl_result_error(q, e, sizeof(e));
 			fprintf(stderr, "chaosctl: could not revert %s on %s: %s (it still "
-			    "ends at its deadline)\n", reqs[i].path + strlen("/v1/faults/"),
-			    reqs[i].agent, e);
+			    "ends at its deadline)\n", ts[i].id, q->agent, e);
 		}
 	}
-	ctl_reqs_release(reqs, m);
-	free(reqs);
-	free(which);
+out:
+	fanout_release(&fo);
 }
 
 /*
@@ -308,12 +311,10 @@ wait_faults(struct ctl *ctl, struct tracked *ts, size_t n, struct alarm_watch *a
 	bool fired = false;
 	struct sigaction sa, old_int, old_term;
 	bool tty = isatty(STDERR_FILENO) && ctl->output == OUT_TEXT;
-	struct ctl_req *reqs = calloc(n, sizeof(*reqs));
+	struct fanout fo = FANOUT_INIT;
 	int r = EXIT_ALL_OK;
 	size_t i;
 
-	if (reqs == NULL)
-		return ctl_error(CE_NOMEM, "out of memory");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, &old_int);
@@ -323,16 +324,9 @@ wait_faults(struct ctl *ctl, struct tracked *ts, size_t n, struct alarm_watch *a
 		double left = 0;
 		struct timespec ts1 = { 0, 500 * 1000000L };
 
-		for (i = 0; i < n; i++) {
-			if (ts[i].done)
-				continue;
-			memset(&reqs[m], 0, sizeof(reqs[m]));
-			reqs[m].agent = ts[i].agent;
-			reqs[m].method = "GET";
-			(void)snprintf(reqs[m].path, sizeof(reqs[m].path), "/v1/faults/%s",
-			    ts[i].id);
-			m++;
-		}
+		for (i = 0; i < n; i++)
+			if (!ts[i].done)
+				m++;
 		if (m == 0 || interrupted)
 			break;
 		if (aw->n > 0 && mono_ms() >= next_poll) {
@@ -353,17 +347,19 @@ wait_faults(struct ctl *ctl, struct tracked *ts, size_t n, struct alarm_watch *a
 				break;
 			}
 		}
-		(void)ctl_send(ctl, reqs, m);
+		/* Cannot ask (no memory): the faults still end at their deadlines. */
+		if ((r = track_send(ctl, ts, n, "GET", &fo)) != 0)
+			break;
 		for (i = 0, m = 0; i < n; i++) {
 			if (ts[i].done)
 				continue;
-			if (ctl_result_class(&reqs[m]) == EXIT_ALL_OK)
-				track_update(&ts[i], reqs[m].json);
+			if (ctl_result_class(&fo.reqs[m]) == EXIT_ALL_OK)
+				track_update(&ts[i], fo.reqs[m].json);
 			else
 				unreachable++;
 			m++;
 		}
-		ctl_reqs_release(reqs, m);
+		fanout_release(&fo);
 		for (i = 0; i < n; i++) {
 			if (!ts[i].done) {
 				active++;
@@ -380,6 +376,7 @@ wait_faults(struct ctl *ctl, struct tracked *ts, size_t n, struct alarm_watch *a
 		for (int k = 0; k < 2 && !interrupted; k++)
 			(void)nanosleep(&ts1, NULL);
 	}
+	fanout_release(&fo);
 	if (tty)
 		fprintf(stderr, "\r\033[K");
 	if (interrupted) {
@@ -390,15 +387,29 @@ wait_faults(struct ctl *ctl, struct tracked *ts, size_t n, struct alarm_watch *a
 		fprintf(stderr, "chaosctl: reverting the faults\n");
 		revert_tracked(ctl, ts, n);
 		r = EXIT_SOME_FAILED;
-	} else {
+	} else if (r == EXIT_ALL_OK) {
 		for (i = 0; i < n; i++)
-			if (strcmp(ts[i].state, "failed") == 0 && r == EXIT_ALL_OK)
+			if (strcmp(ts[i].state, "failed") == 0)
 				r = EXIT_SOME_FAILED;
 	}
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGTERM, &old_term, NULL);
-	free(reqs);
 	return r;
+}
+
+/* Text rows for the start results: what a dry run would hit, or the fault. */
+static void
+dry_run_row(FILE *out, const struct ctl_req *r, void *arg)
+{
+	(void)arg;
+	ctl_print_dry_run(out, r->agent, r->json);
+}
+
+static void
+fault_row(FILE *out, const struct ctl_req *r, void *arg)
+{
+	(void)arg;
+	ctl_print_fault_row(out, r->agent, r->json);
 }
 
 int
@@ -407,7 +418,7 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 	struct ctl_opt opts[SPEC_PARAMS_MAX + 16 + NSELECTORS];
 	const struct spec_fault *f;
 	cJSON *doc = NULL, *params, *labels;
-	struct ctl_req *reqs = NULL;
+	struct fanout fo = FANOUT_INIT;
 	struct tracked *ts = NULL;
 	char *body = NULL;
 	const char *arg;
@@ -641,19 +652,15 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 			nreq += ctl->hosts[h].ntasks;
 	}
 	if ((body = cJSON_PrintUnformatted(doc)) == NULL ||
-	    (reqs = calloc(nreq, sizeof(*reqs))) == NULL ||
 	    (bodies = calloc(nreq, sizeof(*bodies))) == NULL ||
 	    (ts = calloc(nreq, sizeof(*ts))) == NULL) {
 		r = ctl_error(CE_NOMEM, "out of memory");
 		goto out;
 	}
 	if (!per_task) {
-		for (i = 0; i < nreq; i++) {
-			reqs[i].agent = ctl->agents[i];
-			reqs[i].method = "POST";
-			(void)snprintf(reqs[i].path, sizeof(reqs[i].path), "/v1/faults");
-			reqs[i].body = body;
-		}
+		for (i = 0; i < nreq; i++)
+			if ((r = fanout_add(&fo, ctl->agents[i], "POST", body, "/v1/faults")) != 0)
+				goto out;
 	} else {
 		size_t h, t, k = 0;
 
@@ -668,56 +675,34 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 				cJSON_AddStringToObject(tg, "task", ctl->hosts[h].tasks[t]);
 				bodies[k] = cJSON_PrintUnformatted(d);
 				cJSON_Delete(d);
-				reqs[k].agent = ctl->hosts[h].url;
-				reqs[k].method = "POST";
-				(void)snprintf(reqs[k].path, sizeof(reqs[k].path), "/v1/faults");
-				reqs[k].body = bodies[k];
+				if ((r = fanout_add(&fo, ctl->hosts[h].url, "POST", bodies[k],
+				    "/v1/faults")) != 0)
+					goto out;
 			}
 	}
-	(void)ctl_send(ctl, reqs, nreq);
-	r = ctl_exit_code(reqs, nreq);
-	for (i = 0; i < nreq; i++) {
-		const char *fid = cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(reqs[i].json, "id"));
+	if ((r = fanout_send(ctl, &fo)) != 0)
+		goto out;
+	r = fanout_exit_code(&fo);
+	for (i = 0; i < fo.n; i++) {
+		const struct ctl_req *q = &fo.reqs[i];
+		const char *fid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q->json,
+		    "id"));
 
-		if (ctl_result_class(&reqs[i]) != EXIT_ALL_OK || fid == NULL)
+		if (ctl_result_class(q) != EXIT_ALL_OK || fid == NULL)
 			continue;
-		ts[nt].agent = reqs[i].agent;
+		ts[nt].agent = q->agent;
 		(void)str_copy(ts[nt].id, sizeof(ts[nt].id), fid);
 		/* Under 'chaosctl run --stop-alarm', the run reverts what we started. */
 		if (!dry_run)
-			ledger_note(reqs[i].agent, fid);
-		track_update(&ts[nt], reqs[i].json);
+			ledger_note(q->agent, fid);
+		track_update(&ts[nt], q->json);
 		nt++;
 	}
-	if (ctl->output == OUT_JSON && !wait) {
-		ctl_print_json(ctl, reqs, nreq, NULL);
-	} else if (ctl->output == OUT_TEXT && dry_run) {
-		for (i = 0; i < nreq; i++) {
-			char m[512];
-
-			if (ctl_result_class(&reqs[i]) == EXIT_ALL_OK) {
-				ctl_print_dry_run(stdout, reqs[i].agent, reqs[i].json);
-			} else {
-				ctl_result_error(&reqs[i], m, sizeof(m));
-				printf("%-28s error: %s\n", reqs[i].agent, m);
-			}
-		}
-		fflush(stdout);
-	} else if (ctl->output == OUT_TEXT) {
+	if (ctl->output == OUT_TEXT && !dry_run)
 		ctl_print_fault_header(stdout);
-		for (i = 0; i < nreq; i++) {
-			char m[512];
-
-			if (ctl_result_class(&reqs[i]) == EXIT_ALL_OK) {
-				ctl_print_fault_row(stdout, reqs[i].agent, reqs[i].json);
-			} else {
-				ctl_result_error(&reqs[i], m, sizeof(m));
-				printf("%-28s error: %s\n", reqs[i].agent, m);
-			}
-		}
-		fflush(stdout);
-	}
+	/* With --wait, the JSON document waits for the faults to end. */
+	if (ctl->output == OUT_TEXT || !wait)
+		fanout_print(ctl, &fo, dry_run ? dry_run_row : fault_row, NULL);
 	if (wait && nt > 0) {
 		int w = wait_faults(ctl, ts, nt, &aw);
 
@@ -739,20 +724,18 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 				cJSON_AddStringToObject(o, "state", ts[i].state);
 				cJSON_AddItemToArray(arr, o);
 			}
-			ctl_print_json(ctl, reqs, nreq, extra);
+			ctl_print_json(ctl, fo.reqs, fo.n, extra);
 			cJSON_Delete(extra);
 		}
 	} else if (wait && ctl->output == OUT_JSON) {
-		ctl_print_json(ctl, reqs, nreq, NULL);
+		ctl_print_json(ctl, fo.reqs, fo.n, NULL);
 	}
 out:
-	if (reqs != NULL)
-		ctl_reqs_release(reqs, nreq);
+	fanout_release(&fo);
 	if (bodies != NULL)
 		for (i = 0; i < nreq; i++)
 			free(bodies[i]);
 	free(bodies);
-	free(reqs);
 	free(ts);
 	free(body);
 	cJSON_Delete(doc);

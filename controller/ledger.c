@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "fanout.h"
 #include "ledger.h"
 #include "../common/util.h"
 
@@ -36,11 +37,11 @@ ledger_note(const char *agent, const char *fault_id)
 int
 ledger_revert(struct ctl *ctl, const char *path)
 {
+	struct fanout fo = FANOUT_INIT;
 	char line[512], *agents[256];
 	size_t n = 0, i;
-	struct ctl_req *reqs;
 	FILE *fp;
-	int rc;
+	int rc = -1;
 
 	if ((fp = fopen(path, "re")) == NULL)
 		return 0;	/* nothing was injected */
@@ -59,33 +60,31 @@ ledger_revert(struct ctl *ctl, const char *path)
 	fclose(fp);
 	if (n == 0)
 		return 0;
-	if ((rc = ctl_load_key(ctl)) != 0 || (reqs = calloc(n, sizeof(*reqs))) == NULL) {
+	if (ctl_load_key(ctl) != 0) {
 		fprintf(stderr, "chaosctl: cannot revert the run's faults: no agent key "
 		    "(their deadlines still end them)\n");
-		for (i = 0; i < n; i++)
-			free(agents[i]);
-		return -1;
+		goto out;
 	}
-	for (i = 0; i < n; i++) {
-		reqs[i].agent = agents[i];
-		reqs[i].method = "DELETE";
-		(void)snprintf(reqs[i].path, sizeof(reqs[i].path), "/v1/faults");
-	}
-	(void)ctl_send(ctl, reqs, n);
+	for (i = 0; i < n; i++)
+		if (fanout_add(&fo, agents[i], "DELETE", NULL, "/v1/faults") != 0)
+			goto out;
+	if (fanout_send(ctl, &fo) != 0)
+		goto out;
 	for (i = 0; i < n; i++) {
 		char e[512];
 
-		if (ctl_result_class(&reqs[i]) == EXIT_ALL_OK) {
+		if (ctl_result_class(&fo.reqs[i]) == EXIT_ALL_OK) {
 			fprintf(stderr, "chaosctl: reverted every fault on %s\n", agents[i]);
 		} else {
-			ctl_result_error(&reqs[i], e, sizeof(e));
+			ctl_result_error(&fo.reqs[i], e, sizeof(e));
 			fprintf(stderr, "chaosctl: could not revert the faults on %s: %s (their "
 			    "deadlines still end them)\n", agents[i], e);
 		}
 	}
-	ctl_reqs_release(reqs, n);
-	free(reqs);
+	rc = 0;
+out:
+	fanout_release(&fo);
 	for (i = 0; i < n; i++)
 		free(agents[i]);
-	return 0;
+	return rc;
 }
