@@ -67,3 +67,18 @@ alarms_check(const struct aws *a, const char *const *names, size_t n, char *fire
 			    "(region %s)", names[i], a->region);
 	return firing;
 }
+
+int
+alarms_poll(struct aws *a, const char *const *names, size_t n, int64_t *next_poll,
+    char *fired, size_t len, struct errbuf *eb)
+{
+	int r;
+
+	if (mono_ms() < *next_poll)
+		return 0;
+	if ((r = aws_refresh(a, eb)) == 0)
+		r = alarms_check(a, names, n, fired, len, eb);
+	/* From the end of this poll: a slow AWS is not asked back to back. */
+	*next_poll = mono_ms() + ALARM_POLL_MS;
+	return r;
+}

@@ -8,6 +8,7 @@
 #define CHAOS_CTL_ALARM_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct aws;
 struct errbuf;
@@ -22,5 +23,15 @@ struct errbuf;
  */
 int alarms_check(const struct aws *a, const char *const *names, size_t n, char *fired,
     size_t len, struct errbuf *eb);
+
+/*
+ * The poll of a watch that is running: once mono_ms() reaches *next_poll,
+ * refresh temporary credentials, check the alarms and set *next_poll
+ * ALARM_POLL_MS ahead. Returns 1 when one is in ALARM (its
+ * name in fired), 0 when none is or it is not time yet, or a CE_* code
+ * with eb set (the next poll tries again).
+ */
+int alarms_poll(struct aws *a, const char *const *names, size_t n, int64_t *next_poll,
+    char *fired, size_t len, struct errbuf *eb);
 
 #endif

@@ -329,16 +329,12 @@ wait_faults(struct ctl *ctl, struct tracked *ts, size_t n, struct alarm_watch *a
 				m++;
 		if (m == 0 || interrupted)
 			break;
-		if (aw->n > 0 && mono_ms() >= next_poll) {
+		if (aw->n > 0) {
 			struct errbuf eb = { "" };
 			char name[256] = "";
-			int a = aws_refresh(&aw->aws, &eb);
+			int a = alarms_poll(&aw->aws, aw->names, aw->n, &next_poll, name,
+			    sizeof(name), &eb);
 
-			if (a == 0)
-				a = alarms_check(&aw->aws, aw->names, aw->n, name, sizeof(name),
-				    &eb);
-
-			next_poll = mono_ms() + ALARM_POLL_MS;
 			if (a < 0)
 				fprintf(stderr, "chaosctl: checking the stop alarms: %s\n", eb.msg);
 			if (a == 1) {
