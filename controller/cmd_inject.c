@@ -16,7 +16,6 @@
 #include <cjson/cJSON.h>
 
 #include "alarm.h"
-#include "aws.h"
 #include "ctl.h"
 #include "discover.h"
 #include "fanout.h"
@@ -29,13 +28,6 @@
 enum {
 	O_DURATION = 1000, O_TAG, O_CLIENT_ID, O_WAIT, O_HELP, O_DRY_RUN,
 	O_SEL_LABEL, O_COUNT, O_PERCENT, O_STOP_ALARM, O_SEL_STRING,
-};
-
-/* --stop-alarm for --wait. */
-struct alarm_watch {
-	const char *names[ALARMS_MAX];
-	size_t n;
-	struct aws aws;
 };
 
 /* Container selectors: the flag and the target field it fills. */
@@ -307,7 +299,7 @@ out:
 static int
 wait_faults(struct ctl *ctl, struct tracked *ts, size_t n, struct alarm_watch *aw)
 {
-	int64_t next_poll = mono_ms() + ALARM_POLL_MS;
+	char name[256] = "";
 	bool fired = false;
 	struct sigaction sa, old_int, old_term;
 	bool tty = isatty(STDERR_FILENO) && ctl->output == OUT_TEXT;
@@ -329,19 +321,10 @@ wait_faults(struct ctl *ctl, struct tracked *ts, size_t n, struct alarm_watch *a
 				m++;
 		if (m == 0 || interrupted)
 			break;
-		if (aw->n > 0) {
-			struct errbuf eb = { "" };
-			char name[256] = "";
-			int a = alarms_poll(&aw->aws, aw->names, aw->n, &next_poll, name,
-			    sizeof(name), &eb);
-
-			if (a < 0)
-				fprintf(stderr, "chaosctl: checking the stop alarms: %s\n", eb.msg);
-			if (a == 1) {
-				fprintf(stderr, "\nchaosctl: stop alarm %s is in ALARM\n", name);
-				fired = true;
-				break;
-			}
+		if (alarm_watch_fired(aw, name, sizeof(name))) {
+			fprintf(stderr, "\nchaosctl: stop alarm %s is in ALARM\n", name);
+			fired = true;
+			break;
 		}
 		/* Cannot ask (no memory): the faults still end at their deadlines. */
 		if ((r = track_send(ctl, ts, n, "GET", &fo)) != 0)
@@ -537,11 +520,9 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 			dry_run = true;
 			break;
 		case O_STOP_ALARM:
-			if (aw.n == ALARMS_MAX) {
-				r = ctl_usage_error("--stop-alarm: at most %d", ALARMS_MAX);
+			if ((r = alarm_watch_add(&aw, arg)) != 0)
 				goto out;
-			}
-			aw.names[aw.n++] = arg;
+			r = EXIT_USAGE;
 			break;
 		case O_DURATION: {
 			int64_t ms;
@@ -599,23 +580,8 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 	}
 	if (dry_run)
 		cJSON_AddBoolToObject(doc, "dry_run", 1);
-	if (aw.n > 0 && !dry_run) {
-		struct errbuf eb = { "" };
-		char name[256] = "";
-		int firing;
-
-		if (aws_init(&aw.aws, ctl->region, ctl->endpoint, &eb) != 0 ||
-		    (firing = alarms_check(&aw.aws, aw.names, aw.n, name, sizeof(name),
-		    &eb)) < 0) {
-			r = ctl_error(CE_UNAVAILABLE, "--stop-alarm: %s", eb.msg);
-			goto out;
-		}
-		if (firing == 1) {
-			fprintf(stderr, "chaosctl: stop alarm %s is in ALARM: not starting\n", name);
-			r = EXIT_SOME_FAILED;
-			goto out;
-		}
-	}
+	if (!dry_run && (r = alarm_watch_start(&aw, ctl->region, ctl->endpoint)) != 0)
+		goto out;
 	/* Check locally with the agents' own validator: errors before any request. */
 	{
 		struct fault_req req;

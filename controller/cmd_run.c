@@ -18,7 +18,6 @@
 #include <cjson/cJSON.h>
 
 #include "alarm.h"
-#include "aws.h"
 #include "ctl.h"
 #include "ini.h"
 #include "run.h"
@@ -32,8 +31,7 @@ enum {
 /* What the command line and the environment ask of the run. */
 struct run_opts {
 	const char *conf, *ctx, *bucket, *chaos, *runs_dir;
-	const char *alarms[ALARMS_MAX];
-	size_t nalarms;
+	struct alarm_watch watch;	/* --stop-alarm */
 	bool dry;
 	bool help;		/* --help: print the usage, nothing else */
 };
@@ -110,7 +108,7 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 		{ NULL, false, 0 },
 	};
 	const char *arg;
-	int id, a;
+	int id, a, rc;
 
 	memset(o, 0, sizeof(*o));
 	o->ctx = getenv("CHAOS_CONTEXT");
@@ -132,9 +130,8 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 		case O_RUNS_DIR: o->runs_dir = arg; break;
 		case O_DRY_RUN: o->dry = true; break;
 		case O_STOP_ALARM:
-			if (o->nalarms == ALARMS_MAX)
-				return ctl_usage_error("--stop-alarm: at most %d", ALARMS_MAX);
-			o->alarms[o->nalarms++] = arg;
+			if ((rc = alarm_watch_add(&o->watch, arg)) != 0)
+				return rc;
 			break;
 		case O_HELP:
 			o->help = true;
@@ -230,33 +227,20 @@ print_dry_run(const struct ctl *ctl, const struct run *r)
 }
 
 /*
- * --stop-alarm: no start while one is in ALARM; otherwise the watch the
- * run keeps, with the ledger in the run directory.
+ * --stop-alarm: no start while one is in ALARM; otherwise the watch runs
+ * with chaos, the ledger in the run directory.
  */
 static int
-arm_stop(struct ctl *ctl, const struct run_opts *o, const struct run *r, struct aws *aws,
-    struct run_stop *stop)
+arm_stop(struct ctl *ctl, struct run_opts *o, const struct run *r, struct run_stop *stop)
 {
-	struct errbuf eb = { "" };
-	char name[256] = "";
-	int firing;
+	int rc;
 
 	memset(stop, 0, sizeof(*stop));
-	if (o->nalarms == 0)
+	stop->watch = &o->watch;
+	if (o->watch.n == 0)
 		return 0;
-	if (aws_init(aws, ctl->region, ctl->endpoint, &eb) != 0)
-		return ctl_error(CE_UNAVAILABLE, "--stop-alarm: %s", eb.msg);
-	/* An alarm that does not exist is the user's to fix. */
-	if ((firing = alarms_check(aws, o->alarms, o->nalarms, name, sizeof(name), &eb)) < 0)
-		return ctl_error(firing == CE_NOT_FOUND ? CE_NOT_FOUND : CE_UNAVAILABLE,
-		    "--stop-alarm: %s", eb.msg);
-	if (firing == 1) {
-		fprintf(stderr, "chaosctl: stop alarm %s is in ALARM: not starting\n", name);
-		return EXIT_SOME_FAILED;
-	}
-	stop->alarms = o->alarms;
-	stop->n = o->nalarms;
-	stop->aws = aws;
+	if ((rc = alarm_watch_start(&o->watch, ctl->region, ctl->endpoint)) != 0)
+		return rc;
 	if (snprintf(stop->ledger, sizeof(stop->ledger), "%s/faults.ledger", r->rundir) >=
 	    (int)sizeof(stop->ledger))
 		return ctl_usage_error("run: run directory path too long");
@@ -300,7 +284,6 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 {
 	struct run_opts o;
 	struct run_stop stop;
-	struct aws aws;
 	struct run *r;
 	int rc;
 
@@ -316,7 +299,7 @@ cmd_run(struct ctl *ctl, int argc, char **argv)
 		goto out;
 	if (o.dry)
 		print_dry_run(ctl, r);
-	else if ((rc = arm_stop(ctl, &o, r, &aws, &stop)) == 0)
+	else if ((rc = arm_stop(ctl, &o, r, &stop)) == 0)
 		rc = run_chaos(ctl, &o, r, &stop);
 out:
 	run_conf_release(r);

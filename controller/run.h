@@ -13,7 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-struct aws;
+struct alarm_watch;
 struct ctl;
 struct ini;
 
@@ -30,9 +30,7 @@ struct run {
 
 /* What the run watches while chaos runs (run_exec). */
 struct run_stop {
-	const char *const *alarms;	/* CloudWatch alarm names; none when n is 0 */
-	size_t n;
-	struct aws *aws;		/* for the alarms */
+	struct alarm_watch *watch;	/* started; no alarms: watch->n is 0 */
 	char ledger[PATH_MAX];		/* the fault ledger (ledger.h) */
 };
 

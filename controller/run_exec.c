@@ -18,7 +18,6 @@
 #include "ledger.h"
 #include "run.h"
 #include "../common/err.h"
-#include "../common/util.h"
 
 static volatile sig_atomic_t child_pid;
 static volatile sig_atomic_t got_signal;
@@ -44,7 +43,7 @@ exec_chaos(const struct run *r, const struct run_stop *stop)
 		if (devnull > 2)
 			close(devnull);
 	}
-	if (stop->n > 0)
+	if (stop->watch->n > 0)
 		(void)setenv(LEDGER_ENV, stop->ledger, 1);
 	if (chdir(r->confdir) != 0) {
 		fprintf(stderr, "chaosctl: %s: %s\n", r->confdir, strerror(errno));
@@ -65,16 +64,11 @@ exec_chaos(const struct run *r, const struct run_stop *stop)
  * Returns true when it fired.
  */
 static bool
-stop_fired(struct ctl *ctl, pid_t pid, const struct run_stop *stop, int64_t *next_poll)
+stop_fired(struct ctl *ctl, pid_t pid, const struct run_stop *stop)
 {
-	struct errbuf eb = { "" };
 	char name[256] = "";
-	int a = alarms_poll(stop->aws, stop->alarms, stop->n, next_poll, name, sizeof(name),
-	    &eb);
 
-	if (a < 0)
-		fprintf(stderr, "chaosctl: checking the stop alarms: %s\n", eb.msg);
-	if (a != 1)
+	if (!alarm_watch_fired(stop->watch, name, sizeof(name)))
 		return false;
 	fprintf(stderr, "chaosctl: stop alarm %s is in ALARM: interrupting the run and "
 	    "reverting its faults\n", name);
@@ -87,7 +81,6 @@ int
 run_exec(struct ctl *ctl, const struct run *r, const struct run_stop *stop, int *status)
 {
 	struct sigaction sa, oint, oterm;
-	int64_t next_poll = mono_ms() + ALARM_POLL_MS;
 	bool fired = false;
 	int st = 0;
 	pid_t pid;
@@ -105,7 +98,7 @@ run_exec(struct ctl *ctl, const struct run *r, const struct run_stop *stop, int 
 	/* Without alarms to watch (or once one fired), a plain blocking wait. */
 	for (;;) {
 		struct timespec ts = { 0, 100 * 1000000L };
-		pid_t w = waitpid(pid, &st, stop->n > 0 && !fired ? WNOHANG : 0);
+		pid_t w = waitpid(pid, &st, stop->watch->n > 0 && !fired ? WNOHANG : 0);
 
 		if (w == pid)
 			break;
@@ -115,7 +108,7 @@ run_exec(struct ctl *ctl, const struct run *r, const struct run_stop *stop, int 
 		}
 		if (w != 0)
 			continue;	/* interrupted by a signal we passed on */
-		if ((fired = stop_fired(ctl, pid, stop, &next_poll)))
+		if ((fired = stop_fired(ctl, pid, stop)))
 			continue;
 		(void)nanosleep(&ts, NULL);
 	}
