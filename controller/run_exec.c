@@ -38,6 +38,13 @@ exec_chaos(const struct run *r, const struct run_stop *stop)
 
 	/* Its own process group: a terminal's Ctrl-C reaches it once, from us. */
 	(void)setpgid(0, 0);
+	/*
+	 * We pass SIGINT and SIGTERM on, and a stop alarm sends SIGINT: chaos
+	 * must act on them even if we were started with them ignored, as a
+	 * background job of a script is (an ignored signal survives exec).
+	 */
+	(void)signal(SIGINT, SIG_DFL);
+	(void)signal(SIGTERM, SIG_DFL);
 	if ((devnull = open("/dev/null", O_RDONLY)) >= 0) {
 		(void)dup2(devnull, 0);
 		if (devnull > 2)
