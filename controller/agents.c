@@ -10,6 +10,7 @@
 
 #include "agents.h"
 #include "ctl.h"
+#include "ini.h"
 #include "../common/err.h"
 #include "../common/util.h"
 
@@ -88,17 +89,12 @@ add_list(struct agents *al, char *list, const char *what)
 	int r;
 
 	while (p != NULL && *p != '\0') {
-		char *end = strpbrk(p, ",\n"), *s, *e;
+		char *end = strpbrk(p, ",\n"), *s;
 
 		if (end != NULL)
 			*end = '\0';
-		s = p;
+		s = ini_trim(p);
 		p = end != NULL ? end + 1 : NULL;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		e = s + strlen(s);
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-			*--e = '\0';
 		if (*s == '\0' || *s == '#')
 			continue;
 		if ((r = agents_add(al, s)) != 0) {

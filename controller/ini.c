@@ -15,16 +15,17 @@
 
 #define INI_FILE_MAX (1024 * 1024)
 
-static char *
-trim(char *s)
+char *
+ini_trim(char *s)
 {
-	char *e;
+	size_t n;
 
 	while (*s == ' ' || *s == '\t')
 		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
+	n = strlen(s);
+	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r' ||
+	    s[n - 1] == '\n'))
+		s[--n] = '\0';
 	return s;
 }
 
@@ -53,7 +54,7 @@ ini_parse(const char *text, const char *name, struct ini *out, struct errbuf *eb
 		memcpy(raw, p, len);
 		raw[len] = '\0';
 		p = nl != NULL ? nl + 1 : NULL;
-		line = trim(raw);
+		line = ini_trim(raw);
 		/*
 		 * Blank and comment lines are skipped; as in configparser, an
 		 * indented line after them still continues the value.
@@ -136,7 +137,7 @@ ini_parse(const char *text, const char *name, struct ini *out, struct errbuf *eb
 				break;
 			}
 			*eq = '\0';
-			k = trim(line);
+			k = ini_trim(line);
 			if (k[0] == '\0') {
 				r = err_set(eb, CE_INVALID, "%s:%d: a value without a key", name,
 				    lineno);
@@ -161,7 +162,7 @@ ini_parse(const char *text, const char *name, struct ini *out, struct errbuf *eb
 			}
 			if ((kv = calloc(1, sizeof(*kv))) == NULL ||
 			    (kv->key = strdup(k)) == NULL ||
-			    (kv->value = strdup(trim(eq + 1))) == NULL) {
+			    (kv->value = strdup(ini_trim(eq + 1))) == NULL) {
 				if (kv != NULL)
 					free(kv->key);
 				free(kv);

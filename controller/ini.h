@@ -46,6 +46,14 @@ void ini_free(struct ini *ini);
 
 const struct ini_section *ini_section(const struct ini *ini, const char *name);
 
+/*
+ * Blanks as the reader sees them: spaces and tabs at both ends of s, and a
+ * line end (CR, LF) at its end, cut in place. Returns the trimmed start
+ * inside s. chaosctl's one trim, for the lines and lists read around INI
+ * files too (agents files, var_files, var_overrides).
+ */
+char *ini_trim(char *s);
+
 /* key in section, else in [DEFAULT] (section NULL: [DEFAULT] only). */
 const struct ini_kv *ini_get(const struct ini *ini, const char *section, const char *key);
 

@@ -228,15 +228,9 @@ add_var_files(struct run *r, const struct ini *ini, const struct ini_kv *kv)
 			*item = ',';
 	for (item = strtok_r(list, ",", &save); item != NULL && rc == 0;
 	    item = strtok_r(NULL, ",", &save)) {
-		char path[PATH_MAX], *t = item;
-		size_t l;
+		char path[PATH_MAX], *t = ini_trim(item);
 
-		while (*t == ' ' || *t == '\t')
-			t++;
-		l = strlen(t);
-		while (l > 0 && (t[l - 1] == ' ' || t[l - 1] == '\t'))
-			t[--l] = '\0';
-		if (l == 0)
+		if (*t == '\0')
 			continue;
 		if ((rc = conf_path(r, t, "var file", ini, kv->line, path, sizeof(path))) == 0)
 			rc = add2(r, "--var-file", path);
@@ -258,7 +252,6 @@ add_var_overrides(struct run *r, const struct ini *ini, const struct ini_kv *kv)
 		char line[1024], var[PATH_MAX], *eq, *k, *v;
 		/* The file line of this line of the value, for messages. */
 		int fline;
-		size_t kl;
 
 		n++;
 		fline = (size_t)n <= kv->nvlines ? kv->vlines[n - 1] : kv->line;
@@ -268,22 +261,14 @@ add_var_overrides(struct run *r, const struct ini *ini, const struct ini_kv *kv)
 		memcpy(line, p, len);
 		line[len] = '\0';
 		p = nl != NULL ? nl + 1 : p + len;
-		k = line;
-		while (*k == ' ' || *k == '\t')
-			k++;
-		if (*k == '\0')
+		if (*(k = ini_trim(line)) == '\0')
 			continue;
 		if ((eq = strchr(k, '=')) == NULL)
 			return ctl_usage_error("%s:%d: var_overrides: '%s' is not "
 			    "'name[:type] = value'", ini->file, fline, k);
 		*eq = '\0';
-		v = eq + 1;
-		while (*v == ' ' || *v == '\t')
-			v++;
-		kl = strlen(k);
-		while (kl > 0 && (k[kl - 1] == ' ' || k[kl - 1] == '\t'))
-			k[--kl] = '\0';
-		if (kl == 0)
+		v = ini_trim(eq + 1);
+		if (*(k = ini_trim(k)) == '\0')
 			return ctl_usage_error("%s:%d: var_overrides: a value without a name",
 			    ini->file, fline);
 		(void)snprintf(var, sizeof(var), "%s=%s", k, v);

@@ -210,6 +210,19 @@ t_same_key_in_two_sections_is_fine(void **state)
 	ini_free(&ini);
 }
 
+static void
+t_trim_cuts_blanks_and_line_ends(void **state)
+{
+	char a[] = " \t key = v \t\r\n", b[] = "   ", c[] = "x", d[] = "a b\r";
+
+	(void)state;
+	assert_string_equal(ini_trim(a), "key = v");
+	assert_string_equal(ini_trim(b), "");
+	assert_string_equal(ini_trim(c), "x");
+	/* Inside, nothing changes; a CR is a line end only at the end. */
+	assert_string_equal(ini_trim(d), "a b");
+}
+
 /* Write content (len bytes) to a new temporary file; its path into path[64]. */
 static void
 temp_file(char *path, const void *content, size_t len)
@@ -274,6 +287,7 @@ main(void)
 		cmocka_unit_test(t_comments_blank_lines_and_crlf),
 		cmocka_unit_test(t_refusals_name_the_file_and_line),
 		cmocka_unit_test(t_same_key_in_two_sections_is_fine),
+		cmocka_unit_test(t_trim_cuts_blanks_and_line_ends),
 		cmocka_unit_test(t_load_reads_regular_text_files_only),
 	};
 
