@@ -17,14 +17,16 @@ struct agents {
 void agents_init(struct agents *al);
 
 /*
- * Add one agent base URL ("http://host:port"). Returns 0 or EXIT_USAGE
- * with a message naming the URL and what is wrong with it.
+ * Add one agent base URL ("http://host:port"); the same agent twice is
+ * one. Returns 0, or an exit code (reported): EXIT_USAGE naming the URL
+ * and what is wrong with it, EXIT_INTERNAL when memory ran out.
  */
 int agents_add(struct agents *al, const char *url);
 
 /*
  * Complete the list: the agents file (if given), then CHAOS_AGENTS when no
- * agent was named at all. Returns 0 or EXIT_USAGE (no targets, bad file).
+ * agent was named at all. Returns 0 or an exit code (reported): EXIT_USAGE
+ * for no agents or a bad file or URL, EXIT_INTERNAL when memory ran out.
  */
 int agents_resolve(struct agents *al, const char *agents_file);
 

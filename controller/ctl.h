@@ -106,7 +106,12 @@ int ctl_send(struct ctl *ctl, struct ctl_req *reqs, size_t n);
 /* Free the results held by reqs (not reqs itself). */
 void ctl_reqs_release(struct ctl_req *reqs, size_t n);
 
-/* Load the signing key named by the options (once). Returns 0 or EXIT_USAGE. */
+/*
+ * Load the signing key named by the options (once): --key-file,
+ * --key-ssm-parameter or CHAOS_AGENT_KEY_FILE. Returns 0 or an exit code
+ * (reported): EXIT_USAGE for a missing or bad key, EXIT_TRANSPORT when
+ * SSM could not give it.
+ */
 int ctl_load_key(struct ctl *ctl);
 
 /* Classify one result: 0 ok, 1 API error, 3 transport or auth failure. */
