@@ -432,8 +432,10 @@ error_of(const struct aws_resp *r, char *code, size_t clen, char *msg, size_t ml
 	if (r->body == NULL || r->len == 0)
 		return;
 	if ((j = cJSON_ParseWithLength(r->body, r->len)) != NULL) {
-		const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "__type"));
-		const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "message"));
+		const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j,
+		    "__type"));
+		const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j,
+		    "message"));
 
 		if (m == NULL)
 			m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "Message"));

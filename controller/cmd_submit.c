@@ -208,8 +208,8 @@ cmd_submit(struct ctl *ctl, int argc, char **argv)
 		free(body);
 		if (rc == 0 && (resp = cJSON_ParseWithLength(r.body, r.len)) != NULL &&
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "jobId")) != NULL) {
-			const char *jid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp,
-			    "jobId"));
+			const char *jid = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(resp, "jobId"));
 
 			cJSON_AddBoolToObject(res, "ok", 1);
 			cJSON_AddStringToObject(res, "job_id", jid);

@@ -131,8 +131,9 @@ ini_parse(const char *text, const char *name, struct ini *out, struct errbuf *eb
 			struct ini_kv *kv;
 
 			if (eq == NULL || sec == NULL) {
-				r = err_set(eb, CE_INVALID, sec == NULL ? "%s:%d: a key before "
-				    "any [section]" : "%s:%d: expected 'key = value'", name, lineno);
+				r = err_set(eb, CE_INVALID, sec == NULL ? "%s:%d: a key "
+				    "before any [section]" : "%s:%d: expected 'key = value'", name,
+				    lineno);
 				free(raw);
 				break;
 			}

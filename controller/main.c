@@ -179,7 +179,8 @@ main(int argc, char **argv)
 		case G_HOST_PERCENT:
 		case G_AGENT_PORT: {
 			int64_t v;
-			int64_t max = id == G_HOST_PERCENT ? 100 : id == G_AGENT_PORT ? 65535 : 5000;
+			int64_t max = id == G_HOST_PERCENT ? 100 :
+			    id == G_AGENT_PORT ? 65535 : 5000;
 
 			if (parse_i64(arg, 1, max, &v) != 0) {
 				r = ctl_usage_error("--%s: '%s' is not a number from 1 to %lld",
@@ -280,7 +281,8 @@ main(int argc, char **argv)
 				goto out;
 			}
 			if (dopt.count > 0 && dopt.percent > 0) {
-				r = ctl_usage_error("give --host-count or --host-percent, not both");
+				r = ctl_usage_error("give --host-count or --host-percent, "
+				    "not both");
 				goto out;
 			}
 			if (dopt.cluster != NULL &&

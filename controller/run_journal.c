@@ -78,8 +78,9 @@ run_journal_check(const struct run *r)
 			const cJSON *act = cJSON_GetObjectItemCaseSensitive(a, "activity");
 			const cJSON *out = cJSON_GetObjectItemCaseSensitive(a, "output");
 			const cJSON *st = cJSON_GetObjectItemCaseSensitive(out, "status");
-			const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(act,
-			    "type")), *ptype = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
+			const char *type = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(act, "type")), *ptype =
+			    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(
 			    cJSON_GetObjectItemCaseSensitive(act, "provider"), "type")),
 			    *err = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(out,
 			    "stderr")), *name = cJSON_GetStringValue(
