@@ -146,6 +146,7 @@ fuzz-run: fuzz
 # ---- checks
 PYTEST ?= /usr/bin/python3 -m pytest
 check: all $(UNIT_BINS) $(REPLAY_BINS) tests/bin/chaos-agent-testhooks
+	$(Q)scripts/check-format.py
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 	$(Q)tests/run-replay.sh $(FUZZ_TARGETS)
 	$(Q)$(PYTEST) -q tests/integration
