@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "ctl.h"
+#include "../common/err.h"
 #include "../common/util.h"
 
 #define KEYGEN_BYTES 32
@@ -67,7 +68,7 @@ cmd_keygen(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error("--key-id: '%s' must be 1-%d characters of "
 		    "[A-Za-z0-9_.-]", keyid, SIGN_KEYID_MAX);
 	if (RAND_bytes(key, sizeof(key)) != 1)
-		return ctl_usage_error("keygen: no randomness available");
+		return ctl_error(CE_INTERNAL, "keygen: no randomness available");
 	hex_encode(key, sizeof(key), hex);
 	if (keyid == NULL)
 		sign_key_fingerprint(key, sizeof(key), id);

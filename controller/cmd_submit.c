@@ -139,10 +139,8 @@ cmd_submit(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error("submit: --queue, --job-definition and at least one "
 		    "CONF are required");
 	}
-	if (!dry && aws_init(&aws, ctl->region, ctl->endpoint, &eb) != 0) {
-		fprintf(stderr, "chaosctl: submit: %s\n", eb.msg);
-		return EXIT_TRANSPORT;
-	}
+	if (!dry && aws_init(&aws, ctl->region, ctl->endpoint, &eb) != 0)
+		return ctl_error(CE_UNAVAILABLE, "submit: %s", eb.msg);
 	results = cJSON_CreateArray();
 	for (i = 0; i < nconf; i++) {
 		cJSON *req = cJSON_CreateObject(), *co, *env, *rr, *e, *resp = NULL, *res;
@@ -210,8 +208,8 @@ cmd_submit(struct ctl *ctl, int argc, char **argv)
 		free(body);
 		if (rc == 0 && (resp = cJSON_ParseWithLength(r.body, r.len)) != NULL &&
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "jobId")) != NULL) {
-			const char *jid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp,
-			    "jobId"));
+			const char *jid = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(resp, "jobId"));
 
 			cJSON_AddBoolToObject(res, "ok", 1);
 			cJSON_AddStringToObject(res, "job_id", jid);

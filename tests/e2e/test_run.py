@@ -11,9 +11,12 @@ read back; every configuration error must stop before chaos starts.
 import datetime
 import json
 import os
+import pathlib
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import textwrap
 import time
 
@@ -477,6 +480,26 @@ class TestLaunch:
                     clean_env(home, **fake.env(signal=int(sig))))
         assert r.returncode == 128 + int(sig), describe(r)
 
+    def test_chaos_that_cannot_be_forked_exits_4(self, home):
+        """No process left for chaos: chaosctl's own failure (4), not a usage
+        error (2) and not an exit status of chaos's."""
+        d = tempfile.mkdtemp(prefix="ctl-nofork-", dir="/tmp")
+        try:
+            os.chmod(d, 0o777)  # nobody writes the run directory there
+            conf = make_conf(pathlib.Path(d), "[DEFAULT]\n")
+            # LeakSanitizer (SANITIZE builds) needs a thread at exit: none is left.
+            r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                                "--clear-groups", "prlimit", "--nproc=0", CTL_BIN, "run",
+                                str(conf), "--chaos", "/bin/true"],
+                               env=clean_env(home, ASAN_OPTIONS=":".join(filter(None, [
+                                   os.environ.get("ASAN_OPTIONS"), "detect_leaks=0"]))),
+                               capture_output=True, text=True, timeout=60,
+                               stdin=subprocess.DEVNULL)
+        finally:
+            shutil.rmtree(d)
+        assert r.returncode == 4, describe(r)
+        assert "run: fork:" in r.stderr and "chaos exited" not in r.stderr, describe(r)
+
     @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
     def test_signal_forwarded_and_waited_for(self, tmp_path, home, fake, reap, sig):
         d = tmp_path / "exp"
@@ -657,14 +680,18 @@ class TestRealChaos:
 
     # ---------------------------------------------- 3. interrupting a run
 
-    @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-    def test_interrupted_runs_rollbacks(self, sample, home, out_dir, reap, sig):
+    @pytest.mark.parametrize("sig,ignored", [(signal.SIGINT, False), (signal.SIGTERM, False),
+                                             (signal.SIGINT, True)])
+    def test_interrupted_runs_rollbacks(self, sample, home, out_dir, reap, sig, ignored):
+        # ignored: chaosctl starts with the signal ignored, as a background job
+        # of a script does; chaos must still act on what chaosctl passes on.
         p = subprocess.Popen(
             [CTL_BIN, "run", str(sample / "experiment.conf"), "--context", "long",
              "--chaos", CHAOS_BIN],
             env=clean_env(home, SAMPLE_OUT=out_dir), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            start_new_session=True)
+            start_new_session=True,
+            preexec_fn=(lambda: signal.signal(sig, signal.SIG_IGN)) if ignored else None)
         reap.append(p)
         started = out_dir / "action.started"
         try:

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * ledger.c: see ledger.h. The ledger is a plain file of "agent id" lines,
+ * appended to by concurrent 'chaosctl inject' processes and read once, by
+ * the run that named it, when a stop alarm fires.
+ */
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctl.h"
+#include "fanout.h"
+#include "ledger.h"
+#include "../common/util.h"
+
+void
+ledger_note(const char *agent, const char *fault_id)
+{
+	const char *path = getenv(LEDGER_ENV);
+	char line[512];
+	int fd, n;
+
+	if (path == NULL || path[0] == '\0')
+		return;
+	/* One short line per write(2) with O_APPEND: concurrent injects interleave whole lines. */
+	n = snprintf(line, sizeof(line), "%s %s\n", agent, fault_id);
+	if (n <= 0 || (size_t)n >= sizeof(line))
+		return;
+	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return;
+	(void)!write(fd, line, (size_t)n);
+	close(fd);
+}
+
+int
+ledger_revert(struct ctl *ctl, const char *path)
+{
+	struct fanout fo = FANOUT_INIT;
+	char line[512], *agents[256];
+	size_t n = 0, i;
+	FILE *fp;
+	int rc = -1;
+
+	if ((fp = fopen(path, "re")) == NULL)
+		return 0;	/* nothing was injected */
+	while (fgets(line, sizeof(line), fp) != NULL && n < NELEM(agents)) {
+		char *sp = strchr(line, ' ');
+
+		if (sp == NULL)
+			continue;
+		*sp = '\0';
+		for (i = 0; i < n; i++)
+			if (strcmp(agents[i], line) == 0)
+				break;
+		if (i == n && (agents[n] = strdup(line)) != NULL)
+			n++;
+	}
+	fclose(fp);
+	if (n == 0)
+		return 0;
+	if (ctl_load_key(ctl) != 0) {
+		fprintf(stderr, "chaosctl: cannot revert the run's faults: no agent key "
+		    "(their deadlines still end them)\n");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (fanout_add(&fo, agents[i], "DELETE", NULL, "/v1/faults") != 0)
+			goto out;
+	if (fanout_send(ctl, &fo) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		char e[512];
+
+		if (ctl_result_class(&fo.reqs[i]) == EXIT_ALL_OK) {
+			fprintf(stderr, "chaosctl: reverted every fault on %s\n", agents[i]);
+		} else {
+			ctl_result_error(&fo.reqs[i], e, sizeof(e));
+			fprintf(stderr, "chaosctl: could not revert the faults on %s: %s (their "
+			    "deadlines still end them)\n", agents[i], e);
+		}
+	}
+	rc = 0;
+out:
+	fanout_release(&fo);
+	for (i = 0; i < n; i++)
+		free(agents[i]);
+	return rc;
+}
