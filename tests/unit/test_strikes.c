@@ -109,7 +109,8 @@ t_floods(void **state)
 	assert_non_null(s);
 	for (round = 0; round < 3; round++)
 		for (i = 0; i < 1000; i++) {
-			(void)snprintf(addr, sizeof(addr), "127.77.%u.%u", 1 + i / 250, 1 + i % 250);
+			(void)snprintf(addr, sizeof(addr), "127.77.%u.%u", 1 + i / 250,
+			    1 + i % 250);
 			key4(addr, k);
 			strikes_add(s, k, now++);
 		}
