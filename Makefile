@@ -12,7 +12,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Each binary links only what it uses.
 AGENT_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson libcurl libseccomp libcrypto 2>/dev/null)
-CTL_LIBS := $(shell pkg-config --libs libcjson libcurl libcrypto libxml-2.0 2>/dev/null)
+CTL_LIBS := $(shell pkg-config --libs libcjson libcurl libcrypto libxml-2.0 2>/dev/null) -lm
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wshadow -Wpointer-arith \
