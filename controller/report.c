@@ -242,7 +242,11 @@ get_time(const cJSON *o, const char *key)
 	return parse_time(get_str(o, key), &t) ? t : NAN;
 }
 
-/* The lane of key (made when new); SIZE_MAX when every lane is taken. */
+/*
+ * The lane of key, made when new. The last lane is shared: once the others
+ * are taken, every new key's items go there, so that a journal with more
+ * activities than rows still has each of them drawn.
+ */
 static size_t
 lane_for(struct rp_model *m, enum rp_kind kind, const char *key, const char *label)
 {
@@ -252,9 +256,15 @@ lane_for(struct rp_model *m, enum rp_kind kind, const char *key, const char *lab
 	for (i = 0; i < m->nlanes; i++)
 		if (m->lanes[i].kind == kind && strcmp(m->lanes[i].key, key) == 0)
 			return i;
+	if (m->nlanes == RP_LANES_MAX - 1) {
+		(void)str_copy(m->lanes[i].key, sizeof(m->lanes[i].key), "(the rest)");
+		(void)str_copy(m->lanes[i].label, sizeof(m->lanes[i].label), "(the rest)");
+		m->lanes[i].kind = RP_LANE_REST;
+		m->nlanes++;
+	}
 	if (m->nlanes == RP_LANES_MAX) {
-		m->lanes_dropped++;
-		return SIZE_MAX;
+		m->lanes_shared++;
+		return RP_LANES_MAX - 1;
 	}
 	(void)str_copy(m->lanes[i].key, sizeof(m->lanes[i].key), key);
 	n = cut_len(label, sizeof(m->lanes[i].label) - 1, &cut);
@@ -271,7 +281,7 @@ add_item(struct rp_ctx *c, const struct rp_item *it)
 {
 	struct rp_model *m = &c->m;
 
-	if (isnan(it->t0) || it->lane == SIZE_MAX)
+	if (isnan(it->t0))
 		return;
 	if (!isnan(c->start) && !isnan(c->end) &&
 	    (it->t0 < c->start - RP_SLACK_S || it->t0 > c->end + RP_SLACK_S)) {

@@ -71,6 +71,7 @@ enum rp_kind {
 	RP_PROBE,		/* a method probe: a bar */
 	RP_ROLLBACK,		/* a rollback action: a bar */
 	RP_FAULT,		/* an agent's fault window: a bar */
+	RP_LANE_REST,		/* (a lane only) the shared last row */
 };
 
 /* Whether something went as it should: met, succeeded, ended cleanly. */
@@ -106,7 +107,7 @@ struct rp_model {
 	size_t nitems, items_dropped;
 	struct rp_lane lanes[RP_LANES_MAX];
 	size_t nlanes;
-	size_t lanes_dropped;	/* items whose lane did not fit */
+	size_t lanes_shared;	/* keys without a row of their own: in the last one */
 	struct rp_point *points;
 	size_t npoints;
 };

@@ -26,7 +26,7 @@
 
 static const char *const kind_class[] = {
 	[RP_HYPOTHESIS] = "hypothesis", [RP_ACTION] = "action", [RP_PROBE] = "probe",
-	[RP_ROLLBACK] = "rollback", [RP_FAULT] = "fault",
+	[RP_ROLLBACK] = "rollback", [RP_FAULT] = "fault", [RP_LANE_REST] = "rest",
 };
 static const char *const ok_class[] = {
 	[RP_BAD] = "bad", [RP_GOOD] = "good", [RP_UNKNOWN] = "unknown",
@@ -305,10 +305,14 @@ rp_svg_timeline(struct rp_out *o, const struct rp_model *m)
 			item(o, m, &m->items[i]);
 	legend(o, AXIS + (double)m->nlanes * LANE + 2);
 	rp_puts(o, "</svg>\n");
-	if (m->items_dropped > 0 || m->lanes_dropped > 0)
+	if (m->lanes_shared > 0)
+		rp_printf(o, "<p class=\"note\" id=\"shared\">%zu item(s) whose probe, activity "
+		    "or agent found no row of its own (the first %d are taken) are in the last "
+		    "row.</p>\n", m->lanes_shared, RP_LANES_MAX - 1);
+	if (m->items_dropped > 0)
 		rp_printf(o, "<p class=\"note\" id=\"dropped\">Not drawn: %zu item(s) beyond the "
-		    "picture's bounds (%d items, %d rows, an hour either side of the run).</p>\n",
-		    m->items_dropped + m->lanes_dropped, RP_ITEMS_MAX, RP_LANES_MAX);
+		    "picture's bounds (%d items, an hour either side of the run).</p>\n",
+		    m->items_dropped, RP_ITEMS_MAX);
 	series(o, m);
 	rp_puts(o, "</section>\n");
 }
