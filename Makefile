@@ -12,7 +12,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Each binary links only what it uses.
 AGENT_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson libcurl libseccomp libcrypto 2>/dev/null)
-CTL_LIBS := $(shell pkg-config --libs libcjson libcurl libcrypto libxml-2.0 2>/dev/null)
+CTL_LIBS := $(shell pkg-config --libs libcjson libcurl libcrypto libxml-2.0 2>/dev/null) -lm
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wshadow -Wpointer-arith \
@@ -111,7 +111,7 @@ tests/bin/test_%: $(B)/tests/unit/test_%.o $$(call obj,$$(UNIT_DEPS_$$*))
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
 # ---- fuzz targets: libFuzzer with clang (make fuzz), corpus replay otherwise
-FUZZ_TARGETS := request authhdr spec config proto json state ini
+FUZZ_TARGETS := request authhdr spec config proto json state ini report
 FUZZ_DEPS_request := agent/route.c common/jsoncheck.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/sign.c common/util.c common/err.c common/file.c
 FUZZ_DEPS_authhdr := common/sign.c common/util.c common/err.c common/file.c
 FUZZ_DEPS_spec := common/jsoncheck.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
@@ -120,17 +120,18 @@ FUZZ_DEPS_proto := agent/proto.c common/err.c
 FUZZ_DEPS_state := agent/state.c agent/registry.c faults/faults.c common/spec.c common/spec_table.c common/spec_json.c common/jsoncheck.c common/netaddr.c common/util.c common/err.c common/file.c common/log.c tests/unit/fake_ops.c
 FUZZ_DEPS_json := common/jsoncheck.c common/util.c common/err.c
 FUZZ_DEPS_ini := controller/ini.c common/file.c common/util.c common/err.c
+FUZZ_DEPS_report := controller/report.c controller/report_svg.c common/buf.c common/file.c common/util.c common/err.c
 REPLAY_BINS := $(patsubst %,tests/bin/replay_%,$(FUZZ_TARGETS))
 
 tests/bin/replay_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $$(call obj,$$(FUZZ_DEPS_$$*))
 	@mkdir -p tests/bin
-	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS_ALL) $(PKG_CFLAGS)
 bin/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*)
 	@mkdir -p bin/fuzz
-	$(QLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS)
+	$(QLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 fuzz: $(patsubst %,bin/fuzz/fuzz_%,$(FUZZ_TARGETS))
 	@echo "fuzzers in bin/fuzz; run e.g. bin/fuzz/fuzz_request tests/fuzz/corpus/request"

@@ -37,13 +37,15 @@ fault_rows(FILE *out, const struct ctl_req *r, void *arg)
 	}
 }
 
+/* The options, as the parser and "chaosctl completion" read them. */
+const struct ctl_opt faults_options[] = {
+	{ "state", true, 1 }, { "help", false, 2 }, { "label", true, 3 },
+	{ NULL, false, 0 },
+};
+
 int
 cmd_faults(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct ctl_opt opts[] = {
-		{ "state", true, 1 }, { "help", false, 2 }, { "label", true, 3 },
-		{ NULL, false, 0 },
-	};
 	struct ctl_labels labels = { .n = 0 };
 	struct fanout fo = FANOUT_INIT;
 	const char *state = NULL, *arg;
@@ -52,7 +54,7 @@ cmd_faults(struct ctl *ctl, int argc, char **argv)
 	int id, r;
 
 	for (int a = 1; a < argc; a++) {
-		if ((id = ctl_getopt(opts, argc, argv, &a, &arg)) == -2)
+		if ((id = ctl_getopt(faults_options, argc, argv, &a, &arg)) == -2)
 			return EXIT_USAGE;
 		if (id == -1)
 			return ctl_usage_error("faults: unexpected argument '%s'", argv[a]);

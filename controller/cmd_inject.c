@@ -39,6 +39,8 @@ static const struct {
 	{ "ecs-cluster", "cluster" },
 };
 #define NSELECTORS (sizeof(selectors) / sizeof(selectors[0]))
+_Static_assert(INJECT_OPTS_MAX >= SPEC_PARAMS_MAX + 16 + NSELECTORS,
+    "INJECT_OPTS_MAX holds every option inject_options makes");
 
 /* Index of the fault's parameter name, or -1. */
 static int
@@ -228,9 +230,8 @@ struct inject {
 	size_t nbodies;
 };
 
-/* The options of fault f: its parameters, then selectors, then the rest. */
-static void
-inject_opts(const struct spec_fault *f, struct ctl_opt *opts)
+void
+inject_options(const struct spec_fault *f, struct ctl_opt *opts)
 {
 	size_t i, np = spec_nparams(f);
 
@@ -380,11 +381,11 @@ inject_opt(struct inject *in, int id, const char *arg)
 static int
 inject_parse(struct inject *in, int argc, char **argv)
 {
-	struct ctl_opt opts[SPEC_PARAMS_MAX + 16 + NSELECTORS];
+	struct ctl_opt opts[INJECT_OPTS_MAX];
 	const char *arg;
 	int id, r;
 
-	inject_opts(in->f, opts);
+	inject_options(in->f, opts);
 	for (int a = 2; a < argc && !in->help; a++) {
 		if ((id = ctl_getopt(opts, argc, argv, &a, &arg)) == -2)
 			return EXIT_USAGE;
@@ -493,9 +494,9 @@ inject_record(const struct inject *in, const struct fanout *fo, struct tracked *
 			continue;
 		ts[nt].agent = q->agent;
 		(void)str_copy(ts[nt].id, sizeof(ts[nt].id), fid);
-		/* Under 'chaosctl run --stop-alarm', the run reverts what we started. */
+		/* Under 'chaosctl run', the run reports (and may revert) what we started. */
 		if (!in->dry_run)
-			ledger_note(q->agent, fid);
+			ledger_note(q->agent, q->json);
 		inject_track(&ts[nt], q->json);
 		nt++;
 	}

@@ -34,13 +34,15 @@ usage_keygen(FILE *out)
 "  --force       replace FILE if it exists\n", KEYGEN_BYTES, SIGN_KEYID_MAX);
 }
 
+/* The options, as the parser and "chaosctl completion" read them. */
+const struct ctl_opt keygen_options[] = {
+	{ "out", true, 1 }, { "key-id", true, 2 }, { "force", false, 3 },
+	{ "help", false, 4 }, { NULL, false, 0 },
+};
+
 int
 cmd_keygen(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct ctl_opt opts[] = {
-		{ "out", true, 1 }, { "key-id", true, 2 }, { "force", false, 3 },
-		{ "help", false, 4 }, { NULL, false, 0 },
-	};
 	unsigned char key[KEYGEN_BYTES];
 	char hex[2 * KEYGEN_BYTES + 1], id[SIGN_KEYID_MAX + 1], line[256], tmp[4096];
 	const char *out = NULL, *keyid = NULL, *arg;
@@ -48,7 +50,7 @@ cmd_keygen(struct ctl *ctl, int argc, char **argv)
 	int fd, n, opt;
 
 	for (int a = 1; a < argc; a++) {
-		if ((opt = ctl_getopt(opts, argc, argv, &a, &arg)) == -2)
+		if ((opt = ctl_getopt(keygen_options, argc, argv, &a, &arg)) == -2)
 			return EXIT_USAGE;
 		switch (opt) {
 		case 1: out = arg; break;

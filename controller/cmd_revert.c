@@ -96,13 +96,15 @@ out:
 	return r;
 }
 
+/* The options, as the parser and "chaosctl completion" read them. */
+const struct ctl_opt revert_options[] = {
+	{ "all", false, 1 }, { "help", false, 2 }, { "label", true, 3 },
+	{ NULL, false, 0 },
+};
+
 int
 cmd_revert(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct ctl_opt opts[] = {
-		{ "all", false, 1 }, { "help", false, 2 }, { "label", true, 3 },
-		{ NULL, false, 0 },
-	};
 	struct ctl_labels labels = { .n = 0 };
 	struct fanout fo = FANOUT_INIT;
 	const char *ids[64], *arg;
@@ -111,7 +113,7 @@ cmd_revert(struct ctl *ctl, int argc, char **argv)
 	int id, r;
 
 	for (int a = 1; a < argc; a++) {
-		if ((id = ctl_getopt(opts, argc, argv, &a, &arg)) == -2)
+		if ((id = ctl_getopt(revert_options, argc, argv, &a, &arg)) == -2)
 			return EXIT_USAGE;
 		if (id == 2) {
 			usage_revert(stdout);

@@ -2,11 +2,13 @@
 /*
  * cmd_run.c: "chaosctl run CONF": run a Chaos Toolkit experiment as its
  * INI configuration says (one section per context, falling back to
- * [DEFAULT]), keep its journal and log in a directory of their own, and
- * upload both to S3 when a journals bucket is named. The experiment's
+ * [DEFAULT]), keep its journal and log in a directory of their own with
+ * a report of the run (report.html), and upload them to S3 when a
+ * journals bucket is named. The experiment's
  * exit status is chaosctl's; SIGINT and SIGTERM are passed on to chaos so
  * its rollbacks still run. The steps live in run_conf.c, run_exec.c and
- * run_journal.c (run.h); this file is the command around them.
+ * run_journal.c and run_report.c (run.h); this file is the command around
+ * them.
  */
 #include <errno.h>
 #include <limits.h>
@@ -20,12 +22,14 @@
 #include "alarm.h"
 #include "ctl.h"
 #include "ini.h"
+#include "report.h"
 #include "run.h"
 #include "../common/err.h"
 #include "../common/util.h"
 
 enum {
 	O_CONTEXT = 1, O_BUCKET, O_CHAOS, O_RUNS_DIR, O_DRY_RUN, O_HELP, O_STOP_ALARM,
+	O_NO_REPORT,
 };
 
 /* What the command line and the environment ask of the run. */
@@ -33,6 +37,7 @@ struct run_opts {
 	const char *conf, *ctx, *bucket, *chaos, *runs_dir;
 	struct alarm_watch watch;	/* --stop-alarm */
 	bool dry;
+	bool no_report;		/* --no-report: no report.html */
 	bool help;		/* --help: print the usage, nothing else */
 };
 
@@ -41,7 +46,8 @@ usage_run(FILE *out)
 {
 	fprintf(out,
 "usage: chaosctl run [CONF] [--context C] [--journals-bucket B] [--chaos PATH]\n"
-"                    [--runs-dir DIR] [--region R] [--endpoint-url URL] [--dry-run]\n"
+"                    [--runs-dir DIR] [--region R] [--endpoint-url URL]\n"
+"                    [--stop-alarm NAME] [--no-report] [--dry-run]\n"
 "\n"
 "Run the Chaos Toolkit experiment a configuration file describes. CONF (or\n"
 "CHAOS_CONFIG_FILE) is an INI file: [DEFAULT] and one section per context,\n"
@@ -56,8 +62,9 @@ usage_run(FILE *out)
 "\n"
 "options:\n"
 "  --context C           the section to use (or CHAOS_CONTEXT; default [DEFAULT])\n"
-"  --journals-bucket B   upload journal.json and chaostoolkit.log to s3://B/\n"
-"                        <start time>_<experiment title>/ (or CHAOS_JOURNALS_BUCKET)\n"
+"  --journals-bucket B   upload journal.json, chaostoolkit.log and report.html to\n"
+"                        s3://B/<start time>_<experiment title>/ (or\n"
+"                        CHAOS_JOURNALS_BUCKET)\n"
 "  --chaos PATH          the chaos program (default: chaos on PATH)\n"
 "  --runs-dir DIR        where each run's directory goes (default CONF's dir/runs)\n"
 "  --region R, --endpoint-url URL   (global options) for S3 (default: AWS_REGION,\n"
@@ -66,7 +73,16 @@ usage_run(FILE *out)
 "                        start while it is in ALARM; when it fires, chaos is\n"
 "                        interrupted (rollbacks run) and every agent the run's\n"
 "                        'chaosctl inject' calls reached reverts all its faults\n"
+"  --no-report           write no report.html (see 'chaosctl report')\n"
 "  --dry-run             print the chaos command line; run nothing\n"
+"\n"
+"The run directory keeps journal.json, chaostoolkit.log, faults.ledger (which\n"
+"agent started which fault: every 'chaosctl inject' of the run notes it),\n"
+"run.json (context, configuration, user) and report.html, one HTML page with\n"
+"a timeline of the probes, actions, rollbacks and fault windows per agent.\n"
+"With the agents' key (--key-file, --key-ssm-parameter, CHAOS_AGENT_KEY_FILE)\n"
+"the run also keeps the agents' records of its faults in faults.json, so the\n"
+"report shows when and why each ended; without it, their deadlines.\n"
 "\n"
 "Exit status: Chaos Toolkit's (1 when the hypothesis deviated), 128+N when chaos\n"
 "died of signal N, 2 for a bad configuration, 4 when chaosctl could not start it\n"
@@ -96,17 +112,19 @@ mkdirs(const char *path)
 	return mkdir(tmp, 0755) != 0 && errno != EEXIST ? -1 : 0;
 }
 
+/* The options, as the parser and "chaosctl completion" read them. */
+const struct ctl_opt run_options[] = {
+	{ "context", true, O_CONTEXT }, { "journals-bucket", true, O_BUCKET },
+	{ "chaos", true, O_CHAOS }, { "runs-dir", true, O_RUNS_DIR },
+	{ "dry-run", false, O_DRY_RUN }, { "help", false, O_HELP },
+	{ "stop-alarm", true, O_STOP_ALARM }, { "no-report", false, O_NO_REPORT },
+	{ NULL, false, 0 },
+};
+
 /* Options and positional CONF; the environment fills what they leave. */
 static int
 parse_opts(int argc, char **argv, struct run_opts *o)
 {
-	static const struct ctl_opt opts[] = {
-		{ "context", true, O_CONTEXT }, { "journals-bucket", true, O_BUCKET },
-		{ "chaos", true, O_CHAOS }, { "runs-dir", true, O_RUNS_DIR },
-		{ "dry-run", false, O_DRY_RUN }, { "help", false, O_HELP },
-		{ "stop-alarm", true, O_STOP_ALARM },
-		{ NULL, false, 0 },
-	};
 	const char *arg;
 	int id, a, rc;
 
@@ -115,7 +133,7 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 	o->bucket = getenv("CHAOS_JOURNALS_BUCKET");
 	o->chaos = "chaos";
 	for (a = 1; a < argc; a++) {
-		if ((id = ctl_getopt(opts, argc, argv, &a, &arg)) == -2)
+		if ((id = ctl_getopt(run_options, argc, argv, &a, &arg)) == -2)
 			return EXIT_USAGE;
 		switch (id) {
 		case -1:
@@ -129,6 +147,7 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 		case O_CHAOS: o->chaos = arg; break;
 		case O_RUNS_DIR: o->runs_dir = arg; break;
 		case O_DRY_RUN: o->dry = true; break;
+		case O_NO_REPORT: o->no_report = true; break;
 		case O_STOP_ALARM:
 			if ((rc = alarm_watch_add(&o->watch, arg)) != 0)
 				return rc;
@@ -227,24 +246,21 @@ print_dry_run(const struct ctl *ctl, const struct run *r)
 }
 
 /*
- * --stop-alarm: no start while one is in ALARM; otherwise the watch runs
- * with chaos, the ledger in the run directory.
+ * The ledger in the run directory, which the run's injects note their
+ * faults in; --stop-alarm: no start while one is in ALARM, otherwise the
+ * watch runs with chaos.
  */
 static int
 arm_stop(struct ctl *ctl, struct run_opts *o, const struct run *r, struct run_stop *stop)
 {
-	int rc;
-
 	memset(stop, 0, sizeof(*stop));
 	stop->watch = &o->watch;
-	if (o->watch.n == 0)
-		return 0;
-	if ((rc = alarm_watch_start(&o->watch, ctl->region, ctl->endpoint)) != 0)
-		return rc;
-	if (snprintf(stop->ledger, sizeof(stop->ledger), "%s/faults.ledger", r->rundir) >=
+	if (snprintf(stop->ledger, sizeof(stop->ledger), "%s/%s", r->rundir, REPORT_LEDGER) >=
 	    (int)sizeof(stop->ledger))
 		return ctl_usage_error("run: run directory path too long");
-	return 0;
+	if (o->watch.n == 0)
+		return 0;
+	return alarm_watch_start(&o->watch, ctl->region, ctl->endpoint);
 }
 
 /* Run chaos in its run directory; the exit code of the whole run. */
@@ -271,6 +287,12 @@ run_chaos(struct ctl *ctl, const struct run_opts *o, const struct run *r,
 		fprintf(stderr, "chaosctl: Chaos Toolkit says completed, but the run did not do "
 		    "what it meant to: exit 1\n");
 		rc = EXIT_SOME_FAILED;
+	}
+	/* What the report is made of; a report that cannot be made fails nothing. */
+	run_record(r, o->ctx, o->conf, status);
+	if (!o->no_report) {
+		run_faults_collect(ctl, r, stop->ledger);
+		(void)run_report(r);
 	}
 	/* Upload whatever the outcome; a failed upload is an error of its own. */
 	if (o->bucket != NULL && run_journal_upload(r, o->bucket, ctl->region,

@@ -9,22 +9,32 @@
 #include "ctl.h"
 #include "../common/util.h"
 
+const struct ctl_opt ctl_help_options[] = { { "help", false, 1 }, { NULL, false, 0 } };
+
 const struct cmd ctl_commands[] = {
-	{ "inject", cmd_inject, "start a fault on every target agent", usage_inject, true },
-	{ "faults", cmd_faults, "list the faults of every target agent", usage_faults, true },
+	{ "inject", cmd_inject, "start a fault on every target agent", usage_inject, true, NULL },
+	{ "faults", cmd_faults, "list the faults of every target agent", usage_faults, true,
+	  faults_options },
 	{ "revert", cmd_revert, "revert faults by id, by fault label, or all (--all)",
-	    usage_revert, true },
+	  usage_revert, true, revert_options },
 	{ "info", cmd_info, "show each agent's version, limits and capabilities", usage_info,
-	    true },
+	  true, ctl_help_options },
 	{ "targets", cmd_targets, "list the containers on every target agent's host",
-	  usage_targets, true },
+	  usage_targets, true, ctl_help_options },
 	{ "run", cmd_run, "run a Chaos Toolkit experiment from its configuration file",
-	  usage_run, false },
+	  usage_run, false, run_options },
+	{ "report", cmd_report, "render a run's journal as one HTML page with a timeline",
+	  usage_report, false, report_options },
 	{ "submit", cmd_submit, "submit experiment runs as AWS Batch jobs", usage_submit,
-	  false },
-	{ "keygen", cmd_keygen, "create a new agent key file", usage_keygen, false },
-	{ "version", cmd_version, "print chaosctl's version", usage_version, false },
-	{ "help", cmd_help, "show help for chaosctl or one command", usage_help, false },
+	  false, submit_options },
+	{ "keygen", cmd_keygen, "create a new agent key file", usage_keygen, false,
+	  keygen_options },
+	{ "completion", cmd_completion, "print a bash or zsh completion script",
+	  usage_completion, false, completion_options },
+	{ "version", cmd_version, "print chaosctl's version", usage_version, false,
+	  ctl_help_options },
+	{ "help", cmd_help, "show help for chaosctl or one command", usage_help, false,
+	  ctl_help_options },
 };
 const size_t ctl_ncommands = NELEM(ctl_commands);
 
@@ -41,7 +51,7 @@ ctl_main_usage(FILE *out)
 "\n"
 "commands:\n");
 	for (i = 0; i < ctl_ncommands; i++)
-		fprintf(out, "  %-9s %s\n", ctl_commands[i].name, ctl_commands[i].summary);
+		fprintf(out, "  %-10s %s\n", ctl_commands[i].name, ctl_commands[i].summary);
 	fprintf(out,
 "\n"
 "global options (before or after the command):\n"

@@ -51,16 +51,21 @@ struct ctl {
 	bool by_service;	/* --service: hosts carry the service's task ARNs */
 };
 
+struct ctl_opt;
+
 struct cmd {
 	const char *name;
 	int (*run)(struct ctl *ctl, int argc, char **argv);
 	const char *summary;
 	void (*usage)(FILE *out);
 	bool needs_agents;	/* targets and key required */
+	/* Its options, for "chaosctl completion"; NULL for inject (the spec table's). */
+	const struct ctl_opt *opts;
 };
 
 extern const struct cmd ctl_commands[];
 extern const size_t ctl_ncommands;
+
 
 /*
  * Print "chaosctl: message" on stderr and return the exit code of the
@@ -145,6 +150,12 @@ struct ctl_opt {
  */
 int ctl_getopt(const struct ctl_opt *opts, int argc, char **argv, int *i, const char **arg);
 
+/* The global options (main.c), and the commands' own option tables. */
+extern const struct ctl_opt ctl_global_options[];
+extern const struct ctl_opt ctl_help_options[];	/* commands that take only --help */
+extern const struct ctl_opt faults_options[], revert_options[], run_options[],
+    report_options[], submit_options[], keygen_options[], completion_options[];
+
 /* Commands. */
 int cmd_inject(struct ctl *ctl, int argc, char **argv);
 int cmd_faults(struct ctl *ctl, int argc, char **argv);
@@ -152,6 +163,8 @@ int cmd_revert(struct ctl *ctl, int argc, char **argv);
 int cmd_info(struct ctl *ctl, int argc, char **argv);
 int cmd_targets(struct ctl *ctl, int argc, char **argv);
 int cmd_run(struct ctl *ctl, int argc, char **argv);
+int cmd_report(struct ctl *ctl, int argc, char **argv);
+int cmd_completion(struct ctl *ctl, int argc, char **argv);
 int cmd_submit(struct ctl *ctl, int argc, char **argv);
 int cmd_keygen(struct ctl *ctl, int argc, char **argv);
 int cmd_version(struct ctl *ctl, int argc, char **argv);
@@ -162,6 +175,8 @@ void usage_revert(FILE *out);
 void usage_info(FILE *out);
 void usage_targets(FILE *out);
 void usage_run(FILE *out);
+void usage_report(FILE *out);
+void usage_completion(FILE *out);
 void usage_submit(FILE *out);
 void usage_keygen(FILE *out);
 void usage_version(FILE *out);

@@ -14,6 +14,21 @@
 struct alarm_watch;
 struct cJSON;
 struct ctl;
+struct ctl_opt;
+struct spec_fault;
+
+/* Room for inject_options' table: parameters, selectors, the rest, the end. */
+#define INJECT_OPTS_MAX 40
+
+/*
+ * The options of "chaosctl inject f" into opts (INJECT_OPTS_MAX entries,
+ * ended by a NULL name): f's parameters, in the spec table's order (each
+ * one's id is its index), then the container selectors when f targets
+ * containers, then the options of every fault. Names are borrowed: the
+ * parameters' from a static ring that holds six faults' worth, the rest
+ * from static tables.
+ */
+void inject_options(const struct spec_fault *f, struct ctl_opt *opts);
 
 /* One started fault. */
 struct tracked {

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * ledger.c: see ledger.h. The ledger is a plain file of "agent id" lines,
- * appended to by concurrent 'chaosctl inject' processes and read once, by
- * the run that named it, when a stop alarm fires.
+ * ledger.c: see ledger.h. The ledger is a plain file of "agent id type
+ * created_at expires_at" lines, appended to by concurrent 'chaosctl
+ * inject' processes and read by the run that named it: when a stop alarm
+ * fires (the first field), and after the run (run_report.c, report.c).
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -10,22 +11,41 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <cjson/cJSON.h>
+
 #include "ctl.h"
 #include "fanout.h"
 #include "ledger.h"
 #include "../common/util.h"
 
-void
-ledger_note(const char *agent, const char *fault_id)
+/* A field of a ledger line: the string, or "-" when it is absent, long or not one word. */
+static const char *
+field(const cJSON *fault, const char *key)
 {
-	const char *path = getenv(LEDGER_ENV);
+	const char *v = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fault, key));
+	const char *p;
+
+	if (v == NULL || v[0] == '\0' || strlen(v) > 64)
+		return "-";
+	for (p = v; *p != '\0'; p++)
+		if (*p <= ' ' || *p == 0x7f)
+			return "-";
+	return v;
+}
+
+void
+ledger_note(const char *agent, const cJSON *fault)
+{
+	const char *path = getenv(LEDGER_ENV), *id = field(fault, "id");
 	char line[512];
 	int fd, n;
 
-	if (path == NULL || path[0] == '\0')
+	if (path == NULL || path[0] == '\0' || strcmp(id, "-") == 0 ||
+	    strpbrk(agent, " \t\r\n") != NULL)
 		return;
 	/* One short line per write(2) with O_APPEND: concurrent injects interleave whole lines. */
-	n = snprintf(line, sizeof(line), "%s %s\n", agent, fault_id);
+	n = snprintf(line, sizeof(line), "%s %s %s %s %s\n", agent, id, field(fault, "type"),
+	    field(fault, "created_at"), field(fault, "expires_at"));
 	if (n <= 0 || (size_t)n >= sizeof(line))
 		return;
 	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)

@@ -24,7 +24,7 @@ enum {
 	G_AGENT_PORT, G_REGION, G_ENDPOINT, G_KEY_SSM,
 };
 
-static const struct ctl_opt global_opts[] = {
+const struct ctl_opt ctl_global_options[] = {
 	{ "agent", true, G_AGENT },
 	{ "agents-file", true, G_AGENTS_FILE },
 	{ "key-file", true, G_KEY_FILE },
@@ -90,10 +90,10 @@ is_global(const char *a)
 		return true;
 	if (strncmp(a, "--", 2) != 0)
 		return false;
-	for (i = 0; global_opts[i].name != NULL; i++) {
-		size_t n = strlen(global_opts[i].name);
+	for (i = 0; ctl_global_options[i].name != NULL; i++) {
+		size_t n = strlen(ctl_global_options[i].name);
 
-		if (strncmp(a + 2, global_opts[i].name, n) == 0 &&
+		if (strncmp(a + 2, ctl_global_options[i].name, n) == 0 &&
 		    (a[2 + n] == '\0' || a[2 + n] == '='))
 			return true;
 	}
@@ -139,7 +139,7 @@ main(int argc, char **argv)
 			ctl.verbose++;
 			continue;
 		}
-		if ((id = ctl_getopt(global_opts, argc, argv, &i, &arg)) < 0) {
+		if ((id = ctl_getopt(ctl_global_options, argc, argv, &i, &arg)) < 0) {
 			r = EXIT_USAGE;
 			goto out;
 		}

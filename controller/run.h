@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * run.h: the three steps of "chaosctl run" (cmd_run.c): the chaos command
- * line from the INI configuration (run_conf.c), running chaos with its
- * signals passed on and the stop alarms watched (run_exec.c), and reading
- * the journal it leaves and uploading it (run_journal.c). Functions that
- * can fail report the error (ctl_error) and return an exit code.
+ * run.h: the steps of "chaosctl run" (cmd_run.c): the chaos command line
+ * from the INI configuration (run_conf.c), running chaos with its signals
+ * passed on and the stop alarms watched (run_exec.c), reading the journal
+ * it leaves and uploading it (run_journal.c), and the report of the run
+ * (run_report.c). Functions that can fail report the error (ctl_error)
+ * and return an exit code.
  */
 #ifndef CHAOS_CTL_RUN_H
 #define CHAOS_CTL_RUN_H
@@ -31,7 +32,7 @@ struct run {
 /* What the run watches while chaos runs (run_exec). */
 struct run_stop {
 	struct alarm_watch *watch;	/* started; no alarms: watch->n is 0 */
-	char ledger[PATH_MAX];		/* the fault ledger (ledger.h) */
+	char ledger[PATH_MAX];		/* the fault ledger (ledger.h), set for chaos */
 };
 
 /*
@@ -67,11 +68,35 @@ int run_exec(struct ctl *ctl, const struct run *r, const struct run_stop *stop, 
 bool run_journal_check(const struct run *r);
 
 /*
- * Upload journal.json and chaostoolkit.log to s3://bucket/<start time>_
- * <title>/ (region and endpoint may be NULL). Returns 0, or -1 with the
- * reason on stderr; the files stay in the run directory either way.
+ * Upload journal.json, chaostoolkit.log and report.html (when there is
+ * one; as text/html) to s3://bucket/<start time>_<title>/ (region and
+ * endpoint may be NULL). Returns 0, or -1 with the reason on stderr; the
+ * files stay in the run directory either way.
  */
 int run_journal_upload(const struct run *r, const char *bucket, const char *region,
     const char *endpoint);
+
+/*
+ * Write run.json in the run directory: the context (NULL: DEFAULT), the
+ * configuration file conf, the experiment, chaosctl's version, the user
+ * and host, and chaos's exit status. Best effort: a failure is said on
+ * stderr.
+ */
+void run_record(const struct run *r, const char *ctx, const char *conf, int chaos_status);
+
+/*
+ * Ask each agent the ledger names for its record of each fault noted
+ * there (GET /v1/faults/{id}) and write them to faults.json in the run
+ * directory, for the report. Needs the agents' key from chaosctl's global
+ * options or CHAOS_AGENT_KEY_FILE; without one it says so on stderr and
+ * writes nothing. Best effort, like run_record.
+ */
+void run_faults_collect(struct ctl *ctl, const struct run *r, const char *ledger);
+
+/*
+ * Render report.html in the run directory from its files (report.h).
+ * Returns true when it was written; says why on stderr when not.
+ */
+bool run_report(const struct run *r);
 
 #endif

@@ -50,7 +50,7 @@ exec_chaos(const struct run *r, const struct run_stop *stop)
 		if (devnull > 2)
 			close(devnull);
 	}
-	if (stop->watch->n > 0)
+	if (stop->ledger[0] != '\0')
 		(void)setenv(LEDGER_ENV, stop->ledger, 1);
 	if (chdir(r->confdir) != 0) {
 		fprintf(stderr, "chaosctl: %s: %s\n", r->confdir, strerror(errno));

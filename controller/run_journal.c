@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
@@ -158,8 +159,8 @@ run_journal_upload(const struct run *r, const char *bucket, const char *region,
 {
 	struct errbuf eb = { "" };
 	struct aws aws;
-	char path[PATH_MAX], prefix[128], key[256], *journal, *log;
-	size_t jlen = 0, llen = 0;
+	char path[PATH_MAX], prefix[128], key[256], *journal, *log, *report = NULL;
+	size_t jlen = 0, llen = 0, rlen = 0;
 	int rc = 0;
 
 	if (snprintf(path, sizeof(path), "%s/journal.json", r->rundir) >= (int)sizeof(path) ||
@@ -188,13 +189,25 @@ run_journal_upload(const struct run *r, const char *bucket, const char *region,
 		if (aws_s3_put(&aws, bucket, key, "text/plain", log, llen, &eb) != 0)
 			rc = -1;
 	}
+	/* The report, when the run made one, opens in a browser straight from S3. */
+	if (rc == 0 && snprintf(path, sizeof(path), "%s/report.html", r->rundir) <
+	    (int)sizeof(path) && access(path, F_OK) == 0) {
+		if ((report = slurp(path, &rlen, &eb)) == NULL)
+			rc = -1;
+		else if (snprintf(key, sizeof(key), "%s/report.html", prefix) < (int)sizeof(key) &&
+		    aws_s3_put(&aws, bucket, key, "text/html; charset=utf-8", report, rlen,
+		    &eb) != 0)
+			rc = -1;
+	}
 	if (rc != 0)
 		fprintf(stderr, "chaosctl: upload failed: %s; the files stay in %s\n", eb.msg,
 		    r->rundir);
 	else
-		fprintf(stderr, "chaosctl: uploaded the journal%s to s3://%s/%s/\n",
-		    log != NULL ? " and log" : "", bucket, prefix);
+		fprintf(stderr, "chaosctl: uploaded the journal%s%s to s3://%s/%s/\n",
+		    log != NULL ? ", the log" : "", report != NULL ? ", the report" : "",
+		    bucket, prefix);
 	free(journal);
 	free(log);
+	free(report);
 	return rc;
 }

@@ -732,17 +732,28 @@ def bucket(moto, request):
 
 
 def check_uploaded(moto, bucket, run_dir, prefix=None):
-    """Both files are in the bucket under the journal's prefix, byte for byte."""
+    """The journal, the log and the report (when the run made one) are in the
+    bucket under the journal's prefix, byte for byte; the report as HTML."""
     journal_file = os.path.join(run_dir, "journal.json")
     log_file = os.path.join(run_dir, "chaostoolkit.log")
+    report_file = os.path.join(run_dir, "report.html")
     journal = load_json(journal_file)
     prefix = prefix or journal_prefix(journal)
     keys = moto.list_keys(bucket)
-    assert keys == sorted([prefix + "/chaostoolkit.log", prefix + "/journal.json"]), keys
+    want = [prefix + "/chaostoolkit.log", prefix + "/journal.json"]
+    if os.path.exists(report_file):
+        want.append(prefix + "/report.html")
+    assert keys == sorted(want), keys
     with open(journal_file, "rb") as f:
         assert moto.get_object(bucket, prefix + "/journal.json") == f.read()
     with open(log_file, "rb") as f:
         assert moto.get_object(bucket, prefix + "/chaostoolkit.log") == f.read()
+    if os.path.exists(report_file):
+        with open(report_file, "rb") as f:
+            assert moto.get_object(bucket, prefix + "/report.html") == f.read()
+        head = moto.call([("s3", "head_object", {"Bucket": bucket,
+                                                 "Key": prefix + "/report.html"})])[0]
+        assert head["ContentType"].split(";")[0] == "text/html", head
     return prefix
 
 
@@ -755,6 +766,18 @@ class TestUpload:
         prefix = check_uploaded(moto, bucket, run_dir)
         assert re.fullmatch(STAMP_RE + "_" + SAMPLE_TITLE_SLUG, prefix), prefix
         assert (out_dir / "rollback.done").exists()
+        # The run made its report, and it went up with the journal.
+        assert prefix + "/report.html" in moto.list_keys(bucket)
+
+    def test_no_report_makes_and_uploads_none(self, moto, bucket, sample, home, out_dir):
+        env = clean_env(home, SAMPLE_OUT=out_dir, **moto.env())
+        r = real_run(sample / "experiment.conf", env, "--journals-bucket", bucket,
+                     "--no-report")
+        assert r.returncode == 0, describe(r)
+        run_dir = run_dir_of(r)
+        assert not os.path.exists(os.path.join(run_dir, "report.html"))
+        prefix = check_uploaded(moto, bucket, run_dir)
+        assert prefix + "/report.html" not in moto.list_keys(bucket)
 
     def test_deviated_run_still_uploads(self, moto, bucket, sample, home, out_dir):
         env = clean_env(home, SAMPLE_OUT=out_dir, **moto.env())
