@@ -165,6 +165,12 @@ check: all $(UNIT_BINS) $(REPLAY_BINS) tests/bin/chaos-agent-testhooks
 	else \
 		echo "check: packaging tests NOT run: they need root (make check-packaging)" >&2; \
 	fi
+	$(Q)if [ "$$(id -u)" -eq 0 ] && command -v qemu-system-x86_64 >/dev/null; then \
+		$(MAKE) --no-print-directory check-instance; \
+	else \
+		echo "check: instance VM tests NOT run: they need root and qemu" \
+		    "(make check-instance)" >&2; \
+	fi
 	$(Q)$(MAKE) --no-print-directory check-infra
 
 # Container and process faults against a private Docker engine only.
@@ -183,6 +189,16 @@ check-e2e: all
 check-vm: all
 	$(Q)tests/vm/build-initramfs.sh
 	$(Q)$(PYTEST) -q tests/vm
+
+# A container instance for real: Debian 12 booted under qemu (TCG) with
+# systemd, Docker, cgroup v2 only and sch_netem, the amd64 DEB installed with
+# apt; ECS-like tasks inside; every fault family measured there
+# (tests/instance/build-image.sh, tests/lib/vm.py Instance). Needs root.
+check-instance: all
+	$(Q)start=$$(date +%s); \
+	packaging/build.sh amd64 && tests/instance/build-image.sh && \
+	$(PYTEST) -q -rP tests/instance; rc=$$?; \
+	echo "check-instance: $$(( $$(date +%s) - start ))s"; exit $$rc
 
 # RPM and DEB packages for amd64 and arm64, built portably in a Debian 11
 # root (packaging/build.sh); they land in build/packages/.
@@ -243,7 +259,7 @@ install: all
 clean:
 	rm -rf $(B) bin tests/bin
 
-.PHONY: all check check-unit check-docker check-vm check-e2e check-packaging check-infra check-sanitize format-check packages demo bench fuzz fuzz-run install clean
+.PHONY: all check check-unit check-docker check-vm check-e2e check-instance check-packaging check-infra check-sanitize format-check packages demo bench fuzz fuzz-run install clean
 .DELETE_ON_ERROR:
 # Test and fuzz objects are intermediate to make; keep them between runs.
 .SECONDARY:

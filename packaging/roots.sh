@@ -11,6 +11,9 @@
 #               rpm too, to run the RPM's scriptlets under a real systemd
 #   root_run    Debian 11 minbase (+ arm64 glibc), none of the project's
 #               libraries: the unpacked packages must run there
+#   root_instance  Debian 12 as an ECS container instance, for the VM layer
+#               (tests/instance): systemd, Docker, the cloud kernel, sshd for
+#               the test harness and the tools its measurements use
 
 packaging_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -28,4 +31,9 @@ root_boot() {
 
 root_run() {
 	"$packaging_dir/mkroot.sh" run-bullseye bullseye amd64,arm64 libc6:arm64
+}
+
+root_instance() {
+	"$packaging_dir/mkroot.sh" instance-bookworm bookworm amd64 \
+		systemd,systemd-sysv,dbus,udev,kmod,iproute2,procps,iputils-ping,netbase,openssh-server,docker.io,linux-image-cloud-amd64,busybox-static,python3,curl
 }
