@@ -201,8 +201,9 @@ check-instance: all
 	echo "check-instance: $$(( $$(date +%s) - start ))s"; exit $$rc
 
 # RPM and DEB packages for amd64 and arm64, built portably in a Debian 11
-# root (packaging/build.sh); they land in build/packages/.
-packages:
+# root (packaging/build.sh); they land in build/packages/. The host's
+# chaosctl writes the completion scripts they carry.
+packages: bin/chaosctl
 	$(Q)packaging/build.sh
 
 # The packages for real (root): lintian, rpmlint, the unit under
