@@ -16,7 +16,7 @@
 
 #define CONFIG_FILE_MAX 65536
 
-enum cfg_type { CFG_INT, CFG_STR, CFG_LEVEL };
+enum cfg_type { CFG_INT, CFG_STR, CFG_LEVEL, CFG_MODE };
 
 struct cfg_key {
 	const char *name;
@@ -36,6 +36,9 @@ struct cfg_key {
 	  sizeof(((struct config *)0)->n), 0, 0, 0, d, h }
 
 static const struct cfg_key keys[] = {
+	{ "mode", CFG_MODE, offsetof(struct config, mode), sizeof(((struct config *)0)->mode),
+	  0, 0, 0, "host", "host (an agent per container instance) or task (a sidecar in "
+	  "an ECS task)" },
 	STR_KEY(listen, "127.0.0.1:8421", "address:port to listen on"),
 	STR_KEY(key_file, "/etc/chaos-agent/agent.key", "HMAC key file"),
 	STR_KEY(state_dir, "/var/lib/chaos-agent", "where the state file lives"),
@@ -98,6 +101,12 @@ config_set(struct config *cfg, const char *key, const char *value, struct errbuf
 		if (log_level_parse(value) < 0)
 			return err_set(eb, CE_INVALID, "%s: '%.64s' is not one of "
 			    "error, warn, info, debug", key, value);
+		/* FALLTHROUGH */
+	case CFG_MODE:
+		if (keys[i].type == CFG_MODE && strcmp(value, "host") != 0 &&
+		    strcmp(value, "task") != 0)
+			return err_set(eb, CE_INVALID, "%s: '%.64s' is not host or task (%s)",
+			    key, value, keys[i].help);
 		/* FALLTHROUGH */
 	case CFG_STR:
 		if (value[0] == '\0')

@@ -15,6 +15,7 @@ struct errbuf;
 #define CONFIG_STR_MAX 256
 
 struct config {
+	char mode[8];				/* "host", or "task" for an ECS task's sidecar */
 	char listen[CONFIG_STR_MAX];		/* "addr:port", "[v6]:port" */
 	char key_file[CONFIG_STR_MAX];
 	char state_dir[CONFIG_STR_MAX];

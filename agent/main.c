@@ -334,10 +334,13 @@ main(int argc, char **argv)
 	fault_env.docker_socket = cfg.docker_socket;
 	fault_env.docker_timeout_ms = cfg.docker_timeout * 1000;
 	fault_env.agent_pid = getpid();
+	/* A sidecar reaches the ECS agent's endpoints at the URI it was given. */
+	fault_env.task = strcmp(cfg.mode, "task") == 0;
+	fault_env.ecs_agent_uri = getenv("ECS_AGENT_URI");
 	if (revert_all) {
 		int left;
 
-		if (caps_restrict(&eb) != 0)
+		if (caps_restrict(fault_env.task, &eb) != 0)
 			fatalx("%s", eb.msg);
 		check_state_dir(cfg.state_dir, true);
 		if ((lockfd = state_lock(cfg.state_dir, &eb)) < 0)
@@ -408,16 +411,20 @@ main(int argc, char **argv)
 		}
 	}
 	/* The port is bound: keep only what the faults need from here on. */
-	if (caps_restrict(&eb) != 0)
+	if (caps_restrict(fault_env.task, &eb) != 0)
 		fatalx("%s", eb.msg);
 	{
 		const struct caps_keep *miss[16];
-		size_t k, nmiss = caps_missing(miss, NELEM(miss));
+		size_t k, nmiss = caps_missing(fault_env.task, miss, NELEM(miss));
 
 		for (k = 0; k < nmiss; k++)
 			log_warnx("capability %s is not available to the agent: %s will "
 			    "fail", miss[k]->name, miss[k]->why);
 	}
+	if (fault_env.task)
+		log_info("task mode: network faults through the ECS fault injection "
+		    "endpoints at %s", fault_env.ecs_agent_uri != NULL ?
+		    fault_env.ecs_agent_uri : "(ECS_AGENT_URI is not set: none)");
 	log_info("chaos-agent %s starting (%d key%s, max_duration %llds, max_faults %lld)",
 	    CHAOS_VERSION, nkeys, nkeys == 1 ? "" : "s", (long long)cfg.max_duration,
 	    (long long)cfg.max_faults);
