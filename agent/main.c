@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -171,6 +172,33 @@ open_listener(const char *spec, char *bound, size_t boundlen)
 		cJSON_Delete(f);
 	}
 	return fd;
+}
+
+/*
+ * The keys from the environment variable name (a container's secret, the
+ * key file's text): parsed, then wiped where the process keeps its
+ * environment, so /proc/PID/environ no longer shows it, and unset. Returns
+ * the number of keys or a negative CE_* code with eb set.
+ */
+static int
+load_key_env(const char *name, struct sign_key *keys, size_t max, struct errbuf *eb)
+{
+	char *text = getenv(name);
+	int n;
+
+	if (text == NULL || text[0] == '\0')
+		return err_set(eb, CE_INVALID, "key_env: the environment has no '%s' (or it "
+		    "is empty)", name);
+	n = sign_parse_keyfile(text, keys, max, eb);
+	explicit_bzero(text, strlen(text));
+	(void)unsetenv(name);
+	if (n < 0) {
+		char inner[ERRBUF_MAX];
+
+		(void)str_copy(inner, sizeof(inner), eb->msg);
+		return err_set(eb, n, "key_env '%s': %s", name, inner);
+	}
+	return n;
 }
 
 /*
@@ -357,8 +385,16 @@ main(int argc, char **argv)
 		log_info("reverted %d fault(s) listed in the state file", n);
 		return 0;
 	}
-	if ((nkeys = sign_load_keyfile(cfg.key_file, keys, NELEM(keys), &eb)) < 0)
+	if ((nkeys = cfg.key_env[0] != '\0' ? load_key_env(cfg.key_env, keys, NELEM(keys),
+	    &eb) : sign_load_keyfile(cfg.key_file, keys, NELEM(keys), &eb)) < 0)
 		fatalx("%s", eb.msg);
+	/*
+	 * The parent holds the keys: no core dump of them, and no reading of
+	 * its memory or environment by processes without CAP_SYS_PTRACE (in
+	 * task mode the application's containers share its PID namespace).
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fatal("prctl(PR_SET_DUMPABLE)");
 	if (check) {
 		/* Everything a start checks, short of taking the port and the lock. */
 		check_state_dir(cfg.state_dir, false);

@@ -477,3 +477,41 @@ def test_kill_process_within_the_task(task_agent):
     r = task_agent.client.create(typ="kill-process", params={"name": "chaos-agent"})
     assert r.status == 400, r
     assert proc_comm(task_agent.pid) == "chaos-agent"
+
+
+# ------------------------------------------------------------ the key as a container secret
+
+
+def test_key_from_the_environment_is_used_and_wiped(session, ecs, keyfile):
+    """ECS secrets hand a container its key in an environment variable:
+    key_env reads it instead of a file, and its value is wiped from the
+    agent's environment (/proc/PID/environ) once read."""
+    with open(keyfile) as f:
+        text = f.read()
+    env = dict(os.environ, ECS_AGENT_URI=ecs.uri(CID), CHAOS_AGENT_KEY=text)
+    a = session.agent(sets={"mode": "task", "key_env": "CHAOS_AGENT_KEY",
+                            "key_file": "/nonexistent/agent.key"}, env=env)
+    assert a.client.get("/v1/info").status == 200
+    secret = text.split()[1].encode()
+    with open("/proc/%d/environ" % a.pid, "rb") as f:
+        environ = f.read()
+    # The variable's bytes are wiped where the kernel shows them.
+    assert secret not in environ and b"CHAOS_AGENT_KEY=\0" in environ
+
+
+@pytest.mark.parametrize("env,want", [
+    ({}, "key_env: the environment has no 'CHAOS_AGENT_KEY'"),
+    ({"CHAOS_AGENT_KEY": "ops1 00"}, "key_env 'CHAOS_AGENT_KEY': "),
+])
+def test_key_env_problems_are_named(keyfile, tmp_path, env, want):
+    e = {k: v for k, v in os.environ.items() if k != "CHAOS_AGENT_KEY"}
+    e.update(env)
+    r = subprocess.run([os.path.join(ROOT, "bin", "chaos-agent"), "-n", "--set",
+                        "key_env=CHAOS_AGENT_KEY", "--state-dir", str(tmp_path / "s")],
+                       env=e, capture_output=True, text=True, timeout=10)
+    assert r.returncode != 0 and want in r.stderr, r.stderr
+    r = subprocess.run([os.path.join(ROOT, "bin", "chaos-agent"), "-n", "--set",
+                        "key_env=1BAD", "--key-file", keyfile], capture_output=True,
+                       text=True, timeout=10)
+    assert r.returncode != 0 and "key_env: '1BAD' is not an environment variable" in \
+        r.stderr, r.stderr
