@@ -515,3 +515,35 @@ def test_key_env_problems_are_named(keyfile, tmp_path, env, want):
                        text=True, timeout=10)
     assert r.returncode != 0 and "key_env: '1BAD' is not an environment variable" in \
         r.stderr, r.stderr
+
+
+def test_the_sidecar_command_line_of_the_task_definition_starts_the_agent(ecs, keyfile,
+                                                                          tmp_path):
+    """packaging/sidecar/task-definition.json's command, as ECS would run
+    it (the key in CHAOS_AGENT_KEY), with only the address and the state
+    directory moved to this machine: the agent serves in task mode."""
+    with open(os.path.join(ROOT, "packaging", "sidecar", "task-definition.json")) as f:
+        c = next(c for c in json.load(f)["containerDefinitions"] if c["name"] == "chaos-agent")
+    argv = [{"0.0.0.0:8421": "127.0.0.1:0", "/var/lib/chaos-agent": str(tmp_path / "st")}.get(
+        a, a) for a in c["command"]]
+    with open(keyfile) as f:
+        env = dict(os.environ, CHAOS_AGENT_KEY=f.read(), ECS_AGENT_URI=ecs.uri(CID))
+    log = open(tmp_path / "sidecar.log", "wb")
+    p = subprocess.Popen([os.path.join(ROOT, "bin", "chaos-agent")] + argv, env=env,
+                         stdout=log, stderr=log)
+    try:
+        def port():
+            with open(tmp_path / "sidecar.log") as f:
+                for line in f:
+                    if '"listening"' in line:
+                        return json.loads(line)["port"]
+            return None
+        import chaos_client
+        kid, key = chaos_client.load_keys(keyfile)[0]
+        client = chaos_client.Client(wait_for(port, 10, desc="the sidecar to listen"), kid, key)
+        info = wait_for(lambda: client.get("/v1/info").json(), 10, desc="info")
+        assert info["mode"] == "task" and info["task"]["endpoints"] == "available", info
+    finally:
+        p.terminate()
+        assert p.wait(10) == 0
+        log.close()
