@@ -18,6 +18,7 @@
 
 #include "docker.h"
 #include "../fault.h"
+#include "../cpu/cgroup.h"
 #include "../../common/err.h"
 #include "../../common/spec.h"
 #include "../../common/util.h"
@@ -397,6 +398,11 @@ describe(const cJSON *insp)
 		else if (cJSON_IsNumber(q) && q->valuedouble > 0)
 			cpus = q->valuedouble / (cJSON_IsNumber(p) && p->valuedouble > 0 ?
 			    p->valuedouble : 100000.0);
+		/* What binds: a task-level limit above the container's counts. */
+		double eff = cgroup_cpu_limit(cJSON_GetObjectItemCaseSensitive(o, "cgroup"));
+
+		if (eff > 0 && (cpus == 0 || eff < cpus))
+			cpus = eff;
 		if (cpus > 0)
 			cJSON_AddNumberToObject(o, "cpu_limit", cpus);
 	}
