@@ -26,7 +26,8 @@ import time
 
 import pytest
 
-from conftest import ROOT, parse_ts, proc_children, proc_comm, run_ctl, wait_for
+from conftest import (ROOT, assert_load, parse_ts, proc_children, proc_comm, run_ctl,
+                      wait_for)
 
 sys.path.insert(0, os.path.join(ROOT, "tests", "lib"))
 from ecs_endpoints import EcsEndpoints  # noqa: E402
@@ -452,6 +453,63 @@ def test_blackhole_drops_the_port_for_real(session, task_netns):
 
 
 # ------------------------------------------------------------ the task's CPU and processes
+
+
+@pytest.fixture
+def task_cgroup():
+    """A cgroup that plays an ECS task's, with a 0.5-CPU limit, and a child
+    without one for the sidecar (cgroup v1's cpu hierarchy, or v2)."""
+    name = "chaos-task-%d" % os.getpid()
+    v1 = os.path.isdir("/sys/fs/cgroup/cpu")
+    base = "/sys/fs/cgroup/cpu" if v1 else "/sys/fs/cgroup"
+    task = os.path.join(base, name)
+    if not v1:
+        with open(os.path.join(base, "cgroup.subtree_control"), "w") as f:
+            f.write("+cpu")
+    os.mkdir(task)
+    try:
+        if v1:
+            with open(os.path.join(task, "cpu.cfs_period_us"), "w") as f:
+                f.write("100000")
+            with open(os.path.join(task, "cpu.cfs_quota_us"), "w") as f:
+                f.write("50000")
+        else:
+            with open(os.path.join(task, "cpu.max"), "w") as f:
+                f.write("50000 100000")
+        os.mkdir(os.path.join(task, "sidecar"))
+        yield os.path.join(task, "sidecar", "cgroup.procs")
+    finally:
+        for d in (os.path.join(task, "sidecar"), task):
+            for _ in range(50):
+                try:
+                    os.rmdir(d)
+                    break
+                except OSError:
+                    time.sleep(0.1)
+
+
+def test_burn_cpu_load_is_a_share_of_the_tasks_cpu_limit(session, ecs, task_cgroup):
+    """The sidecar in a task with a 0.5-CPU limit: load 100 is that half
+    CPU (one burner at 50 %), and the burner's CPU time shows it (within
+    the bounds conftest.assert_load holds on a busy machine)."""
+    def join():
+        with open(task_cgroup, "w") as f:
+            f.write(str(os.getpid()))
+    env = dict(os.environ, ECS_AGENT_URI=ecs.uri(CID))
+    a = session.agent(sets={"mode": "task"}, env=env, start=False)
+    orig = subprocess.Popen
+
+    def popen(*args, **kw):
+        return orig(*args, preexec_fn=join, **kw)
+    subprocess.Popen = popen
+    try:
+        a.start()
+    finally:
+        subprocess.Popen = orig
+    f = a.inject(duration=4, load=100, cores=0)
+    assert f["detail"]["task"] == {"cpu_limit": 0.5, "burners": 1, "load_per_burner": 50}, f
+    # Half a CPU: the burner's own duty cycle and the task's quota agree.
+    assert_load(f["detail"]["burner_pids"], 50, seconds=1.0)
 
 
 def test_burn_cpu_burns_in_the_sidecars_own_cgroup(task_agent):
