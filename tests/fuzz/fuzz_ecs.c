@@ -2,15 +2,19 @@
 /*
  * fuzz_ecs.c: what task mode reads from outside the agent about the ECS
  * fault injection endpoints (faults/ecs): the ECS agent's answers, under
- * every status the mapping knows, and ECS_AGENT_URI from the environment.
+ * every status the mapping knows, ECS_AGENT_URI from the environment, and
+ * a client's fault request turned into an endpoint's body.
  * An answer leaves only short printable text behind and maps to a known
  * error with a message; a URI is accepted only in its strict form, and
  * what the parse keeps parses again to itself.
  */
 #include <arpa/inet.h>
 
+#include <cjson/cJSON.h>
+
 #include "fuzz.h"
 #include "../../common/err.h"
+#include "../../common/spec.h"
 #include "../../faults/ecs/ecs.h"
 
 static void
@@ -72,6 +76,47 @@ check_uri(const char *s)
 	FUZZ_CHECK(strcmp(again.base, u.base) == 0 && strcmp(again.addr, u.addr) == 0);
 }
 
+/*
+ * The input as a POST /v1/faults document: once the spec accepts it, a
+ * latency, loss or blackhole request becomes a body the endpoints accept
+ * (the fields they require, Sources never empty) or a 400 naming a
+ * parameter; nothing else.
+ */
+static void
+check_request(const uint8_t *data, size_t size)
+{
+	static const char *const control[] = { "169.254.170.2", "10.0.0.1" };
+	cJSON *doc = cJSON_ParseWithLength((const char *)data, size), *body = NULL;
+	struct fault_req req;
+	struct errbuf eb = { "" };
+	const char *ep = NULL;
+	int r;
+
+	memset(&req, 0, sizeof(req));
+	if (doc == NULL || spec_validate(doc, 3600, &req, &eb) != 0) {
+		cJSON_Delete(doc);
+		return;
+	}
+	cJSON_Delete(doc);
+	r = ecs_request(&req, control, 2, &ep, &body, &eb);
+	if (r != 0) {
+		FUZZ_CHECK(body == NULL && eb.msg[0] != '\0');
+		FUZZ_CHECK(r == CE_UNAVAILABLE || strncmp(eb.msg, "params.", 7) == 0);
+	} else {
+		const cJSON *src = cJSON_GetObjectItemCaseSensitive(body, "Sources");
+
+		FUZZ_CHECK(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(body,
+		    "SourcesToFilter")) == 2);
+		if (strcmp(ep, ECS_EP_BLACKHOLE) == 0)
+			FUZZ_CHECK(src == NULL && cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(
+			    body, "Port")));
+		else
+			FUZZ_CHECK(cJSON_GetArraySize(src) >= 1 && cJSON_GetArraySize(src) <= 8);
+	}
+	cJSON_Delete(body);
+	fault_req_release(&req);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -79,6 +124,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	check_answer(data, size);
 	check_uri(text);
+	check_request(data, size);
 	free(text);
 	return 0;
 }
