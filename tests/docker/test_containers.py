@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import Agent, wait_for
-from procs import proc_children, proc_comm
+from procs import burn_held, proc_children, proc_comm, sched_ns
 from dockerd import Dockerd, ECS_PAUSE
 
 
@@ -385,13 +385,18 @@ def test_container_burn_counts_in_its_cgroup_only(agent, docker):
     # The burner runs in the container's cgroup once its usage moves.
     first = cgroup_usage_ns(hot)
     wait_for(lambda: cgroup_usage_ns(hot) > first + 50e6, 10, what="the burn to start")
-    h0, c0, w0 = cgroup_usage_ns(hot), cgroup_usage_ns(cold), time.monotonic()
+    burner = f["detail"]["burner_pids"][0]
+    h0, c0, s0, w0 = (cgroup_usage_ns(hot), cgroup_usage_ns(cold), sched_ns(burner),
+                      time.monotonic())
     time.sleep(3)
-    h1, c1, w1 = cgroup_usage_ns(hot), cgroup_usage_ns(cold), time.monotonic()
+    h1, c1, s1, w1 = (cgroup_usage_ns(hot), cgroup_usage_ns(cold), sched_ns(burner),
+                      time.monotonic())
     hot_pct = (h1 - h0) / 1e9 / (w1 - w0) * 100
     cold_pct = (c1 - c0) / 1e9 / (w1 - w0) * 100
-    print("container burn at 50%% of a 1-CPU limit: measured %.1f%%" % hot_pct)
-    assert 40 <= hot_pct <= 60, hot_pct
+    waited = (s1[1] - s0[1]) / 1e9 / (w1 - w0) * 100
+    print("container burn at 50%% of a 1-CPU limit: measured %.1f%% (%.1f%% waiting "
+          "for a CPU)" % (hot_pct, waited))
+    assert burn_held(hot_pct, waited, 50), (hot_pct, waited)
     assert cold_pct < 2, cold_pct
 
 
@@ -449,12 +454,16 @@ def test_task_level_limit_binds_the_burn(agent, docker):
         cg = app["cgroup"]
         first = cgroup_usage_ns(cg)
         wait_for(lambda: cgroup_usage_ns(cg) > first + 50e6, 10, what="the burn to start")
-        u0, w0 = cgroup_usage_ns(cg), time.monotonic()
+        burner = f["detail"]["burner_pids"][0]
+        u0, s0, w0 = cgroup_usage_ns(cg), sched_ns(burner), time.monotonic()
         time.sleep(3)
-        u1, w1 = cgroup_usage_ns(cg), time.monotonic()
+        u1, s1, w1 = cgroup_usage_ns(cg), sched_ns(burner), time.monotonic()
         pct = (u1 - u0) / 1e9 / (w1 - w0) * 100
-        print("burn at 50%% of a task-level 1-CPU limit: measured %.1f%%" % pct)
-        assert 40 <= pct <= 60, pct
+        waited = (s1[1] - s0[1]) / 1e9 / (w1 - w0) * 100
+        print("burn at 50%% of a task-level 1-CPU limit: measured %.1f%% (%.1f%% waiting "
+              "for a CPU)" % (pct, waited))
+        # Without the task's limit it would burn both cores: 100 %.
+        assert burn_held(pct, waited, 50), (pct, waited)
         agent.result("revert", f["id"])
     finally:
         docker.remove_all()
