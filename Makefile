@@ -104,7 +104,7 @@ UNIT_DEPS_jsoncheck := common/jsoncheck.c common/util.c common/err.c
 UNIT_DEPS_netplan := faults/network/plan.c common/netaddr.c common/util.c common/err.c
 UNIT_DEPS_buf := common/buf.c common/err.c
 UNIT_DEPS_ini := controller/ini.c common/file.c common/util.c common/err.c
-UNIT_DEPS_ecs := faults/ecs/request.c faults/ecs/client.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
+UNIT_DEPS_ecs := faults/ecs/request.c faults/ecs/client.c common/buf.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
 
 .SECONDEXPANSION:
 tests/bin/test_%: $(B)/tests/unit/test_%.o $$(call obj,$$(UNIT_DEPS_$$*))
@@ -122,7 +122,7 @@ FUZZ_DEPS_state := agent/state.c agent/registry.c faults/faults.c common/spec.c 
 FUZZ_DEPS_json := common/jsoncheck.c common/util.c common/err.c
 FUZZ_DEPS_ini := controller/ini.c common/file.c common/util.c common/err.c
 FUZZ_DEPS_report := controller/report.c controller/report_svg.c common/buf.c common/file.c common/util.c common/err.c
-FUZZ_DEPS_ecs := faults/ecs/request.c faults/ecs/client.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
+FUZZ_DEPS_ecs := faults/ecs/request.c faults/ecs/client.c common/buf.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
 REPLAY_BINS := $(patsubst %,tests/bin/replay_%,$(FUZZ_TARGETS))
 
 tests/bin/replay_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $$(call obj,$$(FUZZ_DEPS_$$*))

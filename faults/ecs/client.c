@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 
 #include "ecs.h"
+#include "../../common/buf.h"
 #include "../../common/err.h"
 #include "../../common/util.h"
 
@@ -102,28 +103,6 @@ badaddr:
 	return -1;
 }
 
-/* The answer, kept up to ECS_ANSWER_MAX bytes. */
-struct answer_buf {
-	char buf[ECS_ANSWER_MAX];
-	size_t len;
-	bool overflow;
-};
-
-static size_t
-on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	struct answer_buf *b = userdata;
-	size_t n = size * nmemb;
-
-	if (n > sizeof(b->buf) - b->len) {
-		b->overflow = true;
-		return 0;	/* abort the transfer */
-	}
-	memcpy(b->buf + b->len, ptr, n);
-	b->len += n;
-	return n;
-}
-
 static void
 pause_ms(int64_t ms)
 {
@@ -138,7 +117,7 @@ ecs_call(const char *uri, const char *endpoint, const char *op, const cJSON *bod
     int64_t throttle_ms, struct ecs_answer *out, struct errbuf *eb)
 {
 	struct curl_slist *hdr = NULL;
-	struct answer_buf *ab = NULL;
+	struct buf ab;
 	cJSON *empty = NULL;
 	char url[ECS_URI_MAX + 64], *text = NULL;
 	int64_t t0 = mono_ms();
@@ -147,13 +126,13 @@ ecs_call(const char *uri, const char *endpoint, const char *op, const cJSON *bod
 	int r = 0;
 
 	memset(out, 0, sizeof(*out));
+	buf_init(&ab, ECS_ANSWER_MAX);
 	if (snprintf(url, sizeof(url), "%s/fault/v1/%s/%s", uri, endpoint, op) >=
 	    (int)sizeof(url))
 		return err_set(eb, CE_INVALID, "ECS_AGENT_URI is too long");
 	if (body == NULL && (body = empty = cJSON_CreateObject()) == NULL)
 		return err_set(eb, CE_NOMEM, "out of memory");
-	if ((text = cJSON_PrintUnformatted(body)) == NULL ||
-	    (ab = malloc(sizeof(*ab))) == NULL || (h = curl_easy_init()) == NULL ||
+	if ((text = cJSON_PrintUnformatted(body)) == NULL || (h = curl_easy_init()) == NULL ||
 	    (hdr = curl_slist_append(NULL, "Content-Type: application/json")) == NULL) {
 		r = err_set(eb, CE_NOMEM, "out of memory");
 		goto out;
@@ -161,8 +140,8 @@ ecs_call(const char *uri, const char *endpoint, const char *op, const cJSON *bod
 	for (;;) {
 		long status = 0;
 
-		ab->len = 0;
-		ab->overflow = false;
+		buf_release(&ab);
+		ab.overflow = false;
 		curl_easy_reset(h);
 		(void)curl_easy_setopt(h, CURLOPT_URL, url);
 		(void)curl_easy_setopt(h, CURLOPT_POSTFIELDS, text);
@@ -176,11 +155,11 @@ ecs_call(const char *uri, const char *endpoint, const char *op, const cJSON *bod
 		 * not see (or hold up) the calls that end faults. */
 		(void)curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
 		(void)curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-		(void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_data);
-		(void)curl_easy_setopt(h, CURLOPT_WRITEDATA, ab);
+		(void)curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, buf_curl_write);
+		(void)curl_easy_setopt(h, CURLOPT_WRITEDATA, &ab);
 		cc = curl_easy_perform(h);
 		if (cc != CURLE_OK) {
-			if (ab->overflow)
+			if (ab.overflow)
 				r = err_set(eb, CE_SYSTEM, "the ECS agent's answer to %s/%s is "
 				    "larger than %d bytes", endpoint, op, ECS_ANSWER_MAX);
 			else
@@ -190,7 +169,7 @@ ecs_call(const char *uri, const char *endpoint, const char *op, const cJSON *bod
 			goto out;
 		}
 		(void)curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
-		ecs_answer_parse(status, ab->buf, ab->len, out);
+		ecs_answer_parse(status, buf_str(&ab), ab.len, out);
 		/* A 429 changed nothing: try again until the window reopens. */
 		if (status != 429 || mono_ms() - t0 + ECS_RETRY_MS > throttle_ms)
 			break;
@@ -200,7 +179,7 @@ out:
 	curl_slist_free_all(hdr);
 	if (h != NULL)
 		curl_easy_cleanup(h);
-	free(ab);
+	buf_release(&ab);
 	cJSON_free(text);
 	cJSON_Delete(empty);
 	return r;
