@@ -269,6 +269,21 @@ sidecar_port(const struct aws *a, const struct discover_opts *o, const char *tda
 	return 0;
 }
 
+/* Does DescribeTasks list a container named name in task? */
+static bool
+has_container(const cJSON *task, const char *name)
+{
+	const cJSON *c;
+
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(task, "containers")) {
+		const char *n = jstr(c, "name");
+
+		if (n != NULL && strcmp(n, name) == 0)
+			return true;
+	}
+	return false;
+}
+
 /* The private IPv4 address of a task's ENI (awsvpc), into ip; false if none. */
 static bool
 task_eni_ip(const cJSON *task, char *ip, size_t len)
@@ -415,7 +430,10 @@ service_tasks(const struct aws *a, const struct discover_opts *o, cJSON *arns, c
 		long port = 0;
 		cJSON *l;
 
-		if (td != NULL && (rc = sidecar_port(a, o, td, tdmap, &port, eb)) != 0)
+		/* Only a task with the sidecar's container costs a look at its
+		 * definition (and needs ecs:DescribeTaskDefinition). */
+		if (td != NULL && has_container(t, o->sidecar) &&
+		    (rc = sidecar_port(a, o, td, tdmap, &port, eb)) != 0)
 			break;
 		if (port > 0 && task_eni_ip(t, ip, sizeof(ip))) {
 			cJSON *e;

@@ -11,6 +11,9 @@ What moto (5.2) lacks, and the tests supply:
 - run_task adds up the containers' `memory`, which a Fargate definition may
   leave out (the task-level memory is enough on AWS): each container gets
   one here.
+- DescribeTasks lists only the first container of a task (AWS lists them
+  all), and chaosctl asks for a task's definition only when the sidecar is
+  among its containers: the sidecar comes first in the definitions here.
 - moto drops enableFaultInjection and gives tasks no availabilityZone;
   discovery needs neither (the sidecar's /v1/info reports the former).
 - An ENI's address is a random 10.x.y.z whatever the subnet; the full chain
@@ -44,6 +47,7 @@ def sidecar_td(family, port=8421, name="chaos-agent"):
         if c["name"] == "chaos-agent":
             c["name"] = name
             c["portMappings"] = [{"containerPort": port, "protocol": "tcp", "name": name}]
+    td["containerDefinitions"].sort(key=lambda c: c["name"] != name)
     return td
 
 
