@@ -6,7 +6,9 @@ its endpoints, in contract mode (request and answer fields, 400, 404,
 409, 429, 500, the rate limit; faults kept in memory) and, for the port
 blackhole, in apply mode: real iptables rules in a network namespace that
 plays the task's, measured with real TCP connections. Real netem (latency,
-loss) needs a kernel with sch_netem: tests/instance measures it.
+loss) needs a kernel with sch_netem, which this machine lacks, and the VM
+of tests/vm has no Python to run the stand-in: no test applies the
+endpoints' netem yet (tests/bench/task_bench.py measures the rest).
 
 What is asserted: the exact start body for each fault and the 400 that
 names a parameter the endpoints cannot honour; every way a fault ends
