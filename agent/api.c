@@ -209,16 +209,6 @@ api_create(const struct call *c, struct reply *rp)
 		audit(c, "fault_start_repeat", f, 200, NULL);
 		return;
 	}
-	/* A sidecar acts on its own task: there is nothing else to select. */
-	if (fault_env.task && spec_target_is_container(&req)) {
-		const char *m = "target: in task mode the agent acts on its own task; leave "
-		    "out the container selectors";
-
-		fault_req_release(&req);
-		reply_error(rp, CE_INVALID, m);
-		audit(c, "fault_start", NULL, 400, m);
-		return;
-	}
 	if ((ops = fault_ops_find(req.spec->name)) == NULL)
 		(void)str_copy(why, sizeof(why), fault_ops_why_not(req.spec->name));
 	if (ops == NULL || (ops->available != NULL && !ops->available(why, sizeof(why)))) {
@@ -229,6 +219,21 @@ api_create(const struct call *c, struct reply *rp)
 		fault_req_release(&req);
 		reply_error(rp, CE_UNAVAILABLE, m);
 		audit(c, "fault_start", NULL, 422, m);
+		return;
+	}
+	/*
+	 * A sidecar acts on its own task: there is nothing else to select.
+	 * Asked after availability, so that a container fault sent to a
+	 * sidecar (chaosctl --service keeps its selectors) is told why it is
+	 * unavailable, not to drop the selectors it needs.
+	 */
+	if (fault_env.task && spec_target_is_container(&req)) {
+		const char *m = "target: in task mode the agent acts on its own task; leave "
+		    "out the container selectors";
+
+		fault_req_release(&req);
+		reply_error(rp, CE_INVALID, m);
+		audit(c, "fault_start", NULL, 400, m);
 		return;
 	}
 	if (spec_target_is_container(&req) &&

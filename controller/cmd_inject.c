@@ -434,7 +434,8 @@ inject_validate(const struct inject *in)
  * each host, so only those tasks' containers are hit (host-only faults hit
  * the hosts), and the fault without container selectors on each task's
  * sidecar, whose target is its own task (its containers share one network
- * namespace); otherwise the same fault on every target agent.
+ * namespace; a container-only fault keeps them, and the sidecar answers
+ * 422); otherwise the same fault on every target agent.
  */
 static int
 inject_requests(struct ctl *ctl, struct inject *in, struct fanout *fo)
@@ -464,7 +465,10 @@ inject_requests(struct ctl *ctl, struct inject *in, struct fanout *fo)
 		if (ctl->hosts[h].sidecar) {
 			cJSON *d = cJSON_Duplicate(in->doc, 1);
 
-			cJSON_DeleteItemFromObjectCaseSensitive(d, "target");
+			/* A container-only fault keeps its selectors: the sidecar
+			 * then says why it cannot (422), not that they are needed. */
+			if (in->f->targets & SPEC_TARGET_HOST)
+				cJSON_DeleteItemFromObjectCaseSensitive(d, "target");
 			in->bodies[i++] = cJSON_PrintUnformatted(d);
 			cJSON_Delete(d);
 			if (in->bodies[i - 1] == NULL)

@@ -222,6 +222,12 @@ def test_inject_through_discovery_reaches_the_tasks_sidecar(venv, tmp_path, home
         assert [x["status"] for x in json.loads(r.stdout)["results"]] == [201]
         start = ep.calls("network-latency", "start", 200)
         assert len(start) == 1 and json.loads(start[0]["body"])["DelayMilliseconds"] == 150
+        # a container fault keeps its selectors, and the sidecar says why not
+        r = run_ctl(base + ["inject", "pause-container", "--container", "comments-api",
+                            "--duration", "5"], env)
+        res = json.loads(r.stdout)["results"]
+        assert r.returncode == 1 and [x["status"] for x in res] == [422], describe(r)
+        assert "no Docker socket" in res[0]["body"]["error"]["message"], res
         r = run_ctl(base + ["targets"], env)
         assert [h["tasks"] for h in json.loads(r.stdout)["hosts"]] == [[task["taskArn"]]]
     finally:

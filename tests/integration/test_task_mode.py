@@ -181,6 +181,13 @@ def test_container_selectors_are_refused(task_agent, keyfile):
                 agents=[task_agent.url], keyfile=keyfile)
     assert r.returncode == 1, r
     assert "in task mode the agent acts on its own task" in r.stdout + r.stderr
+    # a container fault needs its selectors: it is refused for what it is
+    r = run_ctl("inject", "pause-container", "--container", "app", "--duration", "5",
+                "--output", "json", agents=[task_agent.url], keyfile=keyfile)
+    err = json.loads(r.stdout)["results"][0]
+    assert r.returncode == 1 and err["status"] == 422, r
+    assert "pause-container is unavailable in this task" in err["body"]["error"]["message"]
+    assert "no Docker socket" in err["body"]["error"]["message"], err
     r = task_agent.client.get("/v1/targets")
     assert r.status == 422 and "no Docker socket" in r.json()["error"]["message"], r
 
