@@ -209,10 +209,11 @@ class LocalAgent:
     """A real chaos-agent on 127.0.0.1 (port 0) with its own key."""
 
     def __init__(self, tmp_path, docker_socket="/nonexistent/docker.sock", sets=None,
-                 env=None, name="agent"):
-        self.key = str(tmp_path / (name + ".key"))
-        subprocess.run([CTL_BIN, "keygen", "--out", self.key], check=True,
-                       capture_output=True)
+                 env=None, name="agent", key=None):
+        self.key = key or str(tmp_path / (name + ".key"))
+        if key is None:
+            subprocess.run([CTL_BIN, "keygen", "--out", self.key], check=True,
+                           capture_output=True)
         with open(self.key) as f:
             self.keytext = f.read()
         self.log = open(tmp_path / (name + ".log"), "w+")

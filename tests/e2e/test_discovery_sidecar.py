@@ -51,11 +51,11 @@ def sidecar_td(family, port=8421, name="chaos-agent"):
     return td
 
 
-def network(s):
-    vpc = s.call([("ec2", "create_vpc", {"CidrBlock": "10.0.0.0/16"})])[0]["Vpc"]["VpcId"]
+def network(s, vpc_cidr="10.0.0.0/16", cidr="10.0.1.0/24"):
+    vpc = s.call([("ec2", "create_vpc", {"CidrBlock": vpc_cidr})])[0]["Vpc"]["VpcId"]
     s.call([("ec2", "modify_vpc_attribute", {"VpcId": vpc,
                                              "EnableDnsHostnames": {"Value": True}})])
-    sub = s.call([("ec2", "create_subnet", {"VpcId": vpc, "CidrBlock": "10.0.1.0/24"})]
+    sub = s.call([("ec2", "create_subnet", {"VpcId": vpc, "CidrBlock": cidr})]
                  )[0]["Subnet"]["SubnetId"]
     return {"awsvpcConfiguration": {"subnets": [sub], "securityGroups": []}}
 
@@ -230,6 +230,63 @@ def test_inject_through_discovery_reaches_the_tasks_sidecar(venv, tmp_path, home
         assert "no Docker socket" in res[0]["body"]["error"]["message"], res
         r = run_ctl(base + ["targets"], env)
         assert [h["tasks"] for h in json.loads(r.stdout)["hosts"]] == [[task["taskArn"]]]
+    finally:
+        ep.stop()
+        s.stop()
+
+
+def test_a_mixed_service_reaches_its_host_agent_and_its_sidecar(venv, tmp_path, home,
+                                                               local_agent):
+    """One task on a container instance (127.0.0.1, a host agent) and one on
+    Fargate (its ENI 127.0.0.1, a sidecar on another port): one command asks
+    both, each the way it can be hit."""
+    ep = EcsEndpoints(interval=5.0).start()
+    s = MotoServer(log_dir=str(tmp_path), eni_addresses=["127.0.0.1"])
+    try:
+        cid = "0a1b2c3d4e5f47a8b9c0d1e2f3a4b5c6-2"
+        ep.add_task(cid, "arn:aws:ecs:us-east-1:123456789012:task/demo/0a1b2c3e")
+        side = local_agent(sets={"mode": "task"}, env={"ECS_AGENT_URI": ep.uri(cid)},
+                           name="sidecar")
+        host = local_agent(name="host", key=side.key)
+        s.start()
+        net = network(s, "127.0.0.0/16", "127.0.0.0/24")
+        sub = net["awsvpcConfiguration"]["subnets"][0]
+        inst = s.call([("ec2", "run_instances", {
+            "ImageId": "ami-12c6146b", "MinCount": 1, "MaxCount": 1, "SubnetId": sub,
+            "PrivateIpAddress": "127.0.0.1"})])[0]["Instances"][0]
+        s.call([("ecs", "create_cluster", {"clusterName": "demo"}),
+                ("ecs", "register_container_instance", {
+                    "cluster": "demo", "instanceIdentityDocument": json.dumps(
+                        {"instanceId": inst["InstanceId"], "region": "us-east-1"})}),
+                ("ecs", "register_task_definition", sidecar_td("api", side.port)),
+                ("ecs", "register_task_definition", {
+                    "family": "api-ec2", "containerDefinitions": [
+                        {"name": "comments-api", "image": "x", "memory": 128}]})])
+        fargate = run_fargate(s, "api", "service:api", 1, net)[0]
+        ec2 = s.call([("ecs", "run_task", {"cluster": "demo", "taskDefinition": "api-ec2",
+                                           "count": 1, "group": "service:api"})]
+                     )[0]["tasks"][0]
+        env = clean_env(home, **s.env())
+        base = ["--endpoint-url", s.url, "--cluster", "demo", "--service", "api",
+                "--agent-port", str(host.port), "--key-file", side.key, "--output", "json"]
+        r = run_ctl(base + ["targets"], env)
+        assert r.returncode == 0, describe(r)
+        got = {h["kind"]: (h["agent"], h["tasks"]) for h in json.loads(r.stdout)["hosts"]}
+        assert got == {"host": (host.url, [ec2["taskArn"]]),
+                       "sidecar": (side.url, [fargate["taskArn"]])}
+        r = run_ctl(base + ["info"], env)
+        assert r.returncode == 0, describe(r)
+        modes = {x["agent"]: x["body"]["mode"] for x in json.loads(r.stdout)["results"]}
+        assert modes == {host.url: "host", side.url: "task"}
+        # the host agent is asked for the EC2 task's container (it has no
+        # Docker engine here: 422), the sidecar for its whole task (201)
+        r = run_ctl(base + ["inject", "blackhole", "--dest-port", "5432", "--protocol",
+                            "tcp", "--duration", "2", "--container", "comments-api"], env)
+        res = {x["agent"]: x for x in json.loads(r.stdout)["results"]}
+        assert res[side.url]["status"] == 201, describe(r)
+        assert res[host.url]["status"] == 422, describe(r)
+        assert json.loads(ep.calls("network-blackhole-port", "start", 200)[0]["body"]) \
+            ["Port"] == 5432
     finally:
         ep.stop()
         s.stop()
