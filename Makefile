@@ -87,7 +87,7 @@ tests/bin/chaos-agent-testhooks: $(patsubst %.c,$(B)/testhooks/%.o,$(AGENT_SRCS)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # ---- unit tests: one cmocka binary per module, linked with that module only
-UNIT_TESTS := sign spec config proto auth route registry util netplan jsoncheck life state strikes buf ini
+UNIT_TESTS := sign spec config proto auth route registry util netplan jsoncheck life state strikes buf ini ecs
 UNIT_BINS := $(patsubst %,tests/bin/test_%,$(UNIT_TESTS))
 UNIT_DEPS_sign := common/sign.c common/util.c common/err.c common/file.c
 UNIT_DEPS_spec := common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
@@ -104,6 +104,7 @@ UNIT_DEPS_jsoncheck := common/jsoncheck.c common/util.c common/err.c
 UNIT_DEPS_netplan := faults/network/plan.c common/netaddr.c common/util.c common/err.c
 UNIT_DEPS_buf := common/buf.c common/err.c
 UNIT_DEPS_ini := controller/ini.c common/file.c common/util.c common/err.c
+UNIT_DEPS_ecs := faults/ecs/request.c faults/ecs/client.c common/buf.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
 
 .SECONDEXPANSION:
 tests/bin/test_%: $(B)/tests/unit/test_%.o $$(call obj,$$(UNIT_DEPS_$$*))
@@ -111,7 +112,7 @@ tests/bin/test_%: $(B)/tests/unit/test_%.o $$(call obj,$$(UNIT_DEPS_$$*))
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
 # ---- fuzz targets: libFuzzer with clang (make fuzz), corpus replay otherwise
-FUZZ_TARGETS := request authhdr spec config proto json state ini report
+FUZZ_TARGETS := request authhdr spec config proto json state ini report ecs
 FUZZ_DEPS_request := agent/route.c common/jsoncheck.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/sign.c common/util.c common/err.c common/file.c
 FUZZ_DEPS_authhdr := common/sign.c common/util.c common/err.c common/file.c
 FUZZ_DEPS_spec := common/jsoncheck.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
@@ -121,6 +122,7 @@ FUZZ_DEPS_state := agent/state.c agent/registry.c faults/faults.c common/spec.c 
 FUZZ_DEPS_json := common/jsoncheck.c common/util.c common/err.c
 FUZZ_DEPS_ini := controller/ini.c common/file.c common/util.c common/err.c
 FUZZ_DEPS_report := controller/report.c controller/report_svg.c common/buf.c common/file.c common/util.c common/err.c
+FUZZ_DEPS_ecs := faults/ecs/request.c faults/ecs/client.c common/buf.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
 REPLAY_BINS := $(patsubst %,tests/bin/replay_%,$(FUZZ_TARGETS))
 
 tests/bin/replay_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $$(call obj,$$(FUZZ_DEPS_$$*))
