@@ -382,7 +382,8 @@ def test_long_lane_names_are_cut_to_their_column(tmp_path):
     '{"steady_states": {"during": [' + ",".join(
         ['{"probes": [{"activity": {"name": "p%d"}, "start": "2026-01-01T00:00:00Z",'
          ' "tolerance_met": true}]}' % i for i in range(100)]) + "]}}",
-])
+], ids=["empty", "wrong-types", "bad-dates", "extreme-dates", "5000-probes",
+        "100-during-rounds"])
 def test_missing_and_odd_fields_still_render(journal, tmp_path):
     (tmp_path / "journal.json").write_text(journal)
     page = Page(render(tmp_path / "journal.json", tmp_path / "r.html"))
