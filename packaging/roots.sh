@@ -4,21 +4,26 @@
 # by packaging/mkroot.sh, reused from build/roots/ afterwards).
 #
 #   root_build  Debian 11, amd64 with arm64 multiarch: compilers (native and
-#               aarch64 cross), autotools, static OpenSSL and libseccomp,
-#               deb-src lines for Debian 12's sources
+#               aarch64 cross), autotools, static libseccomp, deb-src lines
+#               for Debian 12's sources and Debian 11's security updates
+#               (OpenSSL, built from source: no point release libssl-dev)
 #   root_boot   Debian 12 with systemd, booted by systemd-nspawn to install
 #               the DEB and run the user-data script (AWS CLI v2 included);
 #               rpm too, to run the RPM's scriptlets under a real systemd
 #   root_run    Debian 11 minbase (+ arm64 glibc), none of the project's
 #               libraries: the unpacked packages must run there
+#   root_image  Debian 13 minbase: packaging/images.sh base makes the
+#               images' base (debian:trixie-slim) from it where it cannot
+#               be pulled
 
 packaging_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 root_build() {
 	"$packaging_dir/mkroot.sh" build-bullseye bullseye amd64,arm64 \
-		build-essential,crossbuild-essential-arm64,dpkg-dev,autoconf,automake,libtool,pkg-config,libssl-dev,libssl-dev:arm64,libseccomp-dev,libseccomp-dev:arm64,ca-certificates \
+		build-essential,crossbuild-essential-arm64,dpkg-dev,autoconf,automake,libtool,pkg-config,libseccomp-dev,libseccomp-dev:arm64,ca-certificates \
 		"deb-src http://deb.debian.org/debian bookworm main
-deb-src http://deb.debian.org/debian-security bookworm-security main"
+deb-src http://deb.debian.org/debian-security bookworm-security main
+deb-src http://deb.debian.org/debian-security bullseye-security main"
 }
 
 root_boot() {
@@ -28,4 +33,8 @@ root_boot() {
 
 root_run() {
 	"$packaging_dir/mkroot.sh" run-bullseye bullseye amd64,arm64 libc6:arm64
+}
+
+root_image() {
+	"$packaging_dir/mkroot.sh" image-trixie trixie amd64 ""
 }
