@@ -32,6 +32,13 @@ pkgs=(
 	qemu-user-static binutils groff-base xz-utils
 	# make bench: the reference it compares burn-cpu with
 	stress-ng
+	# run reports and shell completion (tests/integration/test_report.py,
+	# test_completion.py): a real browser loads and screenshots report.html,
+	# zsh runs the zsh completion
+	chromium fonts-dejavu-core zsh
+	# infrastructure checks (make check-infra): virtualenvs for checkov and
+	# python-hcl2 when the python3 on PATH is Debian's
+	python3-venv
 )
 
 missing=()
