@@ -273,8 +273,10 @@ clean:
 # Test and fuzz objects are intermediate to make; keep them between runs.
 .SECONDARY:
 
-# build/roots (debootstrap roots), build/pkg (the package build's own
-# trees) and build/images (the image tests' Docker engine) hold other .d
-# files and directories: not ours; build/infra-tools (virtualenvs, tens of
-# thousands of files) has none to find.
--include $(shell find $(B) \( -path $(B)/roots -o -path $(B)/pkg -o -path $(B)/images -o -path $(B)/infra-tools \) -prune -o -name '*.d' -type f -print 2>/dev/null)
+# Dependency files live beside the objects, under the source folders'
+# names; the rest of build/ (debootstrap roots, the package build's and
+# the packaging tests' trees, the image tests' Docker engine, the infra
+# tools' virtualenvs) holds other files named *.d, such as
+# usr/sbin/invoke-rc.d, and tens of thousands of files: never searched.
+DEP_DIRS := $(wildcard $(addprefix $(B)/,agent common controller faults tests testhooks))
+-include $(if $(DEP_DIRS),$(shell find $(DEP_DIRS) -name '*.d' -type f -print 2>/dev/null))
