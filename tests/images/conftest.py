@@ -136,16 +136,18 @@ class Sandbox:
     def engine(self, k):
         return sbx.Engine(self.dir, k)
 
-    def containers(self, k):
-        """{name: state} of instance k's engine."""
-        out = self.engine(k).docker("ps", "-a", "--format", "{{.Names}}\t{{.State}}")
+    def containers(self, k, ecs_container=None):
+        """{name: state} of instance k's engine; with ecs_container, only the
+        containers the ECS agent labelled with that container name."""
+        flt = [] if ecs_container is None else [
+            "--filter", "label=%s=%s" % (sbx.L_CONTAINER, ecs_container)]
+        out = self.engine(k).docker("ps", "-a", *flt, "--format", "{{.Names}}\t{{.State}}")
         return dict(line.split("\t") for line in out.splitlines())
 
     def api_containers(self):
         """{(instance, name): state} of the API service's app containers."""
         return {(k, n): s for k in range(1, self.instances + 1)
-                for n, s in self.containers(k).items()
-                if n.endswith("-" + sbx.API_CONTAINER)}
+                for n, s in self.containers(k, sbx.API_CONTAINER).items()}
 
     def env(self):
         return sbx.sandbox_env(self.state)
@@ -168,6 +170,7 @@ def sandbox():
     # test session's to go.
     def free():
         return not any(os.path.exists("/run/netns/" + n) for n in SANDBOX_NETNS)
+    t0 = time.monotonic()
     if not free():
         print("\nwaiting for another sandbox on this machine to be taken down")
         try:
@@ -175,9 +178,13 @@ def sandbox():
         except AssertionError:
             pytest.fail("another sandbox has been up for 30 min (/run/netns/ckx-*)",
                         pytrace=False)
+    waited = time.monotonic() - t0
     s = Sandbox()
     try:
         s.up()
+        # what the layer costs, apart from other test sessions' sandboxes
+        print("\nsandbox: up in %.0f s (after %.0f s waiting for another one)"
+              % (time.monotonic() - t0 - waited, waited))
         yield s
     finally:
         s.down()

@@ -118,8 +118,8 @@ class DaemonTask:
         return json.loads(p.stdout)["results"][0]["body"]
 
     def api_state(self):
-        return [s for n, s in self.sandbox.containers(INSTANCE).items()
-                if n.endswith("-comments-api")][0]
+        (state,) = self.sandbox.containers(INSTANCE, "comments-api").values()
+        return state
 
     def remove(self):
         for name in self.names:

@@ -226,7 +226,8 @@ def test_job_runs_a_library_experiment_and_uploads_its_journal(sandbox, job):
         code = job.wait(name, 300)
     assert code == 0, "the job exited %d:\n%s" % (code, job.logs(name))
     files = uploaded(job.moto, job.bucket)
-    assert sorted(files) == ["chaostoolkit.log", "journal.json"], files.keys()
+    assert sorted(files) == ["chaostoolkit.log", "journal.json", "report.html"], files.keys()
+    assert b"<svg" in files["report.html"], files["report.html"][:200]
     journal = json.loads(files["journal.json"])
     assert journal["status"] == "completed" and not journal["deviated"], journal["status"]
     act = [a for a in journal["run"] if a["activity"]["name"] == "pause-service-containers"][0]
@@ -239,7 +240,7 @@ def test_job_runs_a_library_experiment_and_uploads_its_journal(sandbox, job):
     assert all_running(sandbox), sandbox.api_containers()
     # credentials came from the endpoint, with the token
     assert job.creds.calls and all(ok for _, ok in job.creds.calls), job.creds.calls
-    print("job: exit 0, journal and log in s3://%s/, %d credentials requests"
+    print("job: exit 0, journal, log and report in s3://%s/, %d credentials requests"
           % (job.bucket, len(job.creds.calls)))
 
 
@@ -262,7 +263,8 @@ def test_sigterm_at_the_job_timeout_still_uploads_and_reverts(sandbox, job):
     state = json.loads(job.engine.docker("inspect", name))[0]["State"]
     logs = job.logs(name)
     assert state["ExitCode"] not in (137, 0), "exit %d:\n%s" % (state["ExitCode"], logs)
-    assert "uploaded the journal and log to s3://%s/" % job.bucket in logs, logs
+    assert re.search(r"uploaded the journal, the log(, the report)? to s3://%s/"
+                     % re.escape(job.bucket), logs), logs
     files = uploaded(job.moto, job.bucket)
     journal = json.loads(files["journal.json"])
     assert journal["status"] == "interrupted", journal["status"]
