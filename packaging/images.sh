@@ -9,7 +9,9 @@
 # packaging/daemon/Dockerfile as they are, from the top of the work tree;
 # both take their binaries from the DEBs of `make packages` (the build's
 # architecture's, or --platform's). Extra arguments go to docker build
-# (--platform, --network host, more tags with -t).
+# (--platform, --network host, more tags with -t). When the engine has no
+# debian:trixie-slim and cannot pull it (no Docker Hub, as on this
+# project's build machines), they make it first as base does (root).
 #
 # base is for machines that cannot pull from Docker Hub (this project's
 # tests): it makes the Dockerfiles' base image from a Debian 13 minbase
@@ -83,6 +85,7 @@ build() {
 		[ -r "$BUILD_CA_BUNDLE" ] || die "BUILD_CA_BUNDLE=$BUILD_CA_BUNDLE is not readable"
 		secret=(--secret "id=ca-bundle,src=$BUILD_CA_BUNDLE")
 	fi
+	ensure_base "$@"
 	start=$(date +%s)
 	DOCKER_BUILDKIT=1 "$docker" build --progress=plain -f "$dockerfile" \
 		-t "$name:$version" "${secret[@]}" "$@" . || die "docker build of $name failed"
@@ -149,6 +152,22 @@ base() {
 		"$docker" import -c 'CMD ["bash"]' -c "LABEL $ROOT_LABEL=$stamp" - "$BASE_IMAGE" >/dev/null ||
 		die "docker import failed"
 	echo "images: $BASE_IMAGE imported from $root" >&2
+}
+
+# The Dockerfiles' base, for a native build: the engine's, else pulled,
+# else made from the debootstrap root. A cross build (--platform) needs the
+# real one: the root is amd64 only.
+ensure_base() {
+	"$docker" image inspect "$BASE_IMAGE" >/dev/null 2>&1 && return
+	echo "images: the engine has no $BASE_IMAGE; pulling it" >&2
+	timeout 300 "$docker" pull -q "$BASE_IMAGE" >/dev/null && return
+	case " $* " in
+	*" --platform"*) die "cannot pull $BASE_IMAGE for a --platform build" ;;
+	esac
+	[ "$("$docker" version -f '{{.Server.Arch}}')" = amd64 ] ||
+		die "cannot pull $BASE_IMAGE, and the debootstrap root is amd64 only"
+	echo "images: cannot pull $BASE_IMAGE: making it from a debootstrap root" >&2
+	base
 }
 
 [ $# -ge 1 ] || die "usage: packaging/images.sh runner|agent|base [DOCKER BUILD ARGS...]"
