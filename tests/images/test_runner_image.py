@@ -24,6 +24,9 @@ from conftest import ROOT, run, wait_for
 
 LIBRARY_CONF = "library/agent/ecs-service-pause-containers/experiment.conf"
 TOKEN = "runner-test-token"
+# the sandbox's SecureString with the agents' key (the conf's [local]
+# agent_key_parameter)
+KEY_PARAMETER = "/local/chaos/agent_key"
 
 
 # ------------------------------------------------------------ no Docker
@@ -101,7 +104,9 @@ class Job:
         self.bucket, self.moto, self.creds = bucket, moto, creds
         self.started = []
 
-    def start(self, name):
+    def start(self, name, command=()):
+        """command: the job definition's command, appended to the entry
+        point (chaosctl run --runs-dir ...)."""
         env = {
             "CHAOS_CONFIG_FILE": LIBRARY_CONF,
             "CHAOS_CONTEXT": "local",
@@ -116,7 +121,7 @@ class Job:
         argv = ["run", "-d", "--name", name, "--network", "host"]
         for k, v in env.items():
             argv += ["-e", "%s=%s" % (k, v)]
-        self.engine.docker(*argv, self.image)
+        self.engine.docker(*argv, self.image, *command)
         self.started.append(name)
         return name
 
@@ -205,6 +210,9 @@ def test_runner_image_is_small_and_ready_for_batch(engine, images):
                         # go install sets no version string: the build info has it
                         "grep -a -o 'mod.github.com/tsenart/vegeta/v12.v[0-9.]*' "
                         "/usr/local/bin/vegeta | head -1 | tr '\\t' ' '; "
+                        # the library's extension: on the path once it exists
+                        "cat \"$(python3 -c 'import sysconfig; "
+                        "print(sysconfig.get_path(\"purelib\"))')/chaos-kit-library.pth\"; "
                         "test -w \"$HOME\" && echo home-ok; "
                         "test -f " + LIBRARY_CONF + " && echo library-ok")
     lines = out.splitlines()
@@ -216,18 +224,25 @@ def test_runner_image_is_small_and_ready_for_batch(engine, images):
                          open(os.path.join(ROOT, "VERSION")).read().strip()), out), out
     assert re.search(r"^chaos, version 1\.21\.4$", out, re.M), out
     assert "mod github.com/tsenart/vegeta/v12 v12.13.0" in out, out
+    assert re.search(r"^/opt/chaos-kit/library/python$", out, re.M), out
     assert "home-ok" in out and "library-ok" in out, out
 
 
 def test_job_runs_a_library_experiment_and_uploads_its_journal(sandbox, job):
     assert all_running(sandbox), sandbox.api_containers()
     with Sampler(sandbox.api_containers, 0.5) as states:
-        name = job.start("runner-pause")
+        # the job definition's command gives chaosctl run the agents' key
+        # (a global option after the command): the report then shows how
+        # each fault really ended, from the agents' own records
+        name = job.start("runner-pause", ["--key-ssm-parameter", KEY_PARAMETER])
         code = job.wait(name, 300)
-    assert code == 0, "the job exited %d:\n%s" % (code, job.logs(name))
+    logs = job.logs(name)
+    assert code == 0, "the job exited %d:\n%s" % (code, logs)
+    assert "no agent key" not in logs, logs
     files = uploaded(job.moto, job.bucket)
     assert sorted(files) == ["chaostoolkit.log", "journal.json", "report.html"], files.keys()
-    assert b"<svg" in files["report.html"], files["report.html"][:200]
+    report = files["report.html"]
+    assert b"<svg" in report and b"pause-container" in report, report[:300]
     journal = json.loads(files["journal.json"])
     assert journal["status"] == "completed" and not journal["deviated"], journal["status"]
     act = [a for a in journal["run"] if a["activity"]["name"] == "pause-service-containers"][0]
