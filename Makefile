@@ -208,8 +208,10 @@ check-packaging: all
 # Container images from packaging/runner/Dockerfile (the Batch runner) and
 # packaging/daemon/Dockerfile (the agent for an ECS daemon service), built
 # by the engine of DOCKER_HOST from the packages' binaries (so they need
-# make packages, root). IMAGE_BUILD_ARGS go to docker build, e.g.
-# --platform linux/arm64 or -t more tags; docs/aws.md pushes them to ECR.
+# make packages, root), with plain docker build; an engine that has no
+# debian:trixie-slim and cannot pull it gets one made from a debootstrap
+# root. IMAGE_BUILD_ARGS go to docker build, e.g. --platform linux/arm64,
+# --network host or -t more tags; docs/aws.md pushes them to ECR.
 IMAGE_BUILD_ARGS ?=
 image-runner: packages
 	$(Q)packaging/images.sh runner $(IMAGE_BUILD_ARGS)
