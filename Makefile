@@ -163,9 +163,11 @@ check: all $(UNIT_BINS) $(REPLAY_BINS) tests/bin/chaos-agent-testhooks
 		    "(scripts/install-deps.sh installs it; make check-vm runs them)" >&2; \
 	fi
 	$(Q)if [ "$$(id -u)" -eq 0 ]; then \
-		$(MAKE) --no-print-directory check-packaging; \
+		$(MAKE) --no-print-directory check-packaging && \
+		$(MAKE) --no-print-directory check-images; \
 	else \
-		echo "check: packaging tests NOT run: they need root (make check-packaging)" >&2; \
+		echo "check: packaging and image tests NOT run: they need root" \
+		    "(make check-packaging check-images)" >&2; \
 	fi
 	$(Q)if [ "$$(id -u)" -eq 0 ] && command -v qemu-system-x86_64 >/dev/null; then \
 		$(MAKE) --no-print-directory check-instance; \
@@ -222,6 +224,31 @@ check-packaging: all
 	if [ $$rc -eq 0 ]; then $(PYTEST) -q -rP tests/packaging; rc=$$?; fi; \
 	echo "check-packaging: $$(( $$(date +%s) - start ))s"; exit $$rc
 
+# Container images from packaging/runner/Dockerfile (the Batch runner) and
+# packaging/daemon/Dockerfile (the agent for an ECS daemon service), built
+# by the engine of DOCKER_HOST from the packages' binaries (so they need
+# make packages, root), with plain docker build; an engine that has no
+# debian:trixie-slim and cannot pull it gets one made from a debootstrap
+# root. IMAGE_BUILD_ARGS go to docker build, e.g. --platform linux/arm64,
+# --network host or -t more tags; docs/aws.md pushes them to ECR.
+IMAGE_BUILD_ARGS ?=
+image-runner: packages
+	$(Q)packaging/images.sh runner $(IMAGE_BUILD_ARGS)
+
+image-agent: packages
+	$(Q)packaging/images.sh agent $(IMAGE_BUILD_ARGS)
+
+# The images for real (root): a private Docker engine whose images and
+# build cache stay in build/images, the base image made from a debootstrap
+# root, both Dockerfiles built as they are; the runner runs a library
+# experiment against the local sandbox with a Batch job's environment and
+# uploads to moto's S3 (SIGTERM included), the agent runs on a sandbox
+# instance as the ECS task definition says; botocore validates that.
+check-images: all
+	$(Q)start=$$(date +%s); \
+	scripts/setup-venv.sh && packaging/build.sh && $(PYTEST) -q -rP tests/images; rc=$$?; \
+	echo "check-images: $$(( $$(date +%s) - start ))s"; exit $$rc
+
 # infrastructure/ without AWS: OpenTofu (fmt, test), tflint, checkov,
 # hclfmt, and the python-hcl2 cross-checks, user data and AWS schema tests
 # (tests/infra). Tools are built or installed once into build/infra-tools
@@ -262,12 +289,15 @@ install: all
 clean:
 	rm -rf $(B) bin tests/bin
 
-.PHONY: all check check-unit check-docker check-vm check-e2e check-instance check-packaging check-infra check-sanitize format-check packages demo bench fuzz fuzz-run install clean
+.PHONY: all check check-unit check-docker check-vm check-e2e check-instance check-packaging check-infra check-images check-sanitize format-check packages image-runner image-agent demo bench fuzz fuzz-run install clean
 .DELETE_ON_ERROR:
 # Test and fuzz objects are intermediate to make; keep them between runs.
 .SECONDARY:
 
-# build/roots (debootstrap roots) and build/pkg (the package build's own
-# trees) hold other .d files and directories: not ours; build/infra-tools
-# (virtualenvs, tens of thousands of files) has none to find.
--include $(shell find $(B) \( -path $(B)/roots -o -path $(B)/pkg -o -path $(B)/infra-tools \) -prune -o -name '*.d' -type f -print 2>/dev/null)
+# Dependency files live beside the objects, under the source folders'
+# names; the rest of build/ (debootstrap roots, the package build's and
+# the packaging tests' trees, the image tests' Docker engine, the infra
+# tools' virtualenvs) holds other files named *.d, such as
+# usr/sbin/invoke-rc.d, and tens of thousands of files: never searched.
+DEP_DIRS := $(wildcard $(addprefix $(B)/,agent common controller faults tests testhooks))
+-include $(if $(DEP_DIRS),$(shell find $(DEP_DIRS) -name '*.d' -type f -print 2>/dev/null))

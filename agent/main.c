@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include <cjson/cJSON.h>
+#include <openssl/crypto.h>
 
 #include "config.h"
 #include "notify.h"
@@ -305,7 +306,8 @@ main(int argc, char **argv)
 			verbose = true;
 			break;
 		case 'V':
-			printf("chaos-agent %s\n", CHAOS_VERSION);
+			printf("chaos-agent %s (%s)\n", CHAOS_VERSION,
+			    OpenSSL_version(OPENSSL_VERSION));
 			return 0;
 		case 'h':
 			usage(0);

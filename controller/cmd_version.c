@@ -3,13 +3,15 @@
 #include <stdio.h>
 
 #include <curl/curl.h>
+#include <openssl/crypto.h>
 
 #include "ctl.h"
 
 void
 usage_version(FILE *out)
 {
-	fprintf(out, "usage: chaosctl version\n\nPrint chaosctl's version and libcurl's.\n");
+	fprintf(out, "usage: chaosctl version\n\nPrint chaosctl's version, libcurl's and "
+	    "OpenSSL's.\n");
 }
 
 int
@@ -18,10 +20,11 @@ cmd_version(struct ctl *ctl, int argc, char **argv)
 	(void)argc;
 	(void)argv;
 	if (ctl->output == OUT_JSON)
-		printf("{\"version\":\"%s\",\"libcurl\":\"%s\"}\n", CHAOS_VERSION,
-		    curl_version_info(CURLVERSION_NOW)->version);
+		printf("{\"version\":\"%s\",\"libcurl\":\"%s\",\"openssl\":\"%s\"}\n",
+		    CHAOS_VERSION, curl_version_info(CURLVERSION_NOW)->version,
+		    OpenSSL_version(OPENSSL_VERSION));
 	else
-		printf("chaosctl %s (libcurl %s)\n", CHAOS_VERSION,
-		    curl_version_info(CURLVERSION_NOW)->version);
+		printf("chaosctl %s (libcurl %s, %s)\n", CHAOS_VERSION,
+		    curl_version_info(CURLVERSION_NOW)->version, OpenSSL_version(OPENSSL_VERSION));
 	return EXIT_ALL_OK;
 }

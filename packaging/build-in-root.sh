@@ -2,15 +2,18 @@
 # Runs inside the Debian 11 build root (packaging/build.sh enters it) with
 # build/pkg of the host mounted on /work. Builds, for one architecture:
 #
-#   1. the libraries the binaries embed, from Debian 12's source packages
-#      (with Debian's patches): libcurl (Debian 11's 7.74 lacks
-#      CURLOPT_AWS_SIGV4 and CURLOPT_PROTOCOLS_STR), libmicrohttpd, libxml2
-#      and cJSON, each as a static library with only the features we use,
-#      into /work/deps/ARCH (kept between runs: a stamp of this script and
-#      of the source versions says when to rebuild);
+#   1. the libraries the binaries embed, from Debian's source packages
+#      (with Debian's patches): OpenSSL 1.1.1 from Debian 11's security
+#      archive (the point release's libssl-dev lacks its fixes, and the
+#      mirror has no arm64 builds of the security updates), then, from
+#      Debian 12, libcurl (Debian 11's 7.74 lacks CURLOPT_AWS_SIGV4 and
+#      CURLOPT_PROTOCOLS_STR), libmicrohttpd, libxml2 and cJSON, each as a
+#      static library with only the features we use, into /work/deps/ARCH
+#      (kept between runs: a stamp of this script and of the source
+#      versions says when to rebuild);
 #   2. chaos-agent and chaosctl from /work/src-ARCH with `make WERROR=1`,
-#      linked against those archives and Debian 11's own static OpenSSL
-#      and libseccomp, so they need nothing but glibc (>= 2.31) at run time;
+#      linked against those archives and Debian 11's static libseccomp, so
+#      they need nothing but glibc (>= 2.31) at run time;
 #   3. stripped copies in /work/out/ARCH and the embedded libraries'
 #      copyright files in /work/out/licenses.
 #
@@ -39,20 +42,24 @@ export CC=$triplet-gcc AR=$triplet-ar RANLIB=$triplet-ranlib
 # link into position-independent executables.
 export CFLAGS="-O2 -g -fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2"
 
-# The source packages, from Debian 12 (bookworm and bookworm-security).
-packages=(curl libmicrohttpd libxml2 cjson)
+# The source packages and the suite each comes from: OpenSSL from Debian
+# 11's security archive (the newest 1.1.1 update), the rest from Debian 12
+# (bookworm and bookworm-security).
+sources=(openssl/bullseye-security curl/bookworm libmicrohttpd/bookworm libxml2/bookworm cjson/bookworm)
+packages=("${sources[@]%%/*}")
 
 fetch_sources() {
-	local p dir
+	local s p dir
 	mkdir -p "$srcs"
-	if [ ! -f "$srcs/.fetched" ]; then
+	# .fetched lists what was fetched: a changed list fetches anew.
+	if [ "$(cat "$srcs/.fetched" 2>/dev/null)" != "${sources[*]}" ]; then
 		apt-get update -qq
 		rm -rf "${srcs:?}"/*
-		for p in "${packages[@]}"; do
-			(cd "$srcs" && apt-get source -qq --download-only "$p/bookworm") >/dev/null ||
-				die "apt-get source $p/bookworm failed"
+		for s in "${sources[@]}"; do
+			(cd "$srcs" && apt-get source -qq --download-only "$s") >/dev/null ||
+				die "apt-get source $s failed"
 		done
-		touch "$srcs/.fetched"
+		echo "${sources[*]}" >"$srcs/.fetched"
 	fi
 	for p in "${packages[@]}"; do
 		dir=$(find "$srcs" -maxdepth 1 -type d -name "$p-[0-9]*" | head -1)
@@ -98,19 +105,59 @@ build_autotools() {
 	done
 }
 
+# OpenSSL's libcrypto and libssl, static, from the Debian source with its
+# patches: no tests, no documentation, no programs. Debian's own feature
+# set (no IDEA, MDC2, RC5, SSLv3, zlib) and its OPENSSLDIR, so the library
+# reads the configuration and finds the certificates Debian 11's did. The
+# version text gets the Debian revision: upstream's "1.1.1w" is the same
+# for every security update, and the packaging tests read the revision
+# back from the shipped binaries' version output.
+build_openssl() {
+	local src bdir target debver
+	src=$(srcdir openssl)
+	[ -n "$src" ] || die "no source for openssl"
+	debver=$(dpkg-parsechangelog -l "$src/debian/changelog" -S Version)
+	case $arch in
+	amd64) target=linux-x86_64 ;;
+	arm64) target=linux-aarch64 ;;
+	esac
+	bdir=$work/deps/build-$arch/openssl
+	rm -rf "$bdir"
+	mkdir -p "$(dirname "$bdir")"
+	# OpenSSL builds in its source tree: a copy per architecture.
+	cp -a "$src" "$bdir"
+	sed -i -E "s/^(# *define OPENSSL_VERSION_TEXT +\"[^\"]*)\"/\1 (Debian $debver)\"/" \
+		"$bdir/include/openssl/opensslv.h"
+	grep -q "(Debian $debver)\"" "$bdir/include/openssl/opensslv.h" ||
+		die "openssl: OPENSSL_VERSION_TEXT not found in opensslv.h"
+	echo "build-in-root: openssl $debver ($arch)" >&2
+	(cd "$bdir" && env -u CFLAGS ./Configure "$target" --prefix="$prefix" \
+		--openssldir=/usr/lib/ssl --libdir=lib no-shared no-dso no-tests \
+		no-idea no-mdc2 no-rc5 no-zlib no-ssl3 no-ssl3-method no-capieng \
+		-fPIC -O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2 >configure.log 2>&1) ||
+		{ tail -30 "$bdir/configure.log" >&2; die "configure openssl failed"; }
+	(cd "$bdir" && make -j"$jobs" build_libs >make.log 2>&1 &&
+		make install_dev >>make.log 2>&1) ||
+		{ tail -30 "$bdir/make.log" >&2; die "make openssl failed"; }
+	echo "$debver" >"$prefix/openssl.version"
+}
+
 build_deps() {
 	local want cj cflags
 	# The recipe (these functions) and the source versions decide.
-	want=$( (declare -f build_deps build_autotools; ls "$srcs") | sha256sum | cut -c1-16)
+	want=$( (declare -f build_deps build_autotools build_openssl; ls "$srcs") |
+		sha256sum | cut -c1-16)
 	if [ -f "$prefix/.stamp" ] && [ "$(cat "$prefix/.stamp")" = "$want" ]; then
 		return
 	fi
 	rm -rf "$prefix"
 	mkdir -p "$prefix/lib" "$prefix/include/cjson"
-	# HTTP(S) and unix sockets with OpenSSL and SigV4; nothing else. The CA
-	# bundle is a per-package symlink (packaging/build.sh), since Debian and
-	# Amazon Linux keep theirs in different places.
-	build_autotools curl "lib:all lib:install include:install" --with-openssl --with-ca-bundle=/usr/lib/chaosctl/ca-bundle.crt \
+	build_openssl
+	# HTTP(S) and unix sockets with our OpenSSL and SigV4; nothing else. The
+	# CA bundle is a per-package symlink (packaging/build.sh), since Debian
+	# and Amazon Linux keep theirs in different places.
+	build_autotools curl "lib:all lib:install include:install" --with-openssl="$prefix" \
+		--with-ca-bundle=/usr/lib/chaosctl/ca-bundle.crt \
 		--without-ca-path --without-zlib --without-brotli --without-zstd \
 		--without-nghttp2 --without-libidn2 --without-libpsl --without-librtmp \
 		--without-libssh2 --without-libgsasl --disable-ldap --disable-ldaps \
@@ -145,13 +192,12 @@ licenses() {
 	for p in "${packages[@]}"; do
 		cp "$(srcdir "$p")/debian/copyright" "$out/$p.copyright"
 	done
-	cp /usr/share/doc/libssl-dev/copyright "$out/openssl.copyright"
 	cp /usr/share/doc/libseccomp-dev/copyright "$out/libseccomp.copyright"
 }
 
 build_project() {
 	local src=$work/src-$arch out=$work/out/$arch sys=/usr/lib/$triplet d=$prefix/lib
-	local libs_common="$d/libcjson.a $d/libcurl.a $sys/libssl.a $sys/libcrypto.a"
+	local libs_common="$d/libcjson.a $d/libcurl.a $d/libssl.a $d/libcrypto.a"
 	echo "build-in-root: chaos-agent and chaosctl ($arch)" >&2
 	# Make variables given on the command line replace the pkg-config
 	# answers of the Makefile: every library but glibc is an archive.

@@ -4,8 +4,9 @@
 # by packaging/mkroot.sh, reused from build/roots/ afterwards).
 #
 #   root_build  Debian 11, amd64 with arm64 multiarch: compilers (native and
-#               aarch64 cross), autotools, static OpenSSL and libseccomp,
-#               deb-src lines for Debian 12's sources
+#               aarch64 cross), autotools, static libseccomp, deb-src lines
+#               for Debian 12's sources and Debian 11's security updates
+#               (OpenSSL, built from source: no point release libssl-dev)
 #   root_boot   Debian 12 with systemd, booted by systemd-nspawn to install
 #               the DEB and run the user-data script (AWS CLI v2 included);
 #               rpm too, to run the RPM's scriptlets under a real systemd;
@@ -15,14 +16,18 @@
 #   root_instance  Debian 12 as an ECS container instance, for the VM layer
 #               (tests/instance): systemd, Docker, the cloud kernel, sshd for
 #               the test harness and the tools its measurements use
+#   root_image  Debian 13 minbase: packaging/images.sh base makes the
+#               images' base (debian:trixie-slim) from it where it cannot
+#               be pulled
 
 packaging_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 root_build() {
 	"$packaging_dir/mkroot.sh" build-bullseye bullseye amd64,arm64 \
-		build-essential,crossbuild-essential-arm64,dpkg-dev,autoconf,automake,libtool,pkg-config,libssl-dev,libssl-dev:arm64,libseccomp-dev,libseccomp-dev:arm64,ca-certificates \
+		build-essential,crossbuild-essential-arm64,dpkg-dev,autoconf,automake,libtool,pkg-config,libseccomp-dev,libseccomp-dev:arm64,ca-certificates \
 		"deb-src http://deb.debian.org/debian bookworm main
-deb-src http://deb.debian.org/debian-security bookworm-security main"
+deb-src http://deb.debian.org/debian-security bookworm-security main
+deb-src http://deb.debian.org/debian-security bullseye-security main"
 }
 
 root_boot() {
@@ -37,4 +42,8 @@ root_run() {
 root_instance() {
 	"$packaging_dir/mkroot.sh" instance-bookworm bookworm amd64 \
 		systemd,systemd-sysv,dbus,udev,kmod,iproute2,procps,iputils-ping,netbase,openssh-server,docker.io,linux-image-cloud-amd64,busybox-static,python3,curl
+}
+
+root_image() {
+	"$packaging_dir/mkroot.sh" image-trixie trixie amd64 ""
 }

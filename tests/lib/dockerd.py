@@ -106,9 +106,14 @@ def ping_socket(path):
 
 
 class Dockerd:
-    def __init__(self, prefix="ckd"):
+    def __init__(self, prefix="ckd", data_root=None, storage_driver="vfs"):
+        """data_root: keep images and build cache there across engines (its
+        owner must let one engine at a time use it); by default they go
+        with the engine's temporary directory."""
         # A short path: unix socket paths are limited to 107 bytes.
         self.dir = tempfile.mkdtemp(prefix=prefix + "-", dir="/tmp")
+        self.data_root = data_root or os.path.join(self.dir, "data")
+        self.storage_driver = storage_driver
         self.socket = os.path.join(self.dir, "docker.sock")
         self.proc = None
         self.log = os.path.join(self.dir, "dockerd.log")
@@ -120,11 +125,11 @@ class Dockerd:
         argv = [
             "dockerd",
             "--host", "unix://" + self.socket,
-            "--data-root", os.path.join(self.dir, "data"),
+            "--data-root", self.data_root,
             "--exec-root", os.path.join(self.dir, "exec"),
             "--pidfile", os.path.join(self.dir, "docker.pid"),
             "--iptables=false", "--ip-masq=false", "--bridge=none",
-            "--storage-driver=vfs",
+            "--storage-driver=" + self.storage_driver,
         ]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(argv, stdout=log, stderr=log,
@@ -220,7 +225,7 @@ class Dockerd:
         """After an engine died without cleaning up (a test may SIGKILL it):
         kill the processes of its containers and its containerd shims, and
         unmount what it mounted under our directory."""
-        ids = set(container_ids(os.path.join(self.dir, "data")))
+        ids = set(container_ids(self.data_root))
         # A paused container ignores SIGKILL until it is thawed.
         thaw(ids)
         me = {os.getpid(), os.getppid()}
@@ -239,7 +244,7 @@ class Dockerd:
                     pass
         with open("/proc/self/mounts") as f:
             mounts = [line.split()[1] for line in f
-                      if line.split()[1].startswith(self.dir + "/")]
+                      if line.split()[1].startswith((self.dir + "/", self.data_root + "/"))]
         for m in sorted(mounts, key=len, reverse=True):
             subprocess.run(["umount", "-l", m], capture_output=True)
         # a container removed while the engine was down or killed keeps its
