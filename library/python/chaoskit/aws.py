@@ -5,6 +5,7 @@ Clients come from chaostoolkit-aws (aws_region or AWS_REGION, the usual
 credentials; AWS_ENDPOINT_URL points them at the local sandbox's moto).
 """
 
+import datetime
 import json
 import time
 
@@ -13,8 +14,9 @@ from chaoslib.exceptions import ActivityFailed
 
 from chaoskit import unresolved
 
-__all__ = ["get_parameter", "desired_count", "running_task_count", "desired_tasks_are_running",
-           "wait_for_desired_tasks", "wait_for_task_count", "asg_subnets",
+__all__ = ["get_parameter", "desired_count", "utc_now", "running_task_count",
+           "running_task_arns", "desired_tasks_are_running", "wait_for_desired_tasks",
+           "wait_for_task_count", "wait_for_recovery", "asg_subnets",
            "wait_for_alarm_notification"]
 
 POLL = 2.0
@@ -51,6 +53,11 @@ def running_task_count(cluster: str, service: str, configuration=None) -> int:
     """How many of the service's tasks ECS reports RUNNING, counted task by
     task (ListTasks, DescribeTasks) rather than taken from the service's
     runningCount: the count a scheduler is judged by."""
+    return len(running_task_arns(cluster, service, configuration))
+
+
+def running_task_arns(cluster: str, service: str, configuration=None) -> list:
+    """The ARNs of the service's tasks that are RUNNING and meant to run."""
     unresolved(cluster=cluster, service=service)
     ecs = aws_client("ecs", configuration)
     arns, token = [], None
@@ -63,14 +70,15 @@ def running_task_count(cluster: str, service: str, configuration=None) -> int:
         token = page.get("nextToken")
         if not token:
             break
-    n = 0
+    out = []
     for i in range(0, len(arns), 100):
         for t in ecs.describe_tasks(cluster=cluster, tasks=arns[i:i + 100])["tasks"]:
             # the service's own (ListTasks' serviceName filter is not
             # honoured everywhere; the group always says it)
-            if t.get("group") == "service:" + service and t.get("lastStatus") == "RUNNING":
-                n += 1
-    return n
+            if t.get("group") == "service:" + service and t.get("lastStatus") == "RUNNING" \
+                    and t.get("desiredStatus") == "RUNNING":
+                out.append(t["taskArn"])
+    return sorted(out)
 
 
 def desired_tasks_are_running(cluster: str, service: str, configuration=None) -> bool:
@@ -109,6 +117,37 @@ def _wait(cluster, service, count, timeout, configuration):
         time.sleep(POLL)
 
 
+def wait_for_recovery(cluster: str, service: str, timeout: float = 600, grace: float = 120,
+                      configuration=None) -> dict:
+    """The recovery time after a fault that may cost the service tasks
+    (terminated hosts, stopped tasks, a killed engine). Right after such a
+    fault ECS may still call a lost task RUNNING for a while, so this waits
+    for the loss to show (a task that ran when it started stops, or fewer
+    tasks run than desired) for up to `grace` seconds, then until every
+    desired task runs again, at most `timeout` seconds in all. Returns
+    {"seconds": time from the start until the service was whole again (0
+    when it lost nothing within `grace`; null when `timeout` passed first),
+    "lost": tasks that stopped, "desired", "running"}."""
+    ecs = aws_client("ecs", configuration)
+    t0 = time.monotonic()
+    initial = set(running_task_arns(cluster, service, configuration))
+    lost, short = set(), False
+    while True:
+        desired = _service(ecs, cluster, service)["desiredCount"]
+        current = set(running_task_arns(cluster, service, configuration))
+        lost |= initial - current
+        short = short or len(current) < desired
+        elapsed = time.monotonic() - t0
+        hurt = bool(lost) or short
+        if len(current) == desired and (hurt or elapsed >= grace):
+            return {"seconds": round(elapsed, 1) if hurt else 0.0, "lost": len(lost),
+                    "desired": desired, "running": len(current)}
+        if elapsed >= float(timeout):
+            return {"seconds": None, "lost": len(lost), "desired": desired,
+                    "running": len(current)}
+        time.sleep(POLL)
+
+
 def asg_subnets(asg_name: str, exclude_az: str = None, configuration=None) -> list:
     """The subnets of Auto Scaling group `asg_name`, less those in
     `exclude_az`: read before an AZ failure (to restore) and for it."""
@@ -128,14 +167,34 @@ def asg_subnets(asg_name: str, exclude_az: str = None, configuration=None) -> li
     return sorted(keep)
 
 
+def utc_now() -> str:
+    """The time now, UTC, ISO 8601: a run's start, read with the
+    configuration, that later probes compare with."""
+    return datetime.datetime.now(datetime.timezone.utc).isoformat()
+
+
+def _changed_at(alarm):
+    """An alarm message's StateChangeTime ("2024-01-01T10:00:00.000+0000")."""
+    t = alarm.get("StateChangeTime", "")
+    for fmt in ("%Y-%m-%dT%H:%M:%S.%f%z", "%Y-%m-%dT%H:%M:%S%z"):
+        try:
+            return datetime.datetime.strptime(t, fmt)
+        except ValueError:
+            pass
+    return None
+
+
 def wait_for_alarm_notification(queue_url: str, alarm_name: str, timeout: float = 300,
-                                configuration=None) -> dict:
+                                since: str = None, configuration=None) -> dict:
     """Wait for CloudWatch's notification of `alarm_name` on SQS queue
     `queue_url` (subscribed to the SRE topic) and return the alarm's
     message ({"AlarmName", "NewStateValue", "NewStateReason", ...}),
-    deleting it from the queue. Other messages are left. Returns
-    {"NewStateValue": "NONE"} when none came within `timeout`."""
+    deleting it from the queue. With `since` (ISO 8601), a notification
+    of an older state change (an earlier run's) does not count. Other
+    messages are left. Returns {"NewStateValue": "NONE"} when none came
+    within `timeout`."""
     unresolved(queue_url=queue_url, alarm_name=alarm_name)
+    after = datetime.datetime.fromisoformat(since) if since else None
     sqs = aws_client("sqs", configuration)
     deadline = time.monotonic() + float(timeout)
     while time.monotonic() < deadline:
@@ -151,6 +210,9 @@ def wait_for_alarm_notification(queue_url: str, alarm_name: str, timeout: float 
             except (ValueError, KeyError, TypeError):
                 continue
             if isinstance(alarm, dict) and alarm.get("AlarmName") == alarm_name:
+                changed = _changed_at(alarm)
+                if after is not None and (changed is None or changed < after):
+                    continue
                 sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=m["ReceiptHandle"])
                 return alarm
         time.sleep(0.5)
