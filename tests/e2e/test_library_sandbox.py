@@ -284,6 +284,8 @@ class Run:
                 and "error_rate" in o else "-")
         lines = ["%s: status %s, deviated %s" % (name, self.journal["status"],
                                                 self.journal["deviated"])]
+        if name in MOTO_LIMITS:
+            lines.append("  (" + MOTO_LIMITS[name] + ")")
         load = self.load()
         if load:
             lines.append("  users during the method: " + fmt(load))
@@ -305,6 +307,21 @@ class Run:
             [(a["activity"]["name"], a["status"]) for a in self.journal["run"]],
             [(a["activity"]["name"], a["status"]) for a in self.journal["rollbacks"]],
             self.proc.stderr[-3000:])
+
+
+# What moto cannot evaluate, said with every run of these experiments.
+MOTO_LIMITS = {
+    "reliability/rds-instance-reboot":
+        "proves its calls only: moto's RebootDBInstance changes nothing",
+    "scalability/ecs-service-max-capacity-alarm":
+        "moto evaluates no alarm and runs no alarm action: the sandbox plays both",
+    "scalability/ecs-service-autoscaling":
+        "moto evaluates no scaling policy: the sandbox plays target tracking",
+    "scalability/ecs-service-cpu-scaling":
+        "moto evaluates no scaling policy: the sandbox plays target tracking",
+    "scalability/ecs-service-scale-in":
+        "moto evaluates no scaling policy: the sandbox plays target tracking",
+}
 
 
 def run_experiment(sandbox, name, home, tmp_path, timeout=300, conf=None, context="local"):

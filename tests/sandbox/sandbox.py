@@ -95,7 +95,7 @@ SCALE_MIN, SCALE_MAX = 2, 4
 REQUESTS_TARGET = 1200.0        # ALBRequestCountPerTarget, requests per target per minute
 CPU_TARGET = 70.0               # ECSServiceAverageCPUUtilization, %
 SCALE_OUT_COOLDOWN = 3          # seconds after a scale-out before the next (one round)
-SCALE_IN_AFTER = 30             # seconds every policy must want fewer tasks before a scale-in
+SCALE_IN_AFTER = 20             # seconds every policy must want fewer tasks before a scale-in
 SCALING_WINDOW = 6              # seconds of requests a policy's metric looks at
 
 AGENT_BIN = os.path.join(ROOT, "bin", "chaos-agent")
@@ -531,13 +531,14 @@ def control_loop(st, lb, every=METRICS_PERIOD):
     while True:
         now = time.monotonic()
         try:
-            svcs, described, reservations, described_alarms = moto.call([
+            svcs, described, reservations, described_alarms, listed = moto.call([
                 ("ecs", "describe_services", {"cluster": CLUSTER, "services": [API_SERVICE]}),
                 ("ecs", "describe_tasks", {"cluster": CLUSTER,
                                            "tasks": [t["arn"] for t in tasks] or ["none"]}),
                 ("ec2", "describe_instances", {"InstanceIds": [
                     i["instance_id"] for i in st["instances"].values()]}),
-                ("cloudwatch", "describe_alarms", {"AlarmNames": list(ALARM_RULES)})])
+                ("cloudwatch", "describe_alarms", {"AlarmNames": list(ALARM_RULES)}),
+                ("ecs", "list_tasks", {"cluster": CLUSTER, "desiredStatus": "RUNNING"})])
         except Exception as exc:  # moto gone: keep trying until killed
             log("control: %s" % exc)
             time.sleep(every)
@@ -560,6 +561,13 @@ def control_loop(st, lb, every=METRICS_PERIOD):
         desired = svcs["services"][0]["desiredCount"] if svcs["services"] else 0
         stopping = {t["taskArn"] for t in described.get("tasks", [])
                     if t.get("desiredStatus") == "STOPPED"}
+        # a task moto runs that no engine does (it never started) is stopped,
+        # as the ECS agent reports a task it cannot find
+        known = {t["arn"] for t in tasks}
+        for arn in set(listed.get("taskArns", [])) - known:
+            log("scheduler: task %s runs nowhere: stopped" % arn)
+            calls.append(("ecs", "stop_task", {"cluster": CLUSTER, "task": arn,
+                                               "reason": "sandbox: no container runs it"}))
         try:
             tasks = schedule(st, moto, tasks, stopping, desired, lb)
         except Exception as exc:  # an engine call failed: try again next round
@@ -752,21 +760,22 @@ def schedule(st, moto, tasks, stopping, desired, lb):
             keep.append(t)
             continue
         log("scheduler: task %s stops: %s" % (t["arn"], why))
-        if t["arn"] not in stopping:
-            moto.call([("ecs", "stop_task", {"cluster": CLUSTER, "task": t["arn"],
-                                             "reason": "sandbox: " + why})])
-        leaving.append(t)
+        leaving.append((t, None if t["arn"] in stopping else why))
     while len(keep) > desired:
         t = keep.pop()
         log("scheduler: task %s stops: the desired count is %d" % (t["arn"], desired))
-        moto.call([("ecs", "stop_task", {"cluster": CLUSTER, "task": t["arn"],
-                                         "reason": "sandbox: scaled in"})])
-        leaving.append(t)
+        leaving.append((t, "scaled in"))
     if leaving:
         lb.set_targets([t["ip"] for t in keep])
         time.sleep(DRAIN)
-        for t in leaving:
-            remove_task(st, t)
+        for t, why in leaving:
+            try:
+                if why:
+                    moto.call([("ecs", "stop_task", {"cluster": CLUSTER, "task": t["arn"],
+                                                     "reason": "sandbox: " + why})])
+                remove_task(st, t)
+            except Exception as exc:   # its containers go at the next round or at down
+                log("scheduler: task %s: %s" % (t["arn"], exc))
     live = [int(k) for k, i in sorted(st["instances"].items()) if alive(i["init_pid"])]
     while len(keep) < desired and live:
         load = {k: sum(1 for t in keep if t["instance"] == k) for k in live}
@@ -781,11 +790,13 @@ def schedule(st, moto, tasks, stopping, desired, lb):
             t = start_task(st, moto, Engine(d, k), k, API_FAMILY, API_CONTAINER, ip,
                            "t%d" % st["task_seq"], ["httpd", "-f", "-p", "80", "-h", "/www"],
                            API_SERVICE)
-        except (SandboxError, subprocess.TimeoutExpired) as exc:
+        except Exception as exc:   # tried again next round
             log("scheduler: a task could not start on %s: %s" % (instance_name(k), exc))
             break
         log("scheduler: task %s started on %s (%s)" % (t["arn"], instance_name(k), ip))
         keep.append(t)
+        # the balancer health-checks it from now on
+        lb.set_targets([x["ip"] for x in keep])
     return keep
 
 
@@ -856,11 +867,22 @@ def start_task(st, moto, e, k, family, container, ip, ifname, cmd, service):
         for key, v in dict(labels, **{L_CONTAINER: name}).items():
             out += ["--label", "%s=%s" % (key, v)]
         return out
-    pause = e.docker("run", "-d", "--name", "ecs-%s-1-internalecspause-%s" % (family, short[:12]),
-                     "--network", "none", *label_args(PAUSE_NAME), IMAGE)
-    plug_task(st, k, e.pid(pause), ifname, ip)
-    app = e.docker("run", "-d", "--name", "ecs-%s-1-%s-%s" % (family, container, short[:12]),
-                   "--network", "container:" + pause, *label_args(container), IMAGE, *cmd)
+    names = ["ecs-%s-1-internalecspause-%s" % (family, short[:12]),
+             "ecs-%s-1-%s-%s" % (family, container, short[:12])]
+    try:
+        pause = e.docker("run", "-d", "--name", names[0], "--network", "none",
+                         *label_args(PAUSE_NAME), IMAGE)
+        plug_task(st, k, e.pid(pause), ifname, ip)
+        app = e.docker("run", "-d", "--name", names[1], "--network", "container:" + pause,
+                       *label_args(container), IMAGE, *cmd)
+    except (SandboxError, subprocess.TimeoutExpired):
+        # the task failed to start, as ECS would report it: stopped, and
+        # nothing of it left
+        moto.call([("ecs", "stop_task", {"cluster": CLUSTER, "task": arn,
+                                         "reason": "sandbox: the task failed to start"})])
+        e.docker("rm", "-f", *names, check=False, timeout=30)
+        subprocess.run(["ip", "-n", VPC_NS, "link", "del", ifname], capture_output=True)
+        raise
     return {"arn": arn, "instance": k, "ip": ip, "pause": pause, "app": app,
             "family": family, "container": container, "ifname": ifname}
 
