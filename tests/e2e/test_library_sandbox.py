@@ -536,15 +536,15 @@ def test_pause_containers_freezes_one_task_and_its_users_see_it_until_health_che
     # the users are back within the SLO by the end. How many requests the
     # frozen task got before that, whether a hypothesis window fell in that
     # burst and whether the 5xx alarm counted enough of it depend on timing:
-    # the run holds or deviates, and when a window missed, the SLO probe
-    # said so.
+    # the run holds, or fails fast on the SLO probe or the 5xx alarm.
     load = run.load()
     assert load["requests"] >= 5 * 10, load
     assert set(load["status_codes"]) <= {"200", "504"}, load
     unmet = [d for d in run.during() if not d["steady_state_met"]]
     if unmet:
-        assert unmet[0]["probes"][-1]["activity"]["name"] == \
-            "users-are-served-within-the-slo", run.summary()
+        # the users' SLO, or the 5xx alarm that counted their time-outs
+        assert unmet[0]["probes"][-1]["activity"]["name"] in (
+            "users-are-served-within-the-slo", "error-alarm-not-firing"), run.summary()
     held = run.journal["status"] == "completed" and not run.journal["deviated"]
     assert run.proc.returncode == (0 if held and not unmet else 1), run.summary()
     assert [a["status"] for a in run.journal["rollbacks"]] == ["succeeded"]

@@ -93,7 +93,7 @@ DRAIN = 1.0                     # seconds a deregistered task keeps its requests
 # the tasks' average CPU, scaled to the sandbox's minutes
 SCALE_MIN, SCALE_MAX = 2, 4
 REQUESTS_TARGET = 1200.0        # ALBRequestCountPerTarget, requests per target per minute
-CPU_TARGET = 70.0               # ECSServiceAverageCPUUtilization, %
+CPU_TARGET = 40.0              # ECSServiceAverageCPUUtilization, % (of what the tasks reserve)
 SCALE_OUT_COOLDOWN = 3          # seconds after a scale-out before the next (one round)
 SCALE_IN_AFTER = 20             # seconds every policy must want fewer tasks before a scale-in
 SCALING_WINDOW = 6              # seconds of requests a policy's metric looks at
