@@ -88,12 +88,12 @@ HEALTH_THRESHOLD = 2            # consecutive results that change a target's hea
 TARGET_TIMEOUT = 3.0            # a request a target does not answer in time gets 504
 DRAIN = 1.0                     # seconds a deregistered task keeps its requests in flight
 # the API service's Application Auto Scaling, which the sandbox evaluates
-# (moto stores it and never does): between these counts, two target-
-# tracking policies, on the requests per healthy target per minute and on
-# the tasks' average CPU, scaled to the sandbox's minutes
+# (moto stores it and never does): between these counts, a target-tracking
+# policy on the requests per healthy target per minute, scaled to the
+# sandbox's minutes. No CPU policy: on a machine of two busy cores the
+# tasks' CPU says more about other work than about the service's load.
 SCALE_MIN, SCALE_MAX = 2, 4
 REQUESTS_TARGET = 1200.0        # ALBRequestCountPerTarget, requests per target per minute
-CPU_TARGET = 40.0              # ECSServiceAverageCPUUtilization, % (of what the tasks reserve)
 SCALE_OUT_COOLDOWN = 3          # seconds after a scale-out before the next (one round)
 SCALE_IN_AFTER = 20             # seconds every policy must want fewer tasks before a scale-in
 SCALING_WINDOW = 6              # seconds of requests a policy's metric looks at
@@ -1082,9 +1082,7 @@ def build(st, n):
         for name, target, spec in (
             ("local-comments-api-requests", REQUESTS_TARGET, {
                 "PredefinedMetricType": "ALBRequestCountPerTarget",
-                "ResourceLabel": "app/local-comments/sandbox/targetgroup/local-api/sandbox"}),
-            ("local-comments-api-cpu", CPU_TARGET, {
-                "PredefinedMetricType": "ECSServiceAverageCPUUtilization"}))])
+                "ResourceLabel": "app/local-comments/sandbox/targetgroup/local-api/sandbox"}),)])
     # the SRE team's topic, and the queue subscribed to it where its
     # notifications can be read (the infrastructure makes the same pair)
     topic = moto.call([("sns", "create_topic", {"Name": SRE_TOPIC})])[0]["TopicArn"]
