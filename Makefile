@@ -12,7 +12,7 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Each binary links only what it uses.
 AGENT_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson libcurl libseccomp libcrypto 2>/dev/null)
-CTL_LIBS := $(shell pkg-config --libs libcjson libcurl libcrypto libxml-2.0 2>/dev/null)
+CTL_LIBS := $(shell pkg-config --libs libcjson libcurl libcrypto libxml-2.0 2>/dev/null) -lm
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wshadow -Wpointer-arith \
@@ -87,7 +87,7 @@ tests/bin/chaos-agent-testhooks: $(patsubst %.c,$(B)/testhooks/%.o,$(AGENT_SRCS)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # ---- unit tests: one cmocka binary per module, linked with that module only
-UNIT_TESTS := sign spec config proto auth route registry util netplan jsoncheck life state
+UNIT_TESTS := sign spec config proto auth route registry util netplan jsoncheck life state strikes buf ini
 UNIT_BINS := $(patsubst %,tests/bin/test_%,$(UNIT_TESTS))
 UNIT_DEPS_sign := common/sign.c common/util.c common/err.c common/file.c
 UNIT_DEPS_spec := common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
@@ -95,12 +95,15 @@ UNIT_DEPS_config := agent/config.c common/util.c common/err.c common/file.c comm
 UNIT_DEPS_proto := agent/proto.c common/err.c
 UNIT_DEPS_auth := agent/auth.c agent/nonce.c common/sign.c common/util.c common/err.c common/file.c
 UNIT_DEPS_route := agent/route.c common/util.c common/err.c
+UNIT_DEPS_strikes := agent/strikes.c
 UNIT_DEPS_registry := agent/registry.c faults/faults.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c tests/unit/fake_ops.c
 UNIT_DEPS_util := common/util.c common/err.c faults/proc.c
 UNIT_DEPS_life := agent/life.c agent/answer.c agent/registry.c agent/state.c common/jsoncheck.c agent/metrics.c agent/route.c agent/config.c faults/faults.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c common/file.c common/log.c tests/unit/fake_ops.c
 UNIT_DEPS_state := agent/state.c agent/registry.c faults/faults.c common/spec.c common/spec_table.c common/spec_json.c common/jsoncheck.c common/netaddr.c common/util.c common/err.c common/file.c common/log.c tests/unit/fake_ops.c
 UNIT_DEPS_jsoncheck := common/jsoncheck.c common/util.c common/err.c
 UNIT_DEPS_netplan := faults/network/plan.c common/netaddr.c common/util.c common/err.c
+UNIT_DEPS_buf := common/buf.c common/err.c
+UNIT_DEPS_ini := controller/ini.c common/file.c common/util.c common/err.c
 
 .SECONDEXPANSION:
 tests/bin/test_%: $(B)/tests/unit/test_%.o $$(call obj,$$(UNIT_DEPS_$$*))
@@ -108,7 +111,7 @@ tests/bin/test_%: $(B)/tests/unit/test_%.o $$(call obj,$$(UNIT_DEPS_$$*))
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
 # ---- fuzz targets: libFuzzer with clang (make fuzz), corpus replay otherwise
-FUZZ_TARGETS := request authhdr spec config proto json state
+FUZZ_TARGETS := request authhdr spec config proto json state ini report
 FUZZ_DEPS_request := agent/route.c common/jsoncheck.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/sign.c common/util.c common/err.c common/file.c
 FUZZ_DEPS_authhdr := common/sign.c common/util.c common/err.c common/file.c
 FUZZ_DEPS_spec := common/jsoncheck.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
@@ -116,17 +119,19 @@ FUZZ_DEPS_config := agent/config.c common/util.c common/err.c common/file.c comm
 FUZZ_DEPS_proto := agent/proto.c common/err.c
 FUZZ_DEPS_state := agent/state.c agent/registry.c faults/faults.c common/spec.c common/spec_table.c common/spec_json.c common/jsoncheck.c common/netaddr.c common/util.c common/err.c common/file.c common/log.c tests/unit/fake_ops.c
 FUZZ_DEPS_json := common/jsoncheck.c common/util.c common/err.c
+FUZZ_DEPS_ini := controller/ini.c common/file.c common/util.c common/err.c
+FUZZ_DEPS_report := controller/report.c controller/report_svg.c common/buf.c common/file.c common/util.c common/err.c
 REPLAY_BINS := $(patsubst %,tests/bin/replay_%,$(FUZZ_TARGETS))
 
 tests/bin/replay_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $$(call obj,$$(FUZZ_DEPS_$$*))
 	@mkdir -p tests/bin
-	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 FUZZ_CC ?= clang
 FUZZ_FLAGS := -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS_ALL) $(PKG_CFLAGS)
 bin/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $$(FUZZ_DEPS_$$*)
 	@mkdir -p bin/fuzz
-	$(QLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS)
+	$(QLD)$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $^ $(PKG_LIBS) -lm
 
 fuzz: $(patsubst %,bin/fuzz/fuzz_%,$(FUZZ_TARGETS))
 	@echo "fuzzers in bin/fuzz; run e.g. bin/fuzz/fuzz_request tests/fuzz/corpus/request"
@@ -143,6 +148,7 @@ fuzz-run: fuzz
 # ---- checks
 PYTEST ?= /usr/bin/python3 -m pytest
 check: all $(UNIT_BINS) $(REPLAY_BINS) tests/bin/chaos-agent-testhooks
+	$(Q)scripts/check-format.py
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
 	$(Q)tests/run-replay.sh $(FUZZ_TARGETS)
 	$(Q)$(PYTEST) -q tests/integration
@@ -154,6 +160,12 @@ check: all $(UNIT_BINS) $(REPLAY_BINS) tests/bin/chaos-agent-testhooks
 		echo "check: VM tests NOT run: qemu-system-x86_64 is missing" \
 		    "(scripts/install-deps.sh installs it; make check-vm runs them)" >&2; \
 	fi
+	$(Q)if [ "$$(id -u)" -eq 0 ]; then \
+		$(MAKE) --no-print-directory check-packaging; \
+	else \
+		echo "check: packaging tests NOT run: they need root (make check-packaging)" >&2; \
+	fi
+	$(Q)$(MAKE) --no-print-directory check-infra
 
 # Container and process faults against a private Docker engine only.
 check-docker: all
@@ -171,6 +183,34 @@ check-e2e: all
 check-vm: all
 	$(Q)tests/vm/build-initramfs.sh
 	$(Q)$(PYTEST) -q tests/vm
+
+# RPM and DEB packages for amd64 and arm64, built portably in a Debian 11
+# root (packaging/build.sh); they land in build/packages/.
+packages:
+	$(Q)packaging/build.sh
+
+# The packages for real (root): lintian, rpmlint, the unit under
+# systemd-analyze, a booted Debian 12 (systemd-nspawn) with the DEB and the
+# ECS user data against moto, the payloads in a Debian 11 root (arm64 under
+# qemu-user). Debian roots are cached in build/roots.
+# The tests' two roots are made (or found in the cache) while the packages
+# build: one waits on the network, the other on the compiler.
+check-packaging: all
+	$(Q)start=$$(date +%s); mkdir -p $(B); \
+	bash -c '. packaging/roots.sh && root_boot && root_run' >$(B)/test-roots.log 2>&1 & roots=$$!; \
+	scripts/setup-venv.sh && packaging/build.sh; rc=$$?; \
+	if ! wait $$roots; then cat $(B)/test-roots.log >&2; rc=1; fi; \
+	if [ $$rc -eq 0 ]; then $(PYTEST) -q -rP tests/packaging; rc=$$?; fi; \
+	echo "check-packaging: $$(( $$(date +%s) - start ))s"; exit $$rc
+
+# infrastructure/ without AWS: OpenTofu (fmt, test), tflint, checkov,
+# hclfmt, and the python-hcl2 cross-checks, user data and AWS schema tests
+# (tests/infra). Tools are built or installed once into build/infra-tools
+# (scripts/install-infra-tools.sh; OpenTofu takes minutes when cold).
+check-infra:
+	$(Q)start=$$(date +%s); \
+	scripts/install-infra-tools.sh && tests/infra/run.sh; rc=$$?; \
+	echo "check-infra: $$(( $$(date +%s) - start ))s"; exit $$rc
 
 check-unit: $(UNIT_BINS)
 	$(Q)tests/run-unit.sh $(UNIT_BINS)
@@ -203,9 +243,12 @@ install: all
 clean:
 	rm -rf $(B) bin tests/bin
 
-.PHONY: all check check-unit check-docker check-vm check-e2e check-sanitize format-check demo bench fuzz fuzz-run install clean
+.PHONY: all check check-unit check-docker check-vm check-e2e check-packaging check-infra check-sanitize format-check packages demo bench fuzz fuzz-run install clean
 .DELETE_ON_ERROR:
 # Test and fuzz objects are intermediate to make; keep them between runs.
 .SECONDARY:
 
--include $(shell find $(B) -name '*.d' 2>/dev/null)
+# build/roots (debootstrap roots) and build/pkg (the package build's own
+# trees) hold other .d files and directories: not ours; build/infra-tools
+# (virtualenvs, tens of thousands of files) has none to find.
+-include $(shell find $(B) \( -path $(B)/roots -o -path $(B)/pkg -o -path $(B)/infra-tools \) -prune -o -name '*.d' -type f -print 2>/dev/null)

@@ -519,6 +519,16 @@ start_finish(struct fault *f, struct pending *pd, int rc, const char *err)
 	LS.rearm();
 }
 
+/* The protected containers a target matched but spared, for the answer. */
+static void
+keep_skipped(struct fault *f, const cJSON *out)
+{
+	const cJSON *sk = cJSON_GetObjectItemCaseSensitive(out, "skipped");
+
+	if (cJSON_GetArraySize(sk) > 0 && f->life->skipped == NULL)
+		f->life->skipped = cJSON_Duplicate(sk, 1);
+}
+
 static void
 resolve_done(void *ctx, int rc, const char *err, const cJSON *out)
 {
@@ -542,6 +552,7 @@ resolve_done(void *ctx, int rc, const char *err, const cJSON *out)
 		return;
 	}
 	f->targets = cJSON_Duplicate(t, 1);
+	keep_skipped(f, out);
 	if (f->req.dry_run)
 		pd->dry = cJSON_Duplicate(out, 1);
 	start_prepare(f, pd);
@@ -598,6 +609,7 @@ acted_done(void *ctx, int rc, const char *err, const cJSON *out)
 		return;
 	}
 	f->targets = cJSON_Duplicate(t, 1);
+	keep_skipped(f, out);
 	f->record = cJSON_Duplicate(rec, 1);
 	if (f->life->end_wanted) {
 		/* Reverted while it acted: a one-shot fault cannot be taken back. */

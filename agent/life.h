@@ -44,6 +44,7 @@ struct fault_life {
 	int revert_attempts;		/* failed reverts so far */
 	int64_t retry_mono;		/* CLOCK_MONOTONIC ms of the next try */
 	char key_id[40];		/* who started it (audit) */
+	struct cJSON *skipped;		/* protected containers the target spared */
 };
 
 /*

@@ -410,6 +410,14 @@ main(int argc, char **argv)
 	/* The port is bound: keep only what the faults need from here on. */
 	if (caps_restrict(&eb) != 0)
 		fatalx("%s", eb.msg);
+	{
+		const struct caps_keep *miss[16];
+		size_t k, nmiss = caps_missing(miss, NELEM(miss));
+
+		for (k = 0; k < nmiss; k++)
+			log_warnx("capability %s is not available to the agent: %s will "
+			    "fail", miss[k]->name, miss[k]->why);
+	}
 	log_info("chaos-agent %s starting (%d key%s, max_duration %llds, max_faults %lld)",
 	    CHAOS_VERSION, nkeys, nkeys == 1 ? "" : "s", (long long)cfg.max_duration,
 	    (long long)cfg.max_faults);

@@ -43,6 +43,8 @@ fault_free(struct fault *f)
 	fault_req_release(&f->req);
 	cJSON_Delete(f->record);
 	cJSON_Delete(f->targets);
+	if (f->life != NULL)
+		cJSON_Delete(f->life->skipped);
 	free(f->life);
 	free(f);
 }
@@ -294,6 +296,8 @@ registry_fault_json(const struct fault *f)
 		cJSON_AddStringToObject(o, "error", f->error);
 	else
 		cJSON_AddNullToObject(o, "error");
+	if (f->life != NULL && cJSON_GetArraySize(f->life->skipped) > 0)
+		cJSON_AddItemToObject(o, "skipped", cJSON_Duplicate(f->life->skipped, 1));
 	if ((detail = cJSON_AddObjectToObject(o, "detail")) != NULL && f->ops != NULL &&
 	    f->ops->describe != NULL && f->record != NULL)
 		f->ops->describe(f, detail);

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@
 #include "proto.h"
 #include "route.h"
 #include "sandbox.h"
+#include "strikes.h"
 #include "worker.h"
 #include "../common/err.h"
 #include "../common/jsoncheck.h"
@@ -74,13 +76,16 @@ struct req {
  * header line at a time would hold a slot forever. A connection that is
  * receiving a request (headers and body) must finish within
  * request_timeout of its start, whatever it sends; and when conn_limit
- * connections are open, a new one evicts the oldest that is still
- * receiving, so a burst of slow clients cannot lock out a caller that
- * sends its request at once (a signed DELETE /v1/faults, say).
+ * connections are open, a new one evicts one that is still receiving:
+ * the one whose address has the most strikes (strikes.h), the oldest
+ * among equals. A burst of slow clients that reconnect when cut evict
+ * each other, and cannot lock out a caller that has not misbehaved (a
+ * signed DELETE /v1/faults, say), however slow its link.
  */
 struct conn {
 	struct MHD_Connection *c;
 	int fd;
+	unsigned char key[STRIKES_KEY_LEN];	/* the client's address, for strikes */
 	int64_t start_ms;	/* when the current request began */
 	bool receiving;		/* no complete request yet: the deadline runs */
 	bool cut;		/* shut down by us; closing */
@@ -96,6 +101,7 @@ struct worker {
 	struct req *waiting;	/* requests the parent has not answered yet */
 	struct conn *conns, *conns_tail;
 	size_t nconns;		/* in the list and not cut */
+	struct strikes *strikes;
 	uint64_t evicted, timed_out;	/* not yet reported to the parent */
 	int64_t cut_reported_ms;
 };
@@ -608,14 +614,18 @@ conn_append(struct conn *k)
 	W.conns_tail = k;
 }
 
-/* Close a connection under libmicrohttpd's feet: it sees the end of input. */
+/*
+ * Close a connection under libmicrohttpd's feet (it sees the end of
+ * input), and count a strike against its address.
+ */
 static void
-conn_cut(struct conn *k)
+conn_cut(struct conn *k, int64_t now)
 {
 	if (k->cut)
 		return;
 	k->cut = true;
 	W.nconns--;
+	strikes_add(W.strikes, k->key, now);
 	(void)shutdown(k->fd, SHUT_RDWR);
 }
 
@@ -643,7 +653,9 @@ notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
     enum MHD_ConnectionNotificationCode toe)
 {
 	const union MHD_ConnectionInfo *ci;
-	struct conn *k = *socket_context, *old;
+	struct conn *k = *socket_context, *old, *victim;
+	uint32_t worst = 0;
+	int64_t now;
 
 	(void)cls;
 	if (toe == MHD_CONNECTION_NOTIFY_CLOSED) {
@@ -656,6 +668,7 @@ notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 		}
 		return;
 	}
+	now = mono_ms();
 	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
 	if ((k = calloc(1, sizeof(*k))) == NULL || ci == NULL) {
 		free(k);
@@ -666,19 +679,34 @@ notify_connection(void *cls, struct MHD_Connection *c, void **socket_context,
 	}
 	k->c = c;
 	k->fd = ci->connect_fd;
-	k->start_ms = mono_ms();
+	ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	strikes_key(ci != NULL ? ci->client_addr : NULL, k->key);
+	k->start_ms = now;
 	k->receiving = true;
 	conn_append(k);
 	W.nconns++;
 	*socket_context = k;
 	if (W.nconns <= (size_t)W.args->cfg->conn_limit)
 		return;
-	/* Full: the oldest connection still sending its request makes room. */
-	for (old = W.conns; old != NULL; old = old->next)
-		if (!old->cut && old->receiving && old != k)
-			break;
+	/*
+	 * Full: of the connections still sending their request (this one
+	 * included, last), the one with the most strikes makes room, the
+	 * oldest among equals.
+	 */
+	victim = NULL;
+	for (old = W.conns; old != NULL; old = old->next) {
+		uint32_t n;
+
+		if (old->cut || !old->receiving)
+			continue;
+		n = strikes_of(W.strikes, old->key, now);
+		if (victim == NULL || n > worst) {
+			victim = old;
+			worst = n;
+		}
+	}
 	W.evicted++;
-	conn_cut(old != NULL ? old : k);
+	conn_cut(victim != NULL ? victim : k, now);
 }
 
 /* Tell the parent (for /metrics) how many connections were cut, once a second. */
@@ -716,7 +744,7 @@ conn_sweep(void)
 			continue;
 		if ((left = k->start_ms + limit - now) <= 0) {
 			W.timed_out++;
-			conn_cut(k);
+			conn_cut(k, now);
 			continue;
 		}
 		if (next < 0 || left < next)
@@ -836,6 +864,14 @@ worker_main(const struct worker_args *args)
 		fatalx("out of memory");
 	if ((W.auth = auth_new(args->keys, args->nkeys, cfg->auth_window)) == NULL)
 		fatalx("out of memory");
+	{
+		uint64_t seed;
+
+		if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed))
+			fatal("getrandom");
+		if ((W.strikes = strikes_new(seed)) == NULL)
+			fatalx("out of memory");
+	}
 	/*
 	 * OpenSSL reads its configuration and loads its providers on first
 	 * use; do that now, while files may still be opened.
@@ -854,6 +890,8 @@ worker_main(const struct worker_args *args)
 	W.mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
 	    0, NULL, NULL,
 	    access_handler, NULL,
+	    /* First, so that libmicrohttpd logs nothing of its own before it. */
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, args->listen_fd,
 	    /* Room above conn_limit for connections being evicted and closed. */
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->conn_limit + CONN_SLACK,
@@ -864,7 +902,6 @@ worker_main(const struct worker_args *args)
 	    MHD_OPTION_NOTIFY_COMPLETED, request_completed, NULL,
 	    MHD_OPTION_NOTIFY_CONNECTION, notify_connection, NULL,
 	    MHD_OPTION_UNESCAPE_CALLBACK, no_unescape, NULL,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 	    MHD_OPTION_END);
 	if (W.mhd == NULL)
 		fatalx("cannot start the HTTP server");

@@ -56,16 +56,45 @@ kept(int cap)
 	return false;
 }
 
+/* The calling process's permitted set, as two 32-bit words. */
+static int
+permitted(uint32_t out[2])
+{
+	struct __user_cap_header_struct hdr;
+	struct __user_cap_data_struct data[2];
+
+	memset(&hdr, 0, sizeof(hdr));
+	memset(data, 0, sizeof(data));
+	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	if (syscall(SYS_capget, &hdr, data) != 0)
+		return -1;
+	out[0] = data[0].permitted;
+	out[1] = data[1].permitted;
+	return 0;
+}
+
+bool
+caps_have(int cap)
+{
+	uint32_t p[2];
+
+	return cap >= 0 && cap < 64 && permitted(p) == 0 &&
+	    (p[cap / 32] >> (cap % 32) & 1) != 0;
+}
+
 int
 caps_restrict(struct errbuf *eb)
 {
 	struct __user_cap_header_struct hdr;
 	struct __user_cap_data_struct data[2];
+	uint32_t have[2];
 	int c, last = last_cap();
 	size_t i;
 
 	if (geteuid() != 0)
 		return 0;
+	if (permitted(have) != 0)
+		return err_set(eb, CE_SYSTEM, "capget: %s", strerror(errno));
 	for (c = 0; c <= last; c++)
 		if (!kept(c) && prctl(PR_CAPBSET_DROP, (unsigned long)c, 0, 0, 0) != 0 &&
 		    errno != EINVAL)
@@ -75,15 +104,35 @@ caps_restrict(struct errbuf *eb)
 	memset(&hdr, 0, sizeof(hdr));
 	memset(data, 0, sizeof(data));
 	hdr.version = _LINUX_CAPABILITY_VERSION_3;
+	/*
+	 * Keep what the table lists and the process has: a service manager or
+	 * container that withholds one (no CAP_NET_ADMIN, say) leaves the
+	 * agent running with the faults that need it unavailable.
+	 */
 	for (i = 0; i < caps_nkept; i++) {
 		unsigned bit = (unsigned)caps_kept[i].cap;
 
+		if ((have[bit / 32] >> (bit % 32) & 1) == 0)
+			continue;
 		data[bit / 32].permitted |= 1u << (bit % 32);
 		data[bit / 32].effective |= 1u << (bit % 32);
 	}
 	if (syscall(SYS_capset, &hdr, data) != 0)
 		return err_set(eb, CE_SYSTEM, "capset: %s", strerror(errno));
 	return 0;
+}
+
+size_t
+caps_missing(const struct caps_keep **out, size_t max)
+{
+	size_t i, n = 0;
+
+	if (geteuid() != 0)
+		return 0;
+	for (i = 0; i < caps_nkept; i++)
+		if (!caps_have(caps_kept[i].cap) && n < max)
+			out[n++] = &caps_kept[i];
+	return n;
 }
 
 int

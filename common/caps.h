@@ -28,12 +28,23 @@ extern const struct caps_keep caps_kept[];
 extern const size_t caps_nkept;
 
 /*
- * Reduce the calling process to the kept capabilities: bounding set
- * first, then permitted, effective and inheritable; ambient cleared.
- * Only meaningful for root: returns 0 without doing anything otherwise.
+ * Reduce the calling process to the kept capabilities it has: bounding
+ * set first, then permitted, effective and inheritable; ambient cleared.
+ * One the process lacks (withheld by a service manager or a container) is
+ * not an error: the faults that need it are then unavailable. Only
+ * meaningful for root: returns 0 without doing anything otherwise.
  * Returns 0 or CE_SYSTEM with eb naming the step that failed.
  */
 int caps_restrict(struct errbuf *eb);
+
+/* Does the calling process hold cap in its permitted set? */
+bool caps_have(int cap);
+
+/*
+ * The kept capabilities the process (root) does not hold, into out (at
+ * most max). Returns how many.
+ */
+size_t caps_missing(const struct caps_keep **out, size_t max);
 
 /*
  * Empty the calling process's bounding set (needs CAP_SETPCAP, which the

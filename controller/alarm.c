@@ -1,21 +1,25 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* alarm.c: see alarm.h. CloudWatch speaks the Query protocol (XML answers). */
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
 
 #include "alarm.h"
 #include "aws.h"
+#include "ctl.h"
 #include "xml.h"
 #include "../common/err.h"
 #include "../common/util.h"
 
-int
+/*
+ * Look the alarms up. Returns 0 when none is in ALARM, 1 when one is (its
+ * name in fired), or a CE_* code (CE_NOT_FOUND for an alarm that does not
+ * exist) with eb set.
+ */
+static int
 alarms_check(const struct aws *a, const char *const *names, size_t n, char *fired,
     size_t len, struct errbuf *eb)
 {
@@ -70,21 +74,51 @@ alarms_check(const struct aws *a, const char *const *names, size_t n, char *fire
 	return firing;
 }
 
-void
-ledger_note(const char *agent, const char *fault_id)
+int
+alarm_watch_add(struct alarm_watch *w, const char *name)
 {
-	const char *path = getenv(FAULT_LEDGER_ENV);
-	char line[512];
-	int fd, n;
+	if (w->n == ALARMS_MAX)
+		return ctl_usage_error("--stop-alarm: at most %d", ALARMS_MAX);
+	w->names[w->n++] = name;
+	return 0;
+}
 
-	if (path == NULL || path[0] == '\0')
-		return;
-	/* One short line per write(2) with O_APPEND: concurrent injects interleave whole lines. */
-	n = snprintf(line, sizeof(line), "%s %s\n", agent, fault_id);
-	if (n <= 0 || (size_t)n >= sizeof(line))
-		return;
-	if ((fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		return;
-	(void)!write(fd, line, (size_t)n);
-	close(fd);
+int
+alarm_watch_start(struct alarm_watch *w, const char *region, const char *endpoint)
+{
+	struct errbuf eb = { "" };
+	char name[256] = "";
+	int firing;
+
+	if (w->n == 0)
+		return 0;
+	if (aws_init(&w->aws, region, endpoint, &eb) != 0)
+		return ctl_error(CE_UNAVAILABLE, "--stop-alarm: %s", eb.msg);
+	/* An alarm that does not exist is the user's to fix. */
+	if ((firing = alarms_check(&w->aws, w->names, w->n, name, sizeof(name), &eb)) < 0)
+		return ctl_error(firing == CE_NOT_FOUND ? CE_NOT_FOUND : CE_UNAVAILABLE,
+		    "--stop-alarm: %s", eb.msg);
+	if (firing == 1) {
+		fprintf(stderr, "chaosctl: stop alarm %s is in ALARM: not starting\n", name);
+		return EXIT_SOME_FAILED;
+	}
+	w->next_poll = mono_ms() + ALARM_POLL_MS;
+	return 0;
+}
+
+bool
+alarm_watch_fired(struct alarm_watch *w, char *fired, size_t len)
+{
+	struct errbuf eb = { "" };
+	int r;
+
+	if (w->n == 0 || mono_ms() < w->next_poll)
+		return false;
+	if ((r = aws_refresh(&w->aws, &eb)) == 0)
+		r = alarms_check(&w->aws, w->names, w->n, fired, len, &eb);
+	/* From the end of this look: a slow AWS is not asked back to back. */
+	w->next_poll = mono_ms() + ALARM_POLL_MS;
+	if (r < 0)
+		fprintf(stderr, "chaosctl: checking the stop alarms: %s\n", eb.msg);
+	return r == 1;
 }

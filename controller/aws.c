@@ -21,6 +21,7 @@
 
 #include "aws.h"
 #include "ini.h"
+#include "../common/buf.h"
 #include "../common/err.h"
 #include "../common/util.h"
 
@@ -123,33 +124,22 @@ from_profile(struct aws *a, struct errbuf *eb)
 	return 0;
 }
 
-/* A small unsigned HTTP exchange (metadata endpoints). */
-struct fetch {
-	char buf[16384];
-	size_t len;
-};
+/* Metadata answers are small: a role name, a token, one set of credentials. */
+#define FETCH_MAX 16384
 
-static size_t
-on_fetch(char *p, size_t size, size_t n, void *ud)
-{
-	struct fetch *f = ud;
-	size_t len = size * n, room = sizeof(f->buf) - 1 - f->len;
-
-	memcpy(f->buf + f->len, p, len < room ? len : room);
-	f->len += len < room ? len : room;
-	f->buf[f->len] = '\0';
-	return len;
-}
-
+/*
+ * A small unsigned HTTP exchange (metadata endpoints) into f, initialised
+ * here; the caller releases it. Returns the HTTP status, or 0 when the
+ * endpoint could not be reached or answered more than FETCH_MAX bytes.
+ */
 static long
-fetch(const char *method, const char *url, const char *header, struct fetch *f)
+fetch(const char *method, const char *url, const char *header, struct buf *f)
 {
 	struct curl_slist *h = NULL;
 	long status = 0;
 	CURL *c = curl_easy_init();
 
-	f->len = 0;
-	f->buf[0] = '\0';
+	buf_init(f, FETCH_MAX);
 	if (c == NULL)
 		return 0;
 	if (header != NULL)
@@ -161,7 +151,7 @@ fetch(const char *method, const char *url, const char *header, struct fetch *f)
 	(void)curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 1000L);
 	(void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	(void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_fetch);
+	(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_curl_write);
 	(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, f);
 	if (curl_easy_perform(c) == CURLE_OK)
 		(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -211,7 +201,7 @@ from_container(struct aws *a, struct errbuf *eb)
 	const char *full = env("AWS_CONTAINER_CREDENTIALS_FULL_URI");
 	const char *tokfile = env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE");
 	char url[1024], header[2200] = "", tok[2048] = "";
-	struct fetch *f;
+	struct buf f;
 	long st;
 	int r;
 
@@ -241,15 +231,13 @@ from_container(struct aws *a, struct errbuf *eb)
 			    "holds characters that cannot be sent");
 		(void)snprintf(header, sizeof(header), "Authorization: %s", tok);
 	}
-	if ((f = malloc(sizeof(*f))) == NULL)
-		return err_set(eb, CE_NOMEM, "out of memory");
-	st = fetch("GET", url, header[0] ? header : NULL, f);
+	st = fetch("GET", url, header[0] ? header : NULL, &f);
 	if (st != 200)
 		r = err_set(eb, CE_UNAUTHORIZED, "ECS container credentials at %s: %s", url,
 		    st == 0 ? "unreachable" : "refused");
 	else
-		r = creds_json(a, f->buf, "ECS container credentials", eb);
-	free(f);
+		r = creds_json(a, buf_str(&f), "ECS container credentials", eb);
+	buf_release(&f);
 	return r;
 }
 
@@ -266,54 +254,49 @@ static void
 imds_token(char *out, size_t len)
 {
 	char url[512];
-	struct fetch *f = malloc(sizeof(*f));
+	struct buf f;
 
 	out[0] = '\0';
-	if (f == NULL || env("AWS_EC2_METADATA_DISABLED") != NULL) {
-		free(f);
+	if (env("AWS_EC2_METADATA_DISABLED") != NULL)
 		return;
-	}
 	(void)snprintf(url, sizeof(url), "%s/latest/api/token", imds_base());
-	if (fetch("PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: 21600", f) == 200 &&
-	    printable_only(f->buf, len - 1))
-		(void)str_copy(out, len, f->buf);
-	free(f);
+	if (fetch("PUT", url, "X-aws-ec2-metadata-token-ttl-seconds: 21600", &f) == 200 &&
+	    printable_only(buf_str(&f), len - 1))
+		(void)str_copy(out, len, buf_str(&f));
+	buf_release(&f);
 }
 
 static int
 from_imds(struct aws *a, struct errbuf *eb)
 {
 	char tok[256], hdr[320], url[768], role[256];
-	struct fetch *f;
+	struct buf f;
+	long st;
 	int r;
 
 	imds_token(tok, sizeof(tok));
 	if (tok[0] == '\0')
 		return CE_NOT_FOUND;
-	if ((f = malloc(sizeof(*f))) == NULL)
-		return err_set(eb, CE_NOMEM, "out of memory");
 	(void)snprintf(hdr, sizeof(hdr), "X-aws-ec2-metadata-token: %s", tok);
 	(void)snprintf(url, sizeof(url), "%s/latest/meta-data/iam/security-credentials/",
 	    imds_base());
-	if (fetch("GET", url, hdr, f) != 200 || f->buf[0] == '\0') {
-		free(f);
+	st = fetch("GET", url, hdr, &f);
+	(void)str_copy(role, sizeof(role), buf_str(&f));
+	buf_release(&f);
+	role[strcspn(role, "\r\n")] = '\0';
+	if (st != 200 || role[0] == '\0')
 		return err_set(eb, CE_UNAUTHORIZED, "instance metadata: this instance has no "
 		    "IAM role");
-	}
-	f->buf[strcspn(f->buf, "\r\n")] = '\0';
-	(void)str_copy(role, sizeof(role), f->buf);
-	if (!str_charset_ok(role, "+=,.@_-")) {
-		free(f);
+	if (!str_charset_ok(role, "+=,.@_-"))
 		return err_set(eb, CE_UNAUTHORIZED, "instance metadata: bad role name");
-	}
 	(void)snprintf(url, sizeof(url), "%s/latest/meta-data/iam/security-credentials/%s",
 	    imds_base(), role);
-	if (fetch("GET", url, hdr, f) != 200)
+	if (fetch("GET", url, hdr, &f) != 200)
 		r = err_set(eb, CE_UNAUTHORIZED, "instance metadata: no credentials for role "
 		    "%s", role);
 	else
-		r = creds_json(a, f->buf, "instance metadata", eb);
-	free(f);
+		r = creds_json(a, buf_str(&f), "instance metadata", eb);
+	buf_release(&f);
 	return r;
 }
 
@@ -321,16 +304,16 @@ static void
 imds_region(struct aws *a)
 {
 	char tok[256], hdr[320], url[512];
-	struct fetch *f;
+	struct buf f;
 
 	imds_token(tok, sizeof(tok));
-	if (tok[0] == '\0' || (f = malloc(sizeof(*f))) == NULL)
+	if (tok[0] == '\0')
 		return;
 	(void)snprintf(hdr, sizeof(hdr), "X-aws-ec2-metadata-token: %s", tok);
 	(void)snprintf(url, sizeof(url), "%s/latest/meta-data/placement/region", imds_base());
-	if (fetch("GET", url, hdr, f) == 200 && str_charset_ok(f->buf, "-") && f->len < 64)
-		(void)str_copy(a->region, sizeof(a->region), f->buf);
-	free(f);
+	if (fetch("GET", url, hdr, &f) == 200 && str_charset_ok(buf_str(&f), "-") && f.len < 64)
+		(void)str_copy(a->region, sizeof(a->region), buf_str(&f));
+	buf_release(&f);
 }
 
 int
@@ -421,23 +404,7 @@ aws_resp_free(struct aws_resp *r)
 	r->len = 0;
 }
 
-#define AWS_BODY_MAX (16 * 1024 * 1024)
-
-static size_t
-on_body(char *p, size_t size, size_t n, void *ud)
-{
-	struct aws_resp *r = ud;
-	size_t len = size * n;
-	char *nb;
-
-	if (r->len + len > AWS_BODY_MAX || (nb = realloc(r->body, r->len + len + 1)) == NULL)
-		return 0;
-	r->body = nb;
-	memcpy(r->body + r->len, p, len);
-	r->len += len;
-	r->body[r->len] = '\0';
-	return len;
-}
+#define AWS_BODY_MAX (16 * 1024 * 1024)	/* the largest answer AWS may give us */
 
 /* The first element named name anywhere under node (AWS nests errors). */
 static const xmlNode *
@@ -465,8 +432,10 @@ error_of(const struct aws_resp *r, char *code, size_t clen, char *msg, size_t ml
 	if (r->body == NULL || r->len == 0)
 		return;
 	if ((j = cJSON_ParseWithLength(r->body, r->len)) != NULL) {
-		const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "__type"));
-		const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "message"));
+		const char *c = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j,
+		    "__type"));
+		const char *m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j,
+		    "message"));
 
 		if (m == NULL)
 			m = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "Message"));
@@ -518,6 +487,7 @@ perform(const struct aws *a, const char *service, const char *method, const char
 	(void)snprintf(userpwd, sizeof(userpwd), "%s:%s", a->key_id, a->secret);
 	for (attempt = 1;; attempt++) {
 		char code[128], msg[512];
+		struct buf b;
 		CURLcode cc;
 		CURL *c;
 
@@ -526,6 +496,7 @@ perform(const struct aws *a, const char *service, const char *method, const char
 		cerr[0] = '\0';
 		if ((c = curl_easy_init()) == NULL)
 			return err_set(eb, CE_NOMEM, "cannot create a curl handle");
+		buf_init(&b, AWS_BODY_MAX);
 		(void)curl_easy_setopt(c, CURLOPT_URL, url);
 		(void)curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
 		if (body != NULL) {
@@ -540,12 +511,13 @@ perform(const struct aws *a, const char *service, const char *method, const char
 		(void)curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 10000L);
 		(void)curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 		(void)curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-		(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-		(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, out);
+		(void)curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, buf_curl_write);
+		(void)curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
 		(void)curl_easy_setopt(c, CURLOPT_ERRORBUFFER, cerr);
 		cc = curl_easy_perform(c);
 		(void)curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &out->status);
 		curl_easy_cleanup(c);
+		out->body = buf_steal(&b, &out->len);
 		if (cc != CURLE_OK) {
 			if (attempt < 3 && cc != CURLE_COULDNT_RESOLVE_HOST) {
 				(void)usleep(200000U << attempt);

@@ -15,6 +15,7 @@
 
 #include "aws.h"
 #include "ctl.h"
+#include "../common/buf.h"
 #include "../common/err.h"
 #include "../common/util.h"
 
@@ -28,43 +29,8 @@ struct xfer {
 	char url[512];
 	char authz[SIGN_HEADER_MAX + 64];
 	struct timespec t0;
-	bool too_big;
+	struct buf body;	/* the answer, capped at RESP_MAX */
 };
-
-int
-ctl_getopt(const struct ctl_opt *opts, int argc, char **argv, int *i, const char **arg)
-{
-	const char *a = argv[*i], *eq;
-	size_t j, n;
-
-	if (strncmp(a, "--", 2) != 0 || a[2] == '\0')
-		return -1;
-	eq = strchr(a, '=');
-	n = eq != NULL ? (size_t)(eq - a - 2) : strlen(a + 2);
-	for (j = 0; opts[j].name != NULL; j++) {
-		if (strlen(opts[j].name) != n || strncmp(opts[j].name, a + 2, n) != 0)
-			continue;
-		if (!opts[j].has_arg) {
-			if (eq != NULL) {
-				ctl_usage_error("--%s takes no value", opts[j].name);
-				return -2;
-			}
-			*arg = NULL;
-			return opts[j].id;
-		}
-		if (eq != NULL) {
-			*arg = eq + 1;
-		} else if (*i + 1 < argc) {
-			*arg = argv[++*i];
-		} else {
-			ctl_usage_error("--%s needs a value", opts[j].name);
-			return -2;
-		}
-		return opts[j].id;
-	}
-	ctl_usage_error("unknown option '%s'", a);
-	return -2;
-}
 
 /* GetParameter WithDecryption: the parameter's value, malloc'd. */
 static int
@@ -118,11 +84,10 @@ ctl_load_key(struct ctl *ctl)
 		/* The key file's text, from an SSM SecureString parameter. */
 		char *text = NULL;
 
-		if (ssm_key_text(ctl, &text, &eb) != 0) {
-			fprintf(stderr, "chaosctl: --key-ssm-parameter %s: %s\n", ctl->key_ssm,
-			    eb.msg);
-			return EXIT_TRANSPORT;
-		}
+		/* Whatever went wrong, AWS did not give us the key. */
+		if (ssm_key_text(ctl, &text, &eb) != 0)
+			return ctl_error(CE_UNAVAILABLE, "--key-ssm-parameter %s: %s",
+			    ctl->key_ssm, eb.msg);
 		n = sign_parse_keyfile(text, keys, SIGN_KEYS_MAX, &eb);
 		explicit_bzero(text, strlen(text));
 		free(text);
@@ -144,27 +109,6 @@ ctl_load_key(struct ctl *ctl)
 	ctl->key = keys[i];
 	ctl->key_loaded = true;
 	return 0;
-}
-
-static size_t
-on_data(char *ptr, size_t size, size_t nmemb, void *ud)
-{
-	struct xfer *x = ud;
-	struct ctl_req *r = x->req;
-	size_t n = size * nmemb;
-	char *nb;
-
-	if (r->resp_len + n > RESP_MAX) {
-		x->too_big = true;
-		return 0;	/* aborts the transfer */
-	}
-	if ((nb = realloc(r->resp, r->resp_len + n + 1)) == NULL)
-		return 0;
-	r->resp = nb;
-	memcpy(r->resp + r->resp_len, ptr, n);
-	r->resp_len += n;
-	r->resp[r->resp_len] = '\0';
-	return n;
 }
 
 static int
@@ -197,8 +141,8 @@ setup(struct ctl *ctl, struct xfer *x)
 		curl_easy_setopt(x->easy, CURLOPT_POSTFIELDSIZE, (long)blen);
 	}
 	curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, x->headers);
-	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, x);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEFUNCTION, buf_curl_write);
+	curl_easy_setopt(x->easy, CURLOPT_WRITEDATA, &x->body);
 	curl_easy_setopt(x->easy, CURLOPT_PRIVATE, x);
 	curl_easy_setopt(x->easy, CURLOPT_TIMEOUT_MS, ctl->timeout_ms);
 	curl_easy_setopt(x->easy, CURLOPT_CONNECTTIMEOUT_MS,
@@ -225,9 +169,11 @@ finish(struct xfer *x, CURLcode code)
 	if (code != CURLE_OK) {
 		r->status = 0;
 		(void)snprintf(r->error, sizeof(r->error), "%s",
-		    x->too_big ? "response larger than 8 MiB" : curl_easy_strerror(code));
+		    x->body.overflow ? "response larger than 8 MiB" : curl_easy_strerror(code));
+		buf_release(&x->body);
 	} else {
 		curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &r->status);
+		r->resp = buf_steal(&x->body, &r->resp_len);
 		if (r->resp != NULL)
 			r->json = cJSON_ParseWithLength(r->resp, r->resp_len);
 	}
@@ -252,6 +198,7 @@ ctl_send(struct ctl *ctl, struct ctl_req *reqs, size_t n)
 	curl_multi_setopt(multi, CURLMOPT_MAX_TOTAL_CONNECTIONS, (long)PARALLEL_MAX);
 	for (i = 0; i < n; i++) {
 		xs[i].req = &reqs[i];
+		buf_init(&xs[i].body, RESP_MAX);
 		reqs[i].status = 0;
 		reqs[i].error[0] = '\0';
 	}
@@ -297,6 +244,7 @@ ctl_send(struct ctl *ctl, struct ctl_req *reqs, size_t n)
 		curl_slist_free_all(xs[i].headers);
 		if (xs[i].easy != NULL)
 			curl_easy_cleanup(xs[i].easy);
+		buf_release(&xs[i].body);
 		memset(xs[i].authz, 0, sizeof(xs[i].authz));
 	}
 	curl_multi_cleanup(multi);

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_faults.c: "chaosctl faults": list faults on every target agent. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "ctl.h"
-#include "../common/err.h"
-#include "../faults/fault.h"
+#include "fanout.h"
+#include "../common/spec.h"
 
 void
 usage_faults(FILE *out)
@@ -25,21 +24,37 @@ usage_faults(FILE *out)
 "                  all must match)\n", fault_state_choices());
 }
 
+/* The faults one agent reported; counts them in *(size_t *)arg. */
+static void
+fault_rows(FILE *out, const struct ctl_req *r, void *arg)
+{
+	size_t *shown = arg;
+	const cJSON *f;
+
+	cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(r->json, "faults")) {
+		ctl_print_fault_row(out, r->agent, f);
+		(*shown)++;
+	}
+}
+
+/* The options, as the parser and "chaosctl completion" read them. */
+const struct ctl_opt faults_options[] = {
+	{ "state", true, 1 }, { "help", false, 2 }, { "label", true, 3 },
+	{ NULL, false, 0 },
+};
+
 int
 cmd_faults(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct ctl_opt opts[] = {
-		{ "state", true, 1 }, { "help", false, 2 }, { "label", true, 3 },
-		{ NULL, false, 0 },
-	};
 	struct ctl_labels labels = { .n = 0 };
+	struct fanout fo = FANOUT_INIT;
 	const char *state = NULL, *arg;
-	struct ctl_req *reqs;
-	size_t i;
+	char query[64] = "";
+	size_t i, shown = 0;
 	int id, r;
 
 	for (int a = 1; a < argc; a++) {
-		if ((id = ctl_getopt(opts, argc, argv, &a, &arg)) == -2)
+		if ((id = ctl_getopt(faults_options, argc, argv, &a, &arg)) == -2)
 			return EXIT_USAGE;
 		if (id == -1)
 			return ctl_usage_error("faults: unexpected argument '%s'", argv[a]);
@@ -57,54 +72,27 @@ cmd_faults(struct ctl *ctl, int argc, char **argv)
 			    fault_state_choices());
 		state = arg;
 	}
-	if ((reqs = calloc(ctl->nagents, sizeof(*reqs))) == NULL)
-		return ctl_usage_error("out of memory");
-	for (i = 0; i < ctl->nagents; i++) {
-		reqs[i].agent = ctl->agents[i];
-		reqs[i].method = "GET";
-		(void)snprintf(reqs[i].path, sizeof(reqs[i].path), "/v1/faults");
-		if (state != NULL)
-			(void)snprintf(reqs[i].query, sizeof(reqs[i].query), "state=%s", state);
-	}
-	if (ctl_send(ctl, reqs, ctl->nagents) != 0) {
-		free(reqs);
-		return ctl_usage_error("cannot run requests");
-	}
+	if (state != NULL)
+		(void)snprintf(query, sizeof(query), "state=%s", state);
+	if ((r = fanout_send_each(ctl, &fo, "GET", "/v1/faults", state != NULL ? query :
+	    NULL)) != 0)
+		goto out;
 	/* The label filter is ours: drop the faults it does not keep. */
-	for (i = 0; labels.n > 0 && i < ctl->nagents; i++) {
-		cJSON *list = cJSON_GetObjectItemCaseSensitive(reqs[i].json, "faults");
+	for (i = 0; labels.n > 0 && i < fo.n; i++) {
+		cJSON *list = cJSON_GetObjectItemCaseSensitive(fo.reqs[i].json, "faults");
 		int k;
 
 		for (k = cJSON_GetArraySize(list) - 1; k >= 0; k--)
 			if (!ctl_labels_match(&labels, cJSON_GetArrayItem(list, k)))
 				cJSON_DeleteItemFromArray(list, k);
 	}
-	if (ctl->output == OUT_JSON) {
-		ctl_print_json(ctl, reqs, ctl->nagents, NULL);
-	} else {
-		size_t shown = 0;
-
+	if (ctl->output == OUT_TEXT)
 		ctl_print_fault_header(stdout);
-		for (i = 0; i < ctl->nagents; i++) {
-			const cJSON *f;
-			char m[512];
-
-			if (ctl_result_class(&reqs[i]) != EXIT_ALL_OK) {
-				ctl_result_error(&reqs[i], m, sizeof(m));
-				printf("%-28s error: %s\n", reqs[i].agent, m);
-				continue;
-			}
-			cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(reqs[i].json,
-			    "faults")) {
-				ctl_print_fault_row(stdout, reqs[i].agent, f);
-				shown++;
-			}
-		}
-		if (shown == 0)
-			printf("(no faults)\n");
-	}
-	r = ctl_exit_code(reqs, ctl->nagents);
-	ctl_reqs_release(reqs, ctl->nagents);
-	free(reqs);
+	fanout_print(ctl, &fo, fault_rows, &shown);
+	if (ctl->output == OUT_TEXT && shown == 0)
+		printf("(no faults)\n");
+	r = fanout_exit_code(&fo);
+out:
+	fanout_release(&fo);
 	return r;
 }

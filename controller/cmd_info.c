@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_info.c: "chaosctl info": each agent's version, limits, capabilities. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "ctl.h"
+#include "fanout.h"
 
 void
 usage_info(FILE *out)
@@ -18,11 +18,75 @@ usage_info(FILE *out)
 "(with the reason when one is unavailable).\n");
 }
 
+/* One agent's block: version, host, limits, Docker, and the faults it can run. */
+static void
+info_row(FILE *out, const struct ctl_req *r, void *arg)
+{
+	const cJSON *j = r->json, *c;
+	const cJSON *lim = cJSON_GetObjectItemCaseSensitive(j, "limits");
+	const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "docker");
+
+	(void)arg;
+	fprintf(out, "%s\n  version   %s\n  hostname  %s\n  uptime    %.0fs\n"
+	    "  limits    max_duration=%.0fs max_faults=%.0f",
+	    r->agent,
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "version")),
+	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "hostname")),
+	    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "uptime_s")),
+	    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(lim, "max_duration")),
+	    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(lim, "max_faults")));
+	if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "available")))
+		fprintf(out, "\n  docker    engine %s, API %s",
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "server_version")),
+		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d, "api_version")));
+	else if (d != NULL)
+		fprintf(out, "\n  docker    unavailable: %s", cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(d, "reason")));
+	fprintf(out, "\n  faults   ");
+	/* Available faults on one line; the others grouped by reason. */
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "capabilities"))
+		if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "available")))
+			fprintf(out, " %s", cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(c, "type")));
+	fprintf(out, "\n");
+	cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "capabilities")) {
+		const char *why = cJSON_GetStringValue(
+		    cJSON_GetObjectItemCaseSensitive(c, "reason")), *prev_why = NULL;
+		const cJSON *e;
+		bool first = true, seen = false;
+
+		if (why == NULL)
+			continue;
+		/* Print each reason once, at its first fault. */
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "capabilities")) {
+			if (e == c)
+				break;
+			prev_why = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(e, "reason"));
+			if (prev_why != NULL && strcmp(prev_why, why) == 0)
+				seen = true;
+		}
+		if (seen)
+			continue;
+		fprintf(out, "  unavailable");
+		cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(j, "capabilities")) {
+			const char *w = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(e, "reason"));
+
+			if (w != NULL && strcmp(w, why) == 0) {
+				fprintf(out, "%s%s", first ? " " : ", ", cJSON_GetStringValue(
+				    cJSON_GetObjectItemCaseSensitive(e, "type")));
+				first = false;
+			}
+		}
+		fprintf(out, ":\n    %s\n", why);
+	}
+}
+
 int
 cmd_info(struct ctl *ctl, int argc, char **argv)
 {
-	struct ctl_req *reqs;
-	size_t i;
+	struct fanout fo = FANOUT_INIT;
 	int r;
 
 	if (argc > 1) {
@@ -32,92 +96,10 @@ cmd_info(struct ctl *ctl, int argc, char **argv)
 		}
 		return ctl_usage_error("info: unexpected argument '%s'", argv[1]);
 	}
-	if ((reqs = calloc(ctl->nagents, sizeof(*reqs))) == NULL)
-		return ctl_usage_error("out of memory");
-	for (i = 0; i < ctl->nagents; i++) {
-		reqs[i].agent = ctl->agents[i];
-		reqs[i].method = "GET";
-		(void)snprintf(reqs[i].path, sizeof(reqs[i].path), "/v1/info");
+	if ((r = fanout_send_each(ctl, &fo, "GET", "/v1/info", NULL)) == 0) {
+		fanout_print(ctl, &fo, info_row, NULL);
+		r = fanout_exit_code(&fo);
 	}
-	(void)ctl_send(ctl, reqs, ctl->nagents);
-	if (ctl->output == OUT_JSON) {
-		ctl_print_json(ctl, reqs, ctl->nagents, NULL);
-	} else {
-		for (i = 0; i < ctl->nagents; i++) {
-			const cJSON *j = reqs[i].json, *c;
-			const cJSON *lim = cJSON_GetObjectItemCaseSensitive(j, "limits");
-			char m[512];
-
-			if (ctl_result_class(&reqs[i]) != EXIT_ALL_OK) {
-				ctl_result_error(&reqs[i], m, sizeof(m));
-				printf("%s\n  error: %s\n", reqs[i].agent, m);
-				continue;
-			}
-			printf("%s\n  version   %s\n  hostname  %s\n  uptime    %.0fs\n"
-			    "  limits    max_duration=%.0fs max_faults=%.0f",
-			    reqs[i].agent,
-			    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "version")),
-			    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(j, "hostname")),
-			    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(j, "uptime_s")),
-			    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(lim, "max_duration")),
-			    cJSON_GetNumberValue(cJSON_GetObjectItemCaseSensitive(lim, "max_faults")));
-			{
-				const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "docker");
-
-				if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(d, "available")))
-					printf("\n  docker    engine %s, API %s",
-					    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(d,
-					    "server_version")), cJSON_GetStringValue(
-					    cJSON_GetObjectItemCaseSensitive(d, "api_version")));
-				else if (d != NULL)
-					printf("\n  docker    unavailable: %s", cJSON_GetStringValue(
-					    cJSON_GetObjectItemCaseSensitive(d, "reason")));
-				printf("\n  faults   ");
-			}
-			/* Available faults on one line; the others grouped by reason. */
-			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "capabilities"))
-				if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(c, "available")))
-					printf(" %s", cJSON_GetStringValue(
-					    cJSON_GetObjectItemCaseSensitive(c, "type")));
-			printf("\n");
-			cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(j, "capabilities")) {
-				const char *why = cJSON_GetStringValue(
-				    cJSON_GetObjectItemCaseSensitive(c, "reason")), *prev_why = NULL;
-				const cJSON *d;
-				bool first = true, seen = false;
-
-				if (why == NULL)
-					continue;
-				/* Print each reason once, at its first fault. */
-				cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(j,
-				    "capabilities")) {
-					if (d == c)
-						break;
-					prev_why = cJSON_GetStringValue(
-					    cJSON_GetObjectItemCaseSensitive(d, "reason"));
-					if (prev_why != NULL && strcmp(prev_why, why) == 0)
-						seen = true;
-				}
-				if (seen)
-					continue;
-				printf("  unavailable");
-				cJSON_ArrayForEach(d, cJSON_GetObjectItemCaseSensitive(j,
-				    "capabilities")) {
-					const char *w = cJSON_GetStringValue(
-					    cJSON_GetObjectItemCaseSensitive(d, "reason"));
-
-					if (w != NULL && strcmp(w, why) == 0) {
-						printf("%s%s", first ? " " : ", ", cJSON_GetStringValue(
-						    cJSON_GetObjectItemCaseSensitive(d, "type")));
-						first = false;
-					}
-				}
-				printf(":\n    %s\n", why);
-			}
-		}
-	}
-	r = ctl_exit_code(reqs, ctl->nagents);
-	ctl_reqs_release(reqs, ctl->nagents);
-	free(reqs);
+	fanout_release(&fo);
 	return r;
 }

@@ -3,37 +3,28 @@
  * cmd_inject.c: "chaosctl inject FAULT": start one fault on every target
  * agent. The fault's flags, their bounds, defaults and help come from the
  * spec table the agents validate against, so they cannot drift apart.
- * --wait follows the faults to their end; Ctrl-C reverts them.
+ * --wait follows the faults to their end (inject_wait.c); Ctrl-C reverts
+ * them.
  */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <cjson/cJSON.h>
 
 #include "alarm.h"
-#include "aws.h"
 #include "ctl.h"
 #include "discover.h"
+#include "fanout.h"
+#include "inject.h"
+#include "ledger.h"
 #include "../common/err.h"
 #include "../common/spec.h"
 #include "../common/util.h"
-#include "../faults/fault.h"
 
 enum {
 	O_DURATION = 1000, O_TAG, O_CLIENT_ID, O_WAIT, O_HELP, O_DRY_RUN,
 	O_SEL_LABEL, O_COUNT, O_PERCENT, O_STOP_ALARM, O_SEL_STRING,
-};
-
-/* --stop-alarm for --wait. */
-struct alarm_watch {
-	const char *names[ALARMS_MAX];
-	size_t n;
-	struct aws aws;
 };
 
 /* Container selectors: the flag and the target field it fills. */
@@ -48,15 +39,8 @@ static const struct {
 	{ "ecs-cluster", "cluster" },
 };
 #define NSELECTORS (sizeof(selectors) / sizeof(selectors[0]))
-
-static volatile sig_atomic_t interrupted;
-
-static void
-on_signal(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
+_Static_assert(INJECT_OPTS_MAX >= SPEC_PARAMS_MAX + 16 + NSELECTORS,
+    "INJECT_OPTS_MAX holds every option inject_options makes");
 
 /* Index of the fault's parameter name, or -1. */
 static int
@@ -233,205 +217,24 @@ add_param(cJSON *params, const struct spec_param *p, const char *arg)
 	return 0;
 }
 
-struct tracked {
-	const char *agent;
-	char id[FAULT_ID_MAX];
-	char state[16];
-	double remaining_ms;
-	bool done;
+/* What one "chaosctl inject" is building and then follows. */
+struct inject {
+	const struct spec_fault *f;
+	cJSON *doc;		/* the request: type, params, labels, duration... */
+	cJSON *params, *labels;	/* inside doc */
+	cJSON *target;		/* the selectors; owned until it joins doc */
+	bool wait, dry_run, have_duration, help;
+	struct alarm_watch aw;	/* --stop-alarm */
+	char *body;		/* doc printed: the body of every request... */
+	char **bodies;		/* ...or, with --service, one per task */
+	size_t nbodies;
 };
 
-static void
-track_update(struct tracked *t, const cJSON *fault)
+void
+inject_options(const struct spec_fault *f, struct ctl_opt *opts)
 {
-	const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(fault, "state"));
+	size_t i, np = spec_nparams(f);
 
-	if (st != NULL)
-		(void)str_copy(t->state, sizeof(t->state), st);
-	t->remaining_ms = cJSON_GetNumberValue(
-	    cJSON_GetObjectItemCaseSensitive(fault, "remaining_ms"));
-	t->done = st != NULL && strcmp(st, "active") != 0 && strcmp(st, "pending") != 0;
-}
-
-/* Ask each agent to revert its fault now (after Ctrl-C). */
-static void
-revert_tracked(struct ctl *ctl, struct tracked *ts, size_t n)
-{
-	struct ctl_req *reqs = calloc(n, sizeof(*reqs));
-	size_t *which = calloc(n, sizeof(*which));
-	size_t i, m = 0;
-
-	if (reqs == NULL || which == NULL) {
-		free(reqs);
-		free(which);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		if (ts[i].done)
-			continue;
-		which[m] = i;
-		reqs[m].agent = ts[i].agent;
-		reqs[m].method = "DELETE";
-		(void)snprintf(reqs[m].path, sizeof(reqs[m].path), "/v1/faults/%s", ts[i].id);
-		m++;
-	}
-	(void)ctl_send(ctl, reqs, m);
-	for (i = 0; i < m; i++) {
-		char e[512];
-
-		if (ctl_result_class(&reqs[i]) == EXIT_ALL_OK) {
-			track_update(&ts[which[i]], reqs[i].json);
-			fprintf(stderr, "chaosctl: reverted %s on %s\n",
-			    reqs[i].path + strlen("/v1/faults/"), reqs[i].agent);
-		} else {
-			ctl_result_error(&reqs[i], e, sizeof(e));
-			fprintf(stderr, "chaosctl: could not revert %s on %s: %s (it still "
-			    "ends at its deadline)\n", reqs[i].path + strlen("/v1/faults/"),
-			    reqs[i].agent, e);
-		}
-	}
-	ctl_reqs_release(reqs, m);
-	free(reqs);
-	free(which);
-}
-
-/*
- * Follow the started faults until every one has ended. Returns the exit
- * code: 0 when all expired or were reverted, 1 if one failed, 3 if an
- * agent stopped answering, 130 when interrupted (faults reverted).
- */
-static int
-wait_faults(struct ctl *ctl, struct tracked *ts, size_t n, struct alarm_watch *aw)
-{
-	int64_t next_poll = mono_ms() + ALARM_POLL_MS;
-	bool fired = false;
-	struct sigaction sa, old_int, old_term;
-	bool tty = isatty(STDERR_FILENO) && ctl->output == OUT_TEXT;
-	struct ctl_req *reqs = calloc(n, sizeof(*reqs));
-	int r = EXIT_ALL_OK;
-	size_t i;
-
-	if (reqs == NULL)
-		return ctl_usage_error("out of memory");
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigaction(SIGINT, &sa, &old_int);
-	sigaction(SIGTERM, &sa, &old_term);
-	for (;;) {
-		size_t m = 0, active = 0, unreachable = 0;
-		double left = 0;
-		struct timespec ts1 = { 0, 500 * 1000000L };
-
-		for (i = 0; i < n; i++) {
-			if (ts[i].done)
-				continue;
-			memset(&reqs[m], 0, sizeof(reqs[m]));
-			reqs[m].agent = ts[i].agent;
-			reqs[m].method = "GET";
-			(void)snprintf(reqs[m].path, sizeof(reqs[m].path), "/v1/faults/%s",
-			    ts[i].id);
-			m++;
-		}
-		if (m == 0 || interrupted)
-			break;
-		if (aw->n > 0 && mono_ms() >= next_poll) {
-			struct errbuf eb = { "" };
-			char name[256] = "";
-			int a = aws_refresh(&aw->aws, &eb);
-
-			if (a == 0)
-				a = alarms_check(&aw->aws, aw->names, aw->n, name, sizeof(name),
-				    &eb);
-
-			next_poll = mono_ms() + ALARM_POLL_MS;
-			if (a < 0)
-				fprintf(stderr, "chaosctl: checking the stop alarms: %s\n", eb.msg);
-			if (a == 1) {
-				fprintf(stderr, "\nchaosctl: stop alarm %s is in ALARM\n", name);
-				fired = true;
-				break;
-			}
-		}
-		(void)ctl_send(ctl, reqs, m);
-		for (i = 0, m = 0; i < n; i++) {
-			if (ts[i].done)
-				continue;
-			if (ctl_result_class(&reqs[m]) == EXIT_ALL_OK)
-				track_update(&ts[i], reqs[m].json);
-			else
-				unreachable++;
-			m++;
-		}
-		ctl_reqs_release(reqs, m);
-		for (i = 0; i < n; i++) {
-			if (!ts[i].done) {
-				active++;
-				if (ts[i].remaining_ms / 1000 > left)
-					left = ts[i].remaining_ms / 1000;
-			}
-		}
-		if (tty && active > 0)
-			fprintf(stderr, "\r\033[Kwaiting: %zu of %zu fault(s) active, %.0fs "
-			    "left%s (Ctrl-C reverts)", active, n, left, unreachable ?
-			    ", some agents not answering" : "");
-		if (active == 0)
-			break;
-		for (int k = 0; k < 2 && !interrupted; k++)
-			(void)nanosleep(&ts1, NULL);
-	}
-	if (tty)
-		fprintf(stderr, "\r\033[K");
-	if (interrupted) {
-		fprintf(stderr, "chaosctl: interrupted; reverting the faults\n");
-		revert_tracked(ctl, ts, n);
-		r = EXIT_INTERRUPTED;
-	} else if (fired) {
-		fprintf(stderr, "chaosctl: reverting the faults\n");
-		revert_tracked(ctl, ts, n);
-		r = EXIT_SOME_FAILED;
-	} else {
-		for (i = 0; i < n; i++)
-			if (strcmp(ts[i].state, "failed") == 0 && r == EXIT_ALL_OK)
-				r = EXIT_SOME_FAILED;
-	}
-	sigaction(SIGINT, &old_int, NULL);
-	sigaction(SIGTERM, &old_term, NULL);
-	free(reqs);
-	return r;
-}
-
-int
-cmd_inject(struct ctl *ctl, int argc, char **argv)
-{
-	struct ctl_opt opts[SPEC_PARAMS_MAX + 16 + NSELECTORS];
-	const struct spec_fault *f;
-	cJSON *doc = NULL, *params, *labels;
-	struct ctl_req *reqs = NULL;
-	struct tracked *ts = NULL;
-	char *body = NULL;
-	const char *arg;
-	bool wait = false, have_duration = false, dry_run = false, per_task = false;
-	struct alarm_watch aw;
-	char **bodies = NULL;
-	size_t nreq = 0;
-	cJSON *target = NULL, *tlabels = NULL;
-	size_t i, np, nt = 0;
-	int id, r = EXIT_USAGE;
-
-	if (argc < 2 || argv[1][0] == '-') {
-		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-			usage_inject(stdout);
-			return EXIT_ALL_OK;
-		}
-		usage_inject(stderr);
-		return ctl_usage_error("inject: name a fault");
-	}
-	if ((f = spec_find(argv[1])) == NULL) {
-		usage_inject(stderr);
-		return ctl_usage_error("inject: unknown fault '%s'", argv[1]);
-	}
-	memset(&aw, 0, sizeof(aw));
-	np = spec_nparams(f);
 	for (i = 0; i < np; i++) {
 		opts[i].name = flag_name(f->params[i].name);
 		opts[i].has_arg = f->params[i].type != SPEC_BOOL;
@@ -458,304 +261,368 @@ cmd_inject(struct ctl *ctl, int argc, char **argv)
 	opts[i++] = (struct ctl_opt){ "wait", false, O_WAIT };
 	opts[i++] = (struct ctl_opt){ "help", false, O_HELP };
 	opts[i] = (struct ctl_opt){ NULL, false, 0 };
+}
 
-	doc = cJSON_CreateObject();
-	cJSON_AddStringToObject(doc, "type", f->name);
-	params = cJSON_AddObjectToObject(doc, "params");
-	labels = cJSON_AddObjectToObject(doc, "labels");
-	target = cJSON_CreateObject();
-	for (int a = 2; a < argc; a++) {
+/*
+ * Set "K" to "V" in obj from a K=V argument. Returns false when arg is not
+ * KEY=VALUE with a key of at most SPEC_LABEL_KEY_MAX bytes.
+ */
+static bool
+set_label(cJSON *obj, const char *arg)
+{
+	const char *eq = strchr(arg, '=');
+	char k[SPEC_LABEL_KEY_MAX + 1];
+
+	if (eq == NULL || eq == arg || (size_t)(eq - arg) > SPEC_LABEL_KEY_MAX)
+		return false;
+	memcpy(k, arg, (size_t)(eq - arg));
+	k[eq - arg] = '\0';
+	cJSON_DeleteItemFromObjectCaseSensitive(obj, k);
+	cJSON_AddStringToObject(obj, k, eq + 1);
+	return true;
+}
+
+/* One fault parameter (--load, --delay, ...), checked against its spec. */
+static int
+opt_param(struct inject *in, int id, const char *arg)
+{
+	const struct spec_param *p = &in->f->params[id];
+
+	if (cJSON_GetObjectItemCaseSensitive(in->params, p->name) != NULL)
+		return ctl_usage_error("--%s: given twice", flag_name(p->name));
+	return add_param(in->params, p, arg);
+}
+
+/* One container selector (--task, --family, --label, --container-count...). */
+static int
+opt_selector(struct inject *in, int id, const char *arg)
+{
+	cJSON *labels;
+	int64_t v;
+	bool pct = id == O_PERCENT;
+
+	if (id >= O_SEL_STRING) {
+		const char *field = selectors[id - O_SEL_STRING].field;
+
+		if (cJSON_GetObjectItemCaseSensitive(in->target, field) != NULL)
+			return ctl_usage_error("--%s: given twice",
+			    selectors[id - O_SEL_STRING].flag);
+		cJSON_AddStringToObject(in->target, field, arg);
+		return 0;
+	}
+	if (id == O_SEL_LABEL) {
+		if ((labels = cJSON_GetObjectItemCaseSensitive(in->target, "labels")) == NULL)
+			labels = cJSON_AddObjectToObject(in->target, "labels");
+		if (!set_label(labels, arg))
+			return ctl_usage_error("--label: '%s' is not KEY=VALUE (a Docker label "
+			    "of the containers to hit)", arg);
+		return 0;
+	}
+	if (parse_i64(arg, 1, pct ? 100 : 1000, &v) != 0)
+		return ctl_usage_error("--container-%s: '%s' is not allowed (allowed: "
+		    "integer 1..%d)", pct ? "percent" : "count", arg, pct ? 100 : 1000);
+	cJSON_DeleteItemFromObjectCaseSensitive(in->target, pct ? "percent" : "count");
+	cJSON_AddNumberToObject(in->target, pct ? "percent" : "count", (double)v);
+	return 0;
+}
+
+/* --duration: whole seconds, as people write them. */
+static int
+opt_duration(struct inject *in, const char *arg)
+{
+	int64_t ms;
+
+	if (parse_duration_ms(arg, 1000, (int64_t)SPEC_DURATION_MAX * 1000, &ms) != 0 ||
+	    ms % 1000 != 0)
+		return ctl_usage_error("--duration: '%s' is not a whole number of seconds "
+		    "from 1 to %d (write 90, 90s, 5m or 1h)", arg, SPEC_DURATION_MAX);
+	cJSON_AddNumberToObject(in->doc, "duration", (double)(ms / 1000));
+	in->have_duration = true;
+	return 0;
+}
+
+/* One option of the command line into the request. */
+static int
+inject_opt(struct inject *in, int id, const char *arg)
+{
+	if (id >= 0 && (size_t)id < spec_nparams(in->f))
+		return opt_param(in, id, arg);
+	switch (id) {
+	case O_SEL_LABEL:
+	case O_COUNT:
+	case O_PERCENT:
+		return opt_selector(in, id, arg);
+	case O_DRY_RUN:
+		in->dry_run = true;
+		return 0;
+	case O_STOP_ALARM:
+		return alarm_watch_add(&in->aw, arg);
+	case O_DURATION:
+		return opt_duration(in, arg);
+	case O_TAG:
+		if (!set_label(in->labels, arg))
+			return ctl_usage_error("--fault-label: '%s' is not KEY=VALUE", arg);
+		return 0;
+	case O_CLIENT_ID:
+		cJSON_DeleteItemFromObjectCaseSensitive(in->doc, "client_id");
+		cJSON_AddStringToObject(in->doc, "client_id", arg);
+		return 0;
+	case O_WAIT:
+		in->wait = true;
+		return 0;
+	case O_HELP:
+		in->help = true;
+		return 0;
+	}
+	return opt_selector(in, id, arg);	/* O_SEL_STRING + k */
+}
+
+/* The command line after FAULT into in; stops at --help. */
+static int
+inject_parse(struct inject *in, int argc, char **argv)
+{
+	struct ctl_opt opts[INJECT_OPTS_MAX];
+	const char *arg;
+	int id, r;
+
+	inject_options(in->f, opts);
+	for (int a = 2; a < argc && !in->help; a++) {
 		if ((id = ctl_getopt(opts, argc, argv, &a, &arg)) == -2)
-			goto out;
-		if (id == -1) {
-			r = ctl_usage_error("inject: unexpected argument '%s'", argv[a]);
-			goto out;
+			return EXIT_USAGE;
+		if (id == -1)
+			return ctl_usage_error("inject: unexpected argument '%s'", argv[a]);
+		if ((r = inject_opt(in, id, arg)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* What the options alone cannot check: a duration, a target, if needed. */
+static int
+inject_complete(struct inject *in)
+{
+	if (!in->have_duration && in->f->revertible)
+		return ctl_usage_error("inject %s: --duration is required (e.g. --duration 120)",
+		    in->f->name);
+	if (cJSON_GetArraySize(in->target) > 0) {
+		cJSON_AddItemToObject(in->doc, "target", in->target);
+		in->target = NULL;
+	} else if (in->f->targets == SPEC_TARGET_CONTAINER) {
+		return ctl_usage_error("inject %s: choose containers with --task, --family, "
+		    "--container, --container-id, --ecs-cluster or --label", in->f->name);
+	}
+	if (in->dry_run)
+		cJSON_AddBoolToObject(in->doc, "dry_run", 1);
+	return 0;
+}
+
+/* Check locally with the agents' own validator: errors before any request. */
+static int
+inject_validate(const struct inject *in)
+{
+	struct fault_req req;
+	struct errbuf eb = { "" };
+
+	if (spec_validate(in->doc, SPEC_DURATION_MAX, &req, &eb) != 0)
+		return ctl_usage_error("inject %s: %s", in->f->name, eb.msg);
+	fault_req_release(&req);
+	return 0;
+}
+
+/*
+ * The start requests. With --service, one fault per task of the service on
+ * each host, so only those tasks' containers are hit (host-only faults hit
+ * the hosts); otherwise the same fault on every target agent.
+ */
+static int
+inject_requests(struct ctl *ctl, struct inject *in, struct fanout *fo)
+{
+	size_t h, t, i;
+	int r;
+
+	if ((in->body = cJSON_PrintUnformatted(in->doc)) == NULL)
+		return ctl_error(CE_NOMEM, "out of memory");
+	if (!ctl->by_service || !(in->f->targets & SPEC_TARGET_CONTAINER) ||
+	    ctl->hosts == NULL) {
+		for (i = 0; i < ctl->nagents; i++)
+			if ((r = fanout_add(fo, ctl->agents[i], "POST", in->body,
+			    "/v1/faults")) != 0)
+				return r;
+		return 0;
+	}
+	if (cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(in->doc,
+	    "target"), "task") != NULL)
+		return ctl_usage_error("inject: --task and --service choose tasks both ways; "
+		    "give one");
+	for (h = 0; h < ctl->nhosts; h++)
+		in->nbodies += ctl->hosts[h].ntasks;
+	if ((in->bodies = calloc(in->nbodies, sizeof(*in->bodies))) == NULL)
+		return ctl_error(CE_NOMEM, "out of memory");
+	for (h = 0, i = 0; h < ctl->nhosts; h++)
+		for (t = 0; t < ctl->hosts[h].ntasks; t++, i++) {
+			cJSON *d = cJSON_Duplicate(in->doc, 1), *tg;
+
+			if ((tg = cJSON_GetObjectItemCaseSensitive(d, "target")) == NULL)
+				tg = cJSON_AddObjectToObject(d, "target");
+			cJSON_DeleteItemFromObjectCaseSensitive(tg, "kind");
+			cJSON_AddStringToObject(tg, "kind", "container");
+			cJSON_AddStringToObject(tg, "task", ctl->hosts[h].tasks[t]);
+			in->bodies[i] = cJSON_PrintUnformatted(d);
+			cJSON_Delete(d);
+			if ((r = fanout_add(fo, ctl->hosts[h].url, "POST", in->bodies[i],
+			    "/v1/faults")) != 0)
+				return r;
 		}
-		if (id >= 0 && (size_t)id < np) {
-			if (cJSON_GetObjectItemCaseSensitive(params, f->params[id].name) != NULL) {
-				r = ctl_usage_error("--%s: given twice",
-				    flag_name(f->params[id].name));
-				goto out;
-			}
-			if ((r = add_param(params, &f->params[id], arg)) != 0)
-				goto out;
-			r = EXIT_USAGE;
+	return 0;
+}
+
+/*
+ * The faults the agents started, into ts (one per request at most), each
+ * noted in the run's ledger. Returns how many.
+ */
+static size_t
+inject_record(const struct inject *in, const struct fanout *fo, struct tracked *ts)
+{
+	size_t i, nt = 0;
+
+	for (i = 0; i < fo->n; i++) {
+		const struct ctl_req *q = &fo->reqs[i];
+		const char *fid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q->json,
+		    "id"));
+
+		if (ctl_result_class(q) != EXIT_ALL_OK || fid == NULL)
 			continue;
-		}
-		if (id >= O_SEL_STRING && id < O_SEL_STRING + (int)NSELECTORS) {
-			const char *field = selectors[id - O_SEL_STRING].field;
-
-			if (cJSON_GetObjectItemCaseSensitive(target, field) != NULL) {
-				r = ctl_usage_error("--%s: given twice",
-				    selectors[id - O_SEL_STRING].flag);
-				goto out;
-			}
-			cJSON_AddStringToObject(target, field, arg);
-			continue;
-		}
-		switch (id) {
-		case O_SEL_LABEL: {
-			const char *eq = strchr(arg, '=');
-			char k[SPEC_LABEL_KEY_MAX + 1];
-
-			if (eq == NULL || eq == arg || (size_t)(eq - arg) > SPEC_LABEL_KEY_MAX) {
-				r = ctl_usage_error("--label: '%s' is not KEY=VALUE (a Docker "
-				    "label of the containers to hit)", arg);
-				goto out;
-			}
-			memcpy(k, arg, (size_t)(eq - arg));
-			k[eq - arg] = '\0';
-			if (tlabels == NULL)
-				tlabels = cJSON_AddObjectToObject(target, "labels");
-			cJSON_DeleteItemFromObjectCaseSensitive(tlabels, k);
-			cJSON_AddStringToObject(tlabels, k, eq + 1);
-			break;
-		}
-		case O_COUNT:
-		case O_PERCENT: {
-			int64_t v;
-			bool pct = id == O_PERCENT;
-
-			if (parse_i64(arg, 1, pct ? 100 : 1000, &v) != 0) {
-				r = ctl_usage_error("--container-%s: '%s' is not allowed (allowed: "
-				    "integer 1..%d)", pct ? "percent" : "count", arg, pct ? 100 : 1000);
-				goto out;
-			}
-			cJSON_DeleteItemFromObjectCaseSensitive(target, pct ? "percent" : "count");
-			cJSON_AddNumberToObject(target, pct ? "percent" : "count", (double)v);
-			break;
-		}
-		case O_DRY_RUN:
-			dry_run = true;
-			break;
-		case O_STOP_ALARM:
-			if (aw.n == ALARMS_MAX) {
-				r = ctl_usage_error("--stop-alarm: at most %d", ALARMS_MAX);
-				goto out;
-			}
-			aw.names[aw.n++] = arg;
-			break;
-		case O_DURATION: {
-			int64_t ms;
-
-			if (parse_duration_ms(arg, 1000, (int64_t)SPEC_DURATION_MAX * 1000, &ms) != 0 ||
-			    ms % 1000 != 0) {
-				r = ctl_usage_error("--duration: '%s' is not a whole number of "
-				    "seconds from 1 to %d (write 90, 90s, 5m or 1h)", arg,
-				    SPEC_DURATION_MAX);
-				goto out;
-			}
-			cJSON_AddNumberToObject(doc, "duration", (double)(ms / 1000));
-			have_duration = true;
-			break;
-		}
-		case O_TAG: {
-			const char *eq = strchr(arg, '=');
-			char k[SPEC_LABEL_KEY_MAX + 1];
-
-			if (eq == NULL || eq == arg || (size_t)(eq - arg) > SPEC_LABEL_KEY_MAX) {
-				r = ctl_usage_error("--fault-label: '%s' is not KEY=VALUE", arg);
-				goto out;
-			}
-			memcpy(k, arg, (size_t)(eq - arg));
-			k[eq - arg] = '\0';
-			cJSON_DeleteItemFromObjectCaseSensitive(labels, k);
-			cJSON_AddStringToObject(labels, k, eq + 1);
-			break;
-		}
-		case O_CLIENT_ID:
-			cJSON_DeleteItemFromObjectCaseSensitive(doc, "client_id");
-			cJSON_AddStringToObject(doc, "client_id", arg);
-			break;
-		case O_WAIT:
-			wait = true;
-			break;
-		case O_HELP:
-			fault_usage(stdout, f);
-			r = EXIT_ALL_OK;
-			goto out;
-		}
-	}
-	if (!have_duration && f->revertible) {
-		r = ctl_usage_error("inject %s: --duration is required (e.g. --duration 120)",
-		    f->name);
-		goto out;
-	}
-	if (cJSON_GetArraySize(target) > 0) {
-		cJSON_AddItemToObject(doc, "target", target);
-		target = NULL;
-	} else if (f->targets == SPEC_TARGET_CONTAINER) {
-		r = ctl_usage_error("inject %s: choose containers with --task, --family, "
-		    "--container, --container-id, --ecs-cluster or --label", f->name);
-		goto out;
-	}
-	if (dry_run)
-		cJSON_AddBoolToObject(doc, "dry_run", 1);
-	if (aw.n > 0 && !dry_run) {
-		struct errbuf eb = { "" };
-		char name[256] = "";
-		int firing;
-
-		if (aws_init(&aw.aws, ctl->region, ctl->endpoint, &eb) != 0 ||
-		    (firing = alarms_check(&aw.aws, aw.names, aw.n, name, sizeof(name),
-		    &eb)) < 0) {
-			fprintf(stderr, "chaosctl: --stop-alarm: %s\n", eb.msg);
-			r = EXIT_TRANSPORT;
-			goto out;
-		}
-		if (firing == 1) {
-			fprintf(stderr, "chaosctl: stop alarm %s is in ALARM: not starting\n", name);
-			r = EXIT_SOME_FAILED;
-			goto out;
-		}
-	}
-	/* Check locally with the agents' own validator: errors before any request. */
-	{
-		struct fault_req req;
-		struct errbuf eb = { "" };
-		int v = spec_validate(doc, SPEC_DURATION_MAX, &req, &eb);
-
-		if (v != 0) {
-			r = ctl_usage_error("inject %s: %s", f->name, eb.msg);
-			goto out;
-		}
-		fault_req_release(&req);
-	}
-	/*
-	 * --service: one fault per task of the service on each host, so only
-	 * those tasks' containers are hit (host-only faults hit the hosts).
-	 */
-	per_task = ctl->by_service && (f->targets & SPEC_TARGET_CONTAINER) &&
-	    ctl->hosts != NULL;
-	nreq = ctl->nagents;
-	if (per_task) {
-		size_t h;
-
-		if (cJSON_GetObjectItemCaseSensitive(
-		    cJSON_GetObjectItemCaseSensitive(doc, "target"), "task") != NULL) {
-			r = ctl_usage_error("inject: --task and --service choose tasks both ways; "
-			    "give one");
-			goto out;
-		}
-		for (h = 0, nreq = 0; h < ctl->nhosts; h++)
-			nreq += ctl->hosts[h].ntasks;
-	}
-	if ((body = cJSON_PrintUnformatted(doc)) == NULL ||
-	    (reqs = calloc(nreq, sizeof(*reqs))) == NULL ||
-	    (bodies = calloc(nreq, sizeof(*bodies))) == NULL ||
-	    (ts = calloc(nreq, sizeof(*ts))) == NULL) {
-		r = ctl_usage_error("out of memory");
-		goto out;
-	}
-	if (!per_task) {
-		for (i = 0; i < nreq; i++) {
-			reqs[i].agent = ctl->agents[i];
-			reqs[i].method = "POST";
-			(void)snprintf(reqs[i].path, sizeof(reqs[i].path), "/v1/faults");
-			reqs[i].body = body;
-		}
-	} else {
-		size_t h, t, k = 0;
-
-		for (h = 0; h < ctl->nhosts; h++)
-			for (t = 0; t < ctl->hosts[h].ntasks; t++, k++) {
-				cJSON *d = cJSON_Duplicate(doc, 1), *tg;
-
-				if ((tg = cJSON_GetObjectItemCaseSensitive(d, "target")) == NULL)
-					tg = cJSON_AddObjectToObject(d, "target");
-				cJSON_DeleteItemFromObjectCaseSensitive(tg, "kind");
-				cJSON_AddStringToObject(tg, "kind", "container");
-				cJSON_AddStringToObject(tg, "task", ctl->hosts[h].tasks[t]);
-				bodies[k] = cJSON_PrintUnformatted(d);
-				cJSON_Delete(d);
-				reqs[k].agent = ctl->hosts[h].url;
-				reqs[k].method = "POST";
-				(void)snprintf(reqs[k].path, sizeof(reqs[k].path), "/v1/faults");
-				reqs[k].body = bodies[k];
-			}
-	}
-	(void)ctl_send(ctl, reqs, nreq);
-	r = ctl_exit_code(reqs, nreq);
-	for (i = 0; i < nreq; i++) {
-		const char *fid = cJSON_GetStringValue(
-		    cJSON_GetObjectItemCaseSensitive(reqs[i].json, "id"));
-
-		if (ctl_result_class(&reqs[i]) != EXIT_ALL_OK || fid == NULL)
-			continue;
-		ts[nt].agent = reqs[i].agent;
+		ts[nt].agent = q->agent;
 		(void)str_copy(ts[nt].id, sizeof(ts[nt].id), fid);
-		/* Under 'chaosctl run --stop-alarm', the run reverts what we started. */
-		if (!dry_run)
-			ledger_note(reqs[i].agent, fid);
-		track_update(&ts[nt], reqs[i].json);
+		/* Under 'chaosctl run', the run reports (and may revert) what we started. */
+		if (!in->dry_run)
+			ledger_note(q->agent, q->json);
+		inject_track(&ts[nt], q->json);
 		nt++;
 	}
-	if (ctl->output == OUT_JSON && !wait) {
-		ctl_print_json(ctl, reqs, nreq, NULL);
-	} else if (ctl->output == OUT_TEXT && dry_run) {
-		for (i = 0; i < nreq; i++) {
-			char m[512];
+	return nt;
+}
 
-			if (ctl_result_class(&reqs[i]) == EXIT_ALL_OK) {
-				ctl_print_dry_run(stdout, reqs[i].agent, reqs[i].json);
-			} else {
-				ctl_result_error(&reqs[i], m, sizeof(m));
-				printf("%-28s error: %s\n", reqs[i].agent, m);
-			}
+/* Text rows for the start results: what a dry run would hit, or the fault. */
+static void
+dry_run_row(FILE *out, const struct ctl_req *r, void *arg)
+{
+	(void)arg;
+	ctl_print_dry_run(out, r->agent, r->json);
+}
+
+static void
+fault_row(FILE *out, const struct ctl_req *r, void *arg)
+{
+	(void)arg;
+	ctl_print_fault_row(out, r->agent, r->json);
+}
+
+/* --wait: follow the faults to their end, then show how each ended. */
+static int
+inject_follow(struct ctl *ctl, struct inject *in, const struct fanout *fo,
+    struct tracked *ts, size_t nt, int r)
+{
+	cJSON *extra, *arr;
+	size_t i;
+	int w;
+
+	if (nt == 0) {
+		if (ctl->output == OUT_JSON)
+			ctl_print_json(ctl, fo->reqs, fo->n, NULL);
+		return r;
+	}
+	if ((w = inject_wait(ctl, ts, nt, &in->aw)) == EXIT_INTERRUPTED || w > r)
+		r = w;
+	if (ctl->output == OUT_TEXT) {
+		for (i = 0; i < nt; i++)
+			printf("%-28s %-20s ended: %s\n", ts[i].agent, ts[i].id, ts[i].state);
+		return r;
+	}
+	extra = cJSON_CreateObject();
+	arr = cJSON_AddArrayToObject(extra, "ended");
+	for (i = 0; i < nt; i++) {
+		cJSON *o = cJSON_CreateObject();
+
+		cJSON_AddStringToObject(o, "agent", ts[i].agent);
+		cJSON_AddStringToObject(o, "id", ts[i].id);
+		cJSON_AddStringToObject(o, "state", ts[i].state);
+		cJSON_AddItemToArray(arr, o);
+	}
+	ctl_print_json(ctl, fo->reqs, fo->n, extra);
+	cJSON_Delete(extra);
+	return r;
+}
+
+static void
+inject_release(struct inject *in)
+{
+	size_t i;
+
+	for (i = 0; in->bodies != NULL && i < in->nbodies; i++)
+		free(in->bodies[i]);
+	free(in->bodies);
+	free(in->body);
+	cJSON_Delete(in->doc);
+	cJSON_Delete(in->target);
+}
+
+int
+cmd_inject(struct ctl *ctl, int argc, char **argv)
+{
+	struct fanout fo = FANOUT_INIT;
+	struct tracked *ts = NULL;
+	struct inject in;
+	size_t nt;
+	int r;
+
+	if (argc < 2 || argv[1][0] == '-') {
+		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+			usage_inject(stdout);
+			return EXIT_ALL_OK;
 		}
-		fflush(stdout);
-	} else if (ctl->output == OUT_TEXT) {
+		usage_inject(stderr);
+		return ctl_usage_error("inject: name a fault");
+	}
+	memset(&in, 0, sizeof(in));
+	if ((in.f = spec_find(argv[1])) == NULL) {
+		usage_inject(stderr);
+		return ctl_usage_error("inject: unknown fault '%s'", argv[1]);
+	}
+	in.doc = cJSON_CreateObject();
+	cJSON_AddStringToObject(in.doc, "type", in.f->name);
+	in.params = cJSON_AddObjectToObject(in.doc, "params");
+	in.labels = cJSON_AddObjectToObject(in.doc, "labels");
+	in.target = cJSON_CreateObject();
+	if ((r = inject_parse(&in, argc, argv)) != 0)
+		goto out;
+	if (in.help) {
+		fault_usage(stdout, in.f);
+		goto out;
+	}
+	if ((r = inject_complete(&in)) != 0 ||
+	    (!in.dry_run && (r = alarm_watch_start(&in.aw, ctl->region, ctl->endpoint)) != 0) ||
+	    (r = inject_validate(&in)) != 0 ||
+	    (r = inject_requests(ctl, &in, &fo)) != 0)
+		goto out;
+	if ((ts = calloc(fo.n, sizeof(*ts))) == NULL) {
+		r = ctl_error(CE_NOMEM, "out of memory");
+		goto out;
+	}
+	if ((r = fanout_send(ctl, &fo)) != 0)
+		goto out;
+	r = fanout_exit_code(&fo);
+	nt = inject_record(&in, &fo, ts);
+	if (ctl->output == OUT_TEXT && !in.dry_run)
 		ctl_print_fault_header(stdout);
-		for (i = 0; i < nreq; i++) {
-			char m[512];
-
-			if (ctl_result_class(&reqs[i]) == EXIT_ALL_OK) {
-				ctl_print_fault_row(stdout, reqs[i].agent, reqs[i].json);
-			} else {
-				ctl_result_error(&reqs[i], m, sizeof(m));
-				printf("%-28s error: %s\n", reqs[i].agent, m);
-			}
-		}
-		fflush(stdout);
-	}
-	if (wait && nt > 0) {
-		int w = wait_faults(ctl, ts, nt, &aw);
-
-		if (w == EXIT_INTERRUPTED || w > r)
-			r = w;
-		if (ctl->output == OUT_TEXT) {
-			for (i = 0; i < nt; i++)
-				printf("%-28s %-20s ended: %s\n", ts[i].agent, ts[i].id,
-				    ts[i].state);
-		} else {
-			cJSON *extra = cJSON_CreateObject(), *arr;
-
-			arr = cJSON_AddArrayToObject(extra, "ended");
-			for (i = 0; i < nt; i++) {
-				cJSON *o = cJSON_CreateObject();
-
-				cJSON_AddStringToObject(o, "agent", ts[i].agent);
-				cJSON_AddStringToObject(o, "id", ts[i].id);
-				cJSON_AddStringToObject(o, "state", ts[i].state);
-				cJSON_AddItemToArray(arr, o);
-			}
-			ctl_print_json(ctl, reqs, nreq, extra);
-			cJSON_Delete(extra);
-		}
-	} else if (wait && ctl->output == OUT_JSON) {
-		ctl_print_json(ctl, reqs, nreq, NULL);
-	}
+	/* With --wait, the JSON document waits for the faults to end. */
+	if (ctl->output == OUT_TEXT || !in.wait)
+		fanout_print(ctl, &fo, in.dry_run ? dry_run_row : fault_row, NULL);
+	if (in.wait)
+		r = inject_follow(ctl, &in, &fo, ts, nt, r);
 out:
-	if (reqs != NULL)
-		ctl_reqs_release(reqs, nreq);
-	if (bodies != NULL)
-		for (i = 0; i < nreq; i++)
-			free(bodies[i]);
-	free(bodies);
-	free(reqs);
+	fanout_release(&fo);
 	free(ts);
-	free(body);
-	cJSON_Delete(doc);
-	cJSON_Delete(target);
+	inject_release(&in);
 	return r;
 }

@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "ctl.h"
+#include "../common/err.h"
 #include "../common/util.h"
 
 #define KEYGEN_BYTES 32
@@ -33,13 +34,15 @@ usage_keygen(FILE *out)
 "  --force       replace FILE if it exists\n", KEYGEN_BYTES, SIGN_KEYID_MAX);
 }
 
+/* The options, as the parser and "chaosctl completion" read them. */
+const struct ctl_opt keygen_options[] = {
+	{ "out", true, 1 }, { "key-id", true, 2 }, { "force", false, 3 },
+	{ "help", false, 4 }, { NULL, false, 0 },
+};
+
 int
 cmd_keygen(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct ctl_opt opts[] = {
-		{ "out", true, 1 }, { "key-id", true, 2 }, { "force", false, 3 },
-		{ "help", false, 4 }, { NULL, false, 0 },
-	};
 	unsigned char key[KEYGEN_BYTES];
 	char hex[2 * KEYGEN_BYTES + 1], id[SIGN_KEYID_MAX + 1], line[256], tmp[4096];
 	const char *out = NULL, *keyid = NULL, *arg;
@@ -47,7 +50,7 @@ cmd_keygen(struct ctl *ctl, int argc, char **argv)
 	int fd, n, opt;
 
 	for (int a = 1; a < argc; a++) {
-		if ((opt = ctl_getopt(opts, argc, argv, &a, &arg)) == -2)
+		if ((opt = ctl_getopt(keygen_options, argc, argv, &a, &arg)) == -2)
 			return EXIT_USAGE;
 		switch (opt) {
 		case 1: out = arg; break;
@@ -67,7 +70,7 @@ cmd_keygen(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error("--key-id: '%s' must be 1-%d characters of "
 		    "[A-Za-z0-9_.-]", keyid, SIGN_KEYID_MAX);
 	if (RAND_bytes(key, sizeof(key)) != 1)
-		return ctl_usage_error("keygen: no randomness available");
+		return ctl_error(CE_INTERNAL, "keygen: no randomness available");
 	hex_encode(key, sizeof(key), hex);
 	if (keyid == NULL)
 		sign_key_fingerprint(key, sizeof(key), id);

@@ -1,12 +1,12 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* cmd_revert.c: "chaosctl revert ID|--all": undo faults now. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include <cjson/cJSON.h>
 
 #include "ctl.h"
+#include "fanout.h"
 
 void
 usage_revert(FILE *out)
@@ -27,18 +27,12 @@ usage_revert(FILE *out)
 "the agent's error, and the agent keeps retrying.\n");
 }
 
-/* One DELETE /v1/faults/ID result: "agent id state", or the error. */
+/* One reverted fault: "agent id state". */
 static void
-print_one(const struct ctl_req *q)
+revert_row(FILE *out, const struct ctl_req *q, void *arg)
 {
-	char m[512];
-
-	if (ctl_result_class(q) != EXIT_ALL_OK) {
-		ctl_result_error(q, m, sizeof(m));
-		printf("%-28s error: %s\n", q->agent, m);
-		return;
-	}
-	printf("%-28s %s %s\n", q->agent,
+	(void)arg;
+	fprintf(out, "%-28s %s %s\n", q->agent,
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q->json, "id")),
 	    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(q->json, "state")));
 }
@@ -51,29 +45,24 @@ print_one(const struct ctl_req *q)
 static int
 revert_labelled(struct ctl *ctl, const struct ctl_labels *labels)
 {
-	struct ctl_req *lists, *dels = NULL;
-	size_t i, n = 0, cap = 0;
-	int r;
+	struct fanout lists = FANOUT_INIT, dels = FANOUT_INIT;
+	size_t i;
+	int r, dr;
 
-	if ((lists = calloc(ctl->nagents, sizeof(*lists))) == NULL)
-		return ctl_usage_error("out of memory");
-	for (i = 0; i < ctl->nagents; i++) {
-		lists[i].agent = ctl->agents[i];
-		lists[i].method = "GET";
-		(void)snprintf(lists[i].path, sizeof(lists[i].path), "/v1/faults");
-	}
-	(void)ctl_send(ctl, lists, ctl->nagents);
-	r = ctl_exit_code(lists, ctl->nagents);
-	for (i = 0; i < ctl->nagents; i++) {
+	if ((r = fanout_send_each(ctl, &lists, "GET", "/v1/faults", NULL)) != 0)
+		goto out;
+	r = fanout_exit_code(&lists);
+	for (i = 0; i < lists.n; i++) {
+		const struct ctl_req *l = &lists.reqs[i];
 		const cJSON *f;
 		char m[512];
 
-		if (ctl_result_class(&lists[i]) != EXIT_ALL_OK) {
-			ctl_result_error(&lists[i], m, sizeof(m));
-			fprintf(stderr, "chaosctl: %s: cannot list faults: %s\n", lists[i].agent, m);
+		if (ctl_result_class(l) != EXIT_ALL_OK) {
+			ctl_result_error(l, m, sizeof(m));
+			fprintf(stderr, "chaosctl: %s: cannot list faults: %s\n", l->agent, m);
 			continue;
 		}
-		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(lists[i].json, "faults")) {
+		cJSON_ArrayForEach(f, cJSON_GetObjectItemCaseSensitive(l->json, "faults")) {
 			const char *st = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(f,
 			    "state")), *id = cJSON_GetStringValue(
 			    cJSON_GetObjectItemCaseSensitive(f, "id"));
@@ -83,63 +72,48 @@ revert_labelled(struct ctl *ctl, const struct ctl_labels *labels)
 			    strcmp(st, "revert_failed") != 0) ||
 			    !ctl_labels_match(labels, f))
 				continue;
-			if (n == cap) {
-				struct ctl_req *d = realloc(dels, (cap ? cap * 2 : 8) * sizeof(*d));
-
-				if (d == NULL) {
-					r = EXIT_USAGE;
-					fprintf(stderr, "chaosctl: out of memory\n");
-					goto out;
-				}
-				dels = d;
-				cap = cap ? cap * 2 : 8;
+			if ((dr = fanout_add(&dels, l->agent, "DELETE", NULL, "/v1/faults/%s",
+			    id)) != 0) {
+				r = dr;
+				goto out;
 			}
-			memset(&dels[n], 0, sizeof(dels[n]));
-			dels[n].agent = lists[i].agent;
-			dels[n].method = "DELETE";
-			(void)snprintf(dels[n].path, sizeof(dels[n].path), "/v1/faults/%s", id);
-			n++;
 		}
 	}
-	if (n > 0) {
-		int dr;
-
-		(void)ctl_send(ctl, dels, n);
-		if ((dr = ctl_exit_code(dels, n)) > r)
+	if (dels.n > 0) {
+		if ((dr = fanout_send(ctl, &dels)) != 0) {
+			r = dr;
+			goto out;
+		}
+		if ((dr = fanout_exit_code(&dels)) > r)
 			r = dr;
 	}
-	if (ctl->output == OUT_JSON) {
-		ctl_print_json(ctl, dels, n, NULL);
-	} else {
-		if (n == 0)
-			printf("(no active fault carries those labels)\n");
-		for (i = 0; i < n; i++)
-			print_one(&dels[i]);
-	}
+	if (ctl->output == OUT_TEXT && dels.n == 0)
+		printf("(no active fault carries those labels)\n");
+	fanout_print(ctl, &dels, revert_row, NULL);
 out:
-	ctl_reqs_release(dels, n);
-	free(dels);
-	ctl_reqs_release(lists, ctl->nagents);
-	free(lists);
+	fanout_release(&dels);
+	fanout_release(&lists);
 	return r;
 }
+
+/* The options, as the parser and "chaosctl completion" read them. */
+const struct ctl_opt revert_options[] = {
+	{ "all", false, 1 }, { "help", false, 2 }, { "label", true, 3 },
+	{ NULL, false, 0 },
+};
 
 int
 cmd_revert(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct ctl_opt opts[] = {
-		{ "all", false, 1 }, { "help", false, 2 }, { "label", true, 3 },
-		{ NULL, false, 0 },
-	};
 	struct ctl_labels labels = { .n = 0 };
+	struct fanout fo = FANOUT_INIT;
 	const char *ids[64], *arg;
-	struct ctl_req *reqs;
-	size_t nids = 0, n, i, j;
+	size_t nids = 0, i, j;
 	bool all = false;
 	int id, r;
 
 	for (int a = 1; a < argc; a++) {
-		if ((id = ctl_getopt(opts, argc, argv, &a, &arg)) == -2)
+		if ((id = ctl_getopt(revert_options, argc, argv, &a, &arg)) == -2)
 			return EXIT_USAGE;
 		if (id == 2) {
 			usage_revert(stdout);
@@ -164,26 +138,20 @@ cmd_revert(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error("revert: give fault ids, --label or --all (one of them)");
 	if (labels.n > 0)
 		return revert_labelled(ctl, &labels);
-	n = all ? ctl->nagents : ctl->nagents * nids;
-	if ((reqs = calloc(n, sizeof(*reqs))) == NULL)
-		return ctl_usage_error("out of memory");
-	for (i = 0; i < n; i++) {
-		reqs[i].agent = ctl->agents[i % ctl->nagents];
-		reqs[i].method = "DELETE";
-		if (all)
-			(void)snprintf(reqs[i].path, sizeof(reqs[i].path), "/v1/faults");
-		else
-			(void)snprintf(reqs[i].path, sizeof(reqs[i].path), "/v1/faults/%s",
-			    ids[i / ctl->nagents]);
-	}
-	(void)ctl_send(ctl, reqs, n);
-	r = EXIT_ALL_OK;
+	/* With ids: request j * nagents + i asks agent i about id j. */
+	r = all ? fanout_add_each(&fo, ctl, "DELETE", "/v1/faults", NULL) : 0;
+	for (j = 0; j < nids && r == 0; j++)
+		for (i = 0; i < ctl->nagents && r == 0; i++)
+			r = fanout_add(&fo, ctl->agents[i], "DELETE", NULL, "/v1/faults/%s",
+			    ids[j]);
+	if (r != 0 || (r = fanout_send(ctl, &fo)) != 0)
+		goto out;
 	/* An id unknown to some agents is normal; unknown to all is an error. */
 	for (j = 0; j < (all ? 1 : nids); j++) {
 		bool found = all;
 
 		for (i = 0; i < ctl->nagents; i++) {
-			struct ctl_req *q = &reqs[j * ctl->nagents + i];
+			struct ctl_req *q = &fo.reqs[j * ctl->nagents + i];
 
 			if (all || (q->status >= 200 && q->status < 300))
 				found = true;
@@ -198,25 +166,26 @@ cmd_revert(struct ctl *ctl, int argc, char **argv)
 			fprintf(stderr, "chaosctl: no target agent knows fault '%s'\n", ids[j]);
 	}
 	if (ctl->output == OUT_JSON) {
-		ctl_print_json(ctl, reqs, n, NULL);
+		ctl_print_json(ctl, fo.reqs, fo.n, NULL);
 	} else {
-		for (i = 0; i < n; i++) {
-			const cJSON *rv = cJSON_GetObjectItemCaseSensitive(reqs[i].json, "reverted");
+		for (i = 0; i < fo.n; i++) {
+			const struct ctl_req *q = &fo.reqs[i];
+			const cJSON *rv = cJSON_GetObjectItemCaseSensitive(q->json, "reverted");
 			const cJSON *f;
 
-			if (!all && reqs[i].status == 404)
+			if (!all && q->status == 404)
 				continue;
-			if (!all || ctl_result_class(&reqs[i]) != EXIT_ALL_OK) {
-				print_one(&reqs[i]);
+			if (!all || ctl_result_class(q) != EXIT_ALL_OK) {
+				fanout_print_one(stdout, q, revert_row, NULL);
 				continue;
 			}
-			printf("%-28s reverted %d fault(s)", reqs[i].agent, cJSON_GetArraySize(rv));
+			printf("%-28s reverted %d fault(s)", q->agent, cJSON_GetArraySize(rv));
 			cJSON_ArrayForEach(f, rv)
 				printf(" %s", cJSON_GetStringValue(f));
 			printf("\n");
 		}
 	}
-	ctl_reqs_release(reqs, n);
-	free(reqs);
+out:
+	fanout_release(&fo);
 	return r;
 }

@@ -65,15 +65,17 @@ dir_name(const char *path, char *out, size_t len)
 		(void)str_copy(out, len, "/");
 }
 
+/* The options, as the parser and "chaosctl completion" read them. */
+const struct ctl_opt submit_options[] = {
+	{ "queue", true, O_QUEUE }, { "job-definition", true, O_DEFINITION },
+	{ "vcpu", true, O_VCPU }, { "memory", true, O_MEMORY },
+	{ "env", true, O_ENV }, { "dry-run", false, O_DRY_RUN }, { "help", false, O_HELP },
+	{ NULL, false, 0 },
+};
+
 int
 cmd_submit(struct ctl *ctl, int argc, char **argv)
 {
-	static const struct ctl_opt opts[] = {
-		{ "queue", true, O_QUEUE }, { "job-definition", true, O_DEFINITION },
-		{ "vcpu", true, O_VCPU }, { "memory", true, O_MEMORY },
-		{ "env", true, O_ENV }, { "dry-run", false, O_DRY_RUN }, { "help", false, O_HELP },
-		{ NULL, false, 0 },
-	};
 	const char *queue = NULL, *def = NULL, *vcpu = "1.0", *envs[SUBMIT_ENV_MAX],
 	    *confs[256], *arg;
 	size_t nenv = 0, nconf = 0, i, j;
@@ -90,7 +92,7 @@ cmd_submit(struct ctl *ctl, int argc, char **argv)
 				return ctl_usage_error("-e: needs K=V");
 			argv[a] = (char *)(uintptr_t)"--env";
 		}
-		if ((id = ctl_getopt(opts, argc, argv, &a, &arg)) == -2)
+		if ((id = ctl_getopt(submit_options, argc, argv, &a, &arg)) == -2)
 			return EXIT_USAGE;
 		switch (id) {
 		case -1:
@@ -139,10 +141,8 @@ cmd_submit(struct ctl *ctl, int argc, char **argv)
 		return ctl_usage_error("submit: --queue, --job-definition and at least one "
 		    "CONF are required");
 	}
-	if (!dry && aws_init(&aws, ctl->region, ctl->endpoint, &eb) != 0) {
-		fprintf(stderr, "chaosctl: submit: %s\n", eb.msg);
-		return EXIT_TRANSPORT;
-	}
+	if (!dry && aws_init(&aws, ctl->region, ctl->endpoint, &eb) != 0)
+		return ctl_error(CE_UNAVAILABLE, "submit: %s", eb.msg);
 	results = cJSON_CreateArray();
 	for (i = 0; i < nconf; i++) {
 		cJSON *req = cJSON_CreateObject(), *co, *env, *rr, *e, *resp = NULL, *res;
@@ -210,8 +210,8 @@ cmd_submit(struct ctl *ctl, int argc, char **argv)
 		free(body);
 		if (rc == 0 && (resp = cJSON_ParseWithLength(r.body, r.len)) != NULL &&
 		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp, "jobId")) != NULL) {
-			const char *jid = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(resp,
-			    "jobId"));
+			const char *jid = cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(resp, "jobId"));
 
 			cJSON_AddBoolToObject(res, "ok", 1);
 			cJSON_AddStringToObject(res, "job_id", jid);

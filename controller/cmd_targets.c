@@ -8,6 +8,7 @@
 
 #include "ctl.h"
 #include "discover.h"
+#include "fanout.h"
 
 void
 usage_targets(FILE *out)
@@ -72,11 +73,21 @@ print_hosts(const struct ctl *ctl)
 	return EXIT_ALL_OK;
 }
 
+/* The containers one agent reported. */
+static void
+target_rows(FILE *out, const struct ctl_req *r, void *arg)
+{
+	const cJSON *t;
+
+	(void)arg;
+	cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(r->json, "targets"))
+		ctl_print_target_row(out, r->agent, t);
+}
+
 int
 cmd_targets(struct ctl *ctl, int argc, char **argv)
 {
-	struct ctl_req *reqs;
-	size_t i;
+	struct fanout fo = FANOUT_INIT;
 	int r;
 
 	if (argc > 1) {
@@ -88,35 +99,13 @@ cmd_targets(struct ctl *ctl, int argc, char **argv)
 	}
 	if (ctl->hosts != NULL)
 		return print_hosts(ctl);
-	if ((reqs = calloc(ctl->nagents, sizeof(*reqs))) == NULL)
-		return ctl_usage_error("out of memory");
-	for (i = 0; i < ctl->nagents; i++) {
-		reqs[i].agent = ctl->agents[i];
-		reqs[i].method = "GET";
-		(void)snprintf(reqs[i].path, sizeof(reqs[i].path), "/v1/targets");
+	if ((r = fanout_send_each(ctl, &fo, "GET", "/v1/targets", NULL)) == 0) {
+		if (ctl->output == OUT_TEXT)
+			printf("%-28s %-12s %-24s %-9s %-7s %-16s %-16s %s\n", "AGENT",
+			    "CONTAINER", "NAME", "STATE", "PID", "FAMILY", "ECS CONTAINER", "TASK");
+		fanout_print(ctl, &fo, target_rows, NULL);
+		r = fanout_exit_code(&fo);
 	}
-	(void)ctl_send(ctl, reqs, ctl->nagents);
-	if (ctl->output == OUT_JSON) {
-		ctl_print_json(ctl, reqs, ctl->nagents, NULL);
-	} else {
-		printf("%-28s %-12s %-24s %-9s %-7s %-16s %-16s %s\n", "AGENT", "CONTAINER",
-		    "NAME", "STATE", "PID", "FAMILY", "ECS CONTAINER", "TASK");
-		for (i = 0; i < ctl->nagents; i++) {
-			const cJSON *t;
-			char m[512];
-
-			if (ctl_result_class(&reqs[i]) != EXIT_ALL_OK) {
-				ctl_result_error(&reqs[i], m, sizeof(m));
-				printf("%-28s error: %s\n", reqs[i].agent, m);
-				continue;
-			}
-			cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(reqs[i].json,
-			    "targets"))
-				ctl_print_target_row(stdout, reqs[i].agent, t);
-		}
-	}
-	r = ctl_exit_code(reqs, ctl->nagents);
-	ctl_reqs_release(reqs, ctl->nagents);
-	free(reqs);
+	fanout_release(&fo);
 	return r;
 }

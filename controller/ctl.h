@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "../common/err.h"
 #include "../common/sign.h"
 
 struct cJSON;
@@ -21,6 +22,7 @@ enum {
 	EXIT_SOME_FAILED = 1,	/* at least one target answered an error */
 	EXIT_USAGE = 2,		/* bad flags, arguments or local configuration */
 	EXIT_TRANSPORT = 3,	/* a target was unreachable or refused our signature */
+	EXIT_INTERNAL = 4,	/* chaosctl itself failed: memory, fork, libcurl */
 	EXIT_INTERRUPTED = 130,	/* interrupted (--wait), faults reverted */
 };
 
@@ -49,19 +51,38 @@ struct ctl {
 	bool by_service;	/* --service: hosts carry the service's task ARNs */
 };
 
+struct ctl_opt;
+
 struct cmd {
 	const char *name;
 	int (*run)(struct ctl *ctl, int argc, char **argv);
 	const char *summary;
 	void (*usage)(FILE *out);
 	bool needs_agents;	/* targets and key required */
+	/* Its options, for "chaosctl completion"; NULL for inject (the spec table's). */
+	const struct ctl_opt *opts;
 };
 
 extern const struct cmd ctl_commands[];
 extern const size_t ctl_ncommands;
 
-/* Print to stderr as "chaosctl: message" and return EXIT_USAGE. */
-int ctl_usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/*
+ * Print "chaosctl: message" on stderr and return the exit code of the
+ * contract for code, a CE_* code (common/err.h) saying what went wrong:
+ *   CE_NOMEM, CE_SYSTEM, CE_INTERNAL   EXIT_INTERNAL: chaosctl itself could
+ *       not work (memory, fork, libcurl, randomness)
+ *   CE_UNAUTHORIZED, CE_UNAVAILABLE, CE_BUSY   EXIT_TRANSPORT: an agent or
+ *       AWS could not be reached, refused us or could not answer
+ *   any other (CE_INVALID, CE_NOT_FOUND, CE_TOO_LARGE, ...)   EXIT_USAGE:
+ *       what was given is wrong (flags, arguments, files, configuration)
+ * A file the user named that cannot be read is a usage error whatever the
+ * system said: report it with ctl_usage_error.
+ */
+int ctl_error(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The commonest case: what was given is wrong; returns EXIT_USAGE. */
+#define ctl_usage_error(...) ctl_error(CE_INVALID, __VA_ARGS__)
 
 /* One request to one agent and what came back. */
 struct ctl_req {
@@ -90,7 +111,12 @@ int ctl_send(struct ctl *ctl, struct ctl_req *reqs, size_t n);
 /* Free the results held by reqs (not reqs itself). */
 void ctl_reqs_release(struct ctl_req *reqs, size_t n);
 
-/* Load the signing key named by the options (once). Returns 0 or EXIT_USAGE. */
+/*
+ * Load the signing key named by the options (once): --key-file,
+ * --key-ssm-parameter or CHAOS_AGENT_KEY_FILE. Returns 0 or an exit code
+ * (reported): EXIT_USAGE for a missing or bad key, EXIT_TRANSPORT when
+ * SSM could not give it.
+ */
 int ctl_load_key(struct ctl *ctl);
 
 /* Classify one result: 0 ok, 1 API error, 3 transport or auth failure. */
@@ -124,6 +150,12 @@ struct ctl_opt {
  */
 int ctl_getopt(const struct ctl_opt *opts, int argc, char **argv, int *i, const char **arg);
 
+/* The global options (main.c), and the commands' own option tables. */
+extern const struct ctl_opt ctl_global_options[];
+extern const struct ctl_opt ctl_help_options[];	/* commands that take only --help */
+extern const struct ctl_opt faults_options[], revert_options[], run_options[],
+    report_options[], submit_options[], keygen_options[], completion_options[];
+
 /* Commands. */
 int cmd_inject(struct ctl *ctl, int argc, char **argv);
 int cmd_faults(struct ctl *ctl, int argc, char **argv);
@@ -131,6 +163,8 @@ int cmd_revert(struct ctl *ctl, int argc, char **argv);
 int cmd_info(struct ctl *ctl, int argc, char **argv);
 int cmd_targets(struct ctl *ctl, int argc, char **argv);
 int cmd_run(struct ctl *ctl, int argc, char **argv);
+int cmd_report(struct ctl *ctl, int argc, char **argv);
+int cmd_completion(struct ctl *ctl, int argc, char **argv);
 int cmd_submit(struct ctl *ctl, int argc, char **argv);
 int cmd_keygen(struct ctl *ctl, int argc, char **argv);
 int cmd_version(struct ctl *ctl, int argc, char **argv);
@@ -141,6 +175,8 @@ void usage_revert(FILE *out);
 void usage_info(FILE *out);
 void usage_targets(FILE *out);
 void usage_run(FILE *out);
+void usage_report(FILE *out);
+void usage_completion(FILE *out);
 void usage_submit(FILE *out);
 void usage_keygen(FILE *out);
 void usage_version(FILE *out);

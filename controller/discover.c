@@ -90,8 +90,8 @@ has_tag(const xmlNode *tagset, const char *kv)
 			continue;
 		xml_text(xml_child(it, "key"), k, sizeof(k));
 		xml_text(xml_child(it, "value"), v, sizeof(v));
-		if (eq != NULL && strlen(k) == (size_t)(eq - kv) && strncmp(k, kv, (size_t)(eq - kv)) == 0 &&
-		    strcmp(v, eq + 1) == 0)
+		if (eq != NULL && strlen(k) == (size_t)(eq - kv) &&
+		    strncmp(k, kv, (size_t)(eq - kv)) == 0 && strcmp(v, eq + 1) == 0)
 			return true;
 	}
 	return false;
@@ -132,7 +132,8 @@ ec2_describe(const struct aws *a, cJSON *ids, const struct discover_opts *o, str
 		    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 		aws_resp_free(&r);
 		if (doc == NULL)
-			return err_set(eb, CE_SYSTEM, "ec2 DescribeInstances: the answer is not XML");
+			return err_set(eb, CE_SYSTEM, "ec2 DescribeInstances: the answer is "
+			    "not XML");
 		rs = xml_child(xmlDocGetRootElement(doc), "reservationSet");
 		for (res = rs != NULL ? rs->children : NULL; res != NULL; res = res->next) {
 			const xmlNode *set = xml_child(res, "instancesSet"), *in;
@@ -149,12 +150,13 @@ ec2_describe(const struct aws *a, cJSON *ids, const struct discover_opts *o, str
 				memset(&e, 0, sizeof(e));
 				xml_text(xml_child(in, "instanceId"), e.id, sizeof(e.id));
 				xml_text(xml_child(in, "privateIpAddress"), e.ip, sizeof(e.ip));
-				xml_text(xml_child(xml_child(in, "placement"), "availabilityZone"), e.az,
-				    sizeof(e.az));
+				xml_text(xml_child(xml_child(in, "placement"), "availabilityZone"),
+				    e.az, sizeof(e.az));
 				xml_text(xml_child(xml_child(in, "instanceState"), "name"), e.state,
 				    sizeof(e.state));
 				e.tags = (xmlNode *)(uintptr_t)xml_child(in, "tagSet");
-				if (e.id[0] == '\0' || e.ip[0] == '\0' || strcmp(e.state, "running") != 0)
+				if (e.id[0] == '\0' || e.ip[0] == '\0' ||
+				    strcmp(e.state, "running") != 0)
 					continue;
 				if (o->nazs > 0) {
 					ok = false;
@@ -249,7 +251,8 @@ discover(const struct aws *a, const struct discover_opts *o, struct host **out, 
 			if (rc != 0)
 				break;
 			cJSON_ArrayForEach(t, cJSON_GetObjectItemCaseSensitive(resp, "tasks")) {
-				const char *ci = jstr(t, "containerInstanceArn"), *ta = jstr(t, "taskArn");
+				const char *ci = jstr(t, "containerInstanceArn");
+				const char *ta = jstr(t, "taskArn");
 				const char *group = jstr(t, "group");
 				cJSON *l;
 
@@ -301,7 +304,8 @@ discover(const struct aws *a, const struct discover_opts *o, struct host **out, 
 		cJSON_Delete(dreq);
 		if (rc != 0)
 			goto out;
-		cJSON_ArrayForEach(ci, cJSON_GetObjectItemCaseSensitive(resp, "containerInstances")) {
+		cJSON_ArrayForEach(ci, cJSON_GetObjectItemCaseSensitive(resp,
+		    "containerInstances")) {
 			const char *id = jstr(ci, "ec2InstanceId"), *arn = jstr(ci,
 			    "containerInstanceArn");
 			size_t m;

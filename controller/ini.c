@@ -15,19 +15,6 @@
 
 #define INI_FILE_MAX (1024 * 1024)
 
-static char *
-trim(char *s)
-{
-	char *e;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	e = s + strlen(s);
-	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-		*--e = '\0';
-	return s;
-}
-
 int
 ini_parse(const char *text, const char *name, struct ini *out, struct errbuf *eb)
 {
@@ -53,7 +40,7 @@ ini_parse(const char *text, const char *name, struct ini *out, struct errbuf *eb
 		memcpy(raw, p, len);
 		raw[len] = '\0';
 		p = nl != NULL ? nl + 1 : NULL;
-		line = trim(raw);
+		line = str_trim(raw);
 		/*
 		 * Blank and comment lines are skipped; as in configparser, an
 		 * indented line after them still continues the value.
@@ -130,13 +117,14 @@ ini_parse(const char *text, const char *name, struct ini *out, struct errbuf *eb
 			struct ini_kv *kv;
 
 			if (eq == NULL || sec == NULL) {
-				r = err_set(eb, CE_INVALID, sec == NULL ? "%s:%d: a key before "
-				    "any [section]" : "%s:%d: expected 'key = value'", name, lineno);
+				r = err_set(eb, CE_INVALID, sec == NULL ? "%s:%d: a key "
+				    "before any [section]" : "%s:%d: expected 'key = value'", name,
+				    lineno);
 				free(raw);
 				break;
 			}
 			*eq = '\0';
-			k = trim(line);
+			k = str_trim(line);
 			if (k[0] == '\0') {
 				r = err_set(eb, CE_INVALID, "%s:%d: a value without a key", name,
 				    lineno);
@@ -161,7 +149,7 @@ ini_parse(const char *text, const char *name, struct ini *out, struct errbuf *eb
 			}
 			if ((kv = calloc(1, sizeof(*kv))) == NULL ||
 			    (kv->key = strdup(k)) == NULL ||
-			    (kv->value = strdup(trim(eq + 1))) == NULL) {
+			    (kv->value = strdup(str_trim(eq + 1))) == NULL) {
 				if (kv != NULL)
 					free(kv->key);
 				free(kv);

@@ -1,106 +1,22 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * main.c: chaosctl's entry point and commands table. Global options
- * (targets, key, output) may appear before or after the command name;
- * everything else belongs to the command.
+ * main.c: chaosctl's entry point. Global options (targets, key, output)
+ * may appear before or after the command name; everything else belongs to
+ * the command, which the commands table (commands.c) names.
  */
-#include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <curl/curl.h>
 
+#include "agents.h"
 #include "aws.h"
 #include "ctl.h"
 #include "discover.h"
-#include "targets.h"
 #include "../common/err.h"
 #include "../common/log.h"
 #include "../common/util.h"
-
-const struct cmd ctl_commands[] = {
-	{ "inject", cmd_inject, "start a fault on every target agent", usage_inject, true },
-	{ "faults", cmd_faults, "list the faults of every target agent", usage_faults, true },
-	{ "revert", cmd_revert, "revert faults by id, by fault label, or all (--all)",
-	    usage_revert, true },
-	{ "info", cmd_info, "show each agent's version, limits and capabilities", usage_info, true },
-	{ "targets", cmd_targets, "list the containers on every target agent's host",
-	  usage_targets, true },
-	{ "run", cmd_run, "run a Chaos Toolkit experiment from its configuration file",
-	  usage_run, false },
-	{ "submit", cmd_submit, "submit experiment runs as AWS Batch jobs", usage_submit,
-	  false },
-	{ "keygen", cmd_keygen, "create a new agent key file", usage_keygen, false },
-	{ "version", cmd_version, "print chaosctl's version", usage_version, false },
-	{ "help", cmd_help, "show help for chaosctl or one command", usage_help, false },
-};
-const size_t ctl_ncommands = NELEM(ctl_commands);
-
-int
-ctl_usage_error(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("chaosctl: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return EXIT_USAGE;
-}
-
-void
-ctl_main_usage(FILE *out)
-{
-	size_t i;
-
-	fprintf(out,
-"usage: chaosctl [global options] <command> [options]\n"
-"\n"
-"Drive chaos-agents: start time-bounded faults on many hosts at once, list\n"
-"and revert them.\n"
-"\n"
-"commands:\n");
-	for (i = 0; i < ctl_ncommands; i++)
-		fprintf(out, "  %-9s %s\n", ctl_commands[i].name, ctl_commands[i].summary);
-	fprintf(out,
-"\n"
-"global options (before or after the command):\n"
-"  --agent URL         an agent, e.g. http://10.0.1.17:8421 (repeatable)\n"
-"  --agents-file FILE  agent URLs, one per line ('#' comments)\n"
-"  --key-file FILE     the agents' key file (mode 0600)\n"
-"  --key-ssm-parameter NAME   the key file's text from an SSM SecureString\n"
-"  --key-id ID         which key of the file to sign with (default: the first)\n"
-"  --output text|json  text for people (default), one JSON document for programs\n"
-"  --timeout SECONDS   per-agent request timeout, 1-300 (default 10)\n"
-"  -v, --verbose       show each request on stderr\n"
-"\n"
-"agents found through AWS (instead of --agent):\n"
-"  --cluster NAME      the ECS cluster's container instances, as http://<private ip>:<port>\n"
-"  --service NAME      only the hosts running this service's tasks; container\n"
-"                      faults then hit only those tasks\n"
-"  --az AZ, --instance-id ID, --tag K=V   filters (repeatable; EC2 tags)\n"
-"  --host-count N, --host-percent P       a random sample of the hosts\n"
-"  --agent-port PORT   the agents' port (default 8421)\n"
-"  --region R, --endpoint-url URL         AWS region and endpoint (default:\n"
-"                      AWS_REGION, AWS_ENDPOINT_URL; credentials as the AWS SDKs)\n"
-"\n"
-"environment:\n"
-"  CHAOS_AGENTS          comma-separated agent URLs (used when no --agent is given)\n"
-"  CHAOS_AGENT_KEY_FILE  key file (used when no --key-file is given)\n"
-"\n"
-"exit status:\n"
-"  0    every target agent succeeded\n"
-"  1    at least one agent answered with an error (bad parameters, conflict, ...)\n"
-"  2    usage error: bad options or arguments, unreadable key file\n"
-"  3    at least one agent was unreachable, timed out or rejected the signature\n"
-"  130  interrupted during --wait (the faults were reverted)\n"
-"\n"
-"Run 'chaosctl help <command>' or 'chaosctl <command> --help' for details;\n"
-"'chaosctl inject <fault> --help' lists a fault's parameters.\n");
-}
 
 enum {
 	G_AGENT = 1, G_AGENTS_FILE, G_KEY_FILE, G_KEY_ID, G_OUTPUT, G_TIMEOUT, G_VERBOSE,
@@ -108,7 +24,7 @@ enum {
 	G_AGENT_PORT, G_REGION, G_ENDPOINT, G_KEY_SSM,
 };
 
-static const struct ctl_opt global_opts[] = {
+const struct ctl_opt ctl_global_options[] = {
 	{ "agent", true, G_AGENT },
 	{ "agents-file", true, G_AGENTS_FILE },
 	{ "key-file", true, G_KEY_FILE },
@@ -142,23 +58,21 @@ push(const char **list, size_t *n, const char *v, const char *flag)
 
 /* --cluster: ask AWS for the hosts, and make their agents the targets. */
 static int
-run_discovery(struct ctl *ctl, struct targets *tg, const struct discover_opts *o)
+run_discovery(struct ctl *ctl, struct agents *al, const struct discover_opts *o)
 {
 	struct errbuf eb = { "" };
 	struct aws aws;
 	size_t i;
 	int r;
 
-	if (tg->n > 0)
+	if (al->n > 0)
 		return ctl_usage_error("give --agent/--agents-file or --cluster, not both");
 	if (aws_init(&aws, ctl->region, ctl->endpoint, &eb) != 0 ||
-	    discover(&aws, o, &ctl->hosts, &ctl->nhosts, &eb) != 0) {
-		fprintf(stderr, "chaosctl: discovery: %s\n", eb.msg);
-		return EXIT_TRANSPORT;
-	}
+	    discover(&aws, o, &ctl->hosts, &ctl->nhosts, &eb) != 0)
+		return ctl_error(CE_UNAVAILABLE, "discovery: %s", eb.msg);
 	ctl->by_service = o->service != NULL;
 	for (i = 0; i < ctl->nhosts; i++)
-		if ((r = targets_add(tg, ctl->hosts[i].url)) != 0)
+		if ((r = agents_add(al, ctl->hosts[i].url)) != 0)
 			return r;
 	if (ctl->verbose)
 		fprintf(stderr, "chaosctl: %zu host(s) in cluster %s (credentials: %s, region "
@@ -176,10 +90,10 @@ is_global(const char *a)
 		return true;
 	if (strncmp(a, "--", 2) != 0)
 		return false;
-	for (i = 0; global_opts[i].name != NULL; i++) {
-		size_t n = strlen(global_opts[i].name);
+	for (i = 0; ctl_global_options[i].name != NULL; i++) {
+		size_t n = strlen(ctl_global_options[i].name);
 
-		if (strncmp(a + 2, global_opts[i].name, n) == 0 &&
+		if (strncmp(a + 2, ctl_global_options[i].name, n) == 0 &&
 		    (a[2 + n] == '\0' || a[2 + n] == '='))
 			return true;
 	}
@@ -190,7 +104,7 @@ int
 main(int argc, char **argv)
 {
 	struct ctl ctl;
-	struct targets tg;
+	struct agents al;
 	char **rest;
 	const char *agents_file = NULL;
 	struct discover_opts dopt;
@@ -200,12 +114,12 @@ main(int argc, char **argv)
 
 	log_init("chaosctl", LOG_FMT_TEXT, LOG_LVL_INFO);
 	memset(&ctl, 0, sizeof(ctl));
-	targets_init(&tg);
+	agents_init(&al);
 	ctl.timeout_ms = 10000;
 	memset(&dopt, 0, sizeof(dopt));
 	dopt.port = 8421;
 	if ((rest = calloc((size_t)argc + 1, sizeof(*rest))) == NULL)
-		return ctl_usage_error("out of memory");
+		return ctl_error(CE_NOMEM, "out of memory");
 	rest[nrest++] = argv[0];
 	/* Pull the global options out wherever they are; "--" ends options. */
 	for (i = 1; i < argc; i++) {
@@ -225,13 +139,13 @@ main(int argc, char **argv)
 			ctl.verbose++;
 			continue;
 		}
-		if ((id = ctl_getopt(global_opts, argc, argv, &i, &arg)) < 0) {
+		if ((id = ctl_getopt(ctl_global_options, argc, argv, &i, &arg)) < 0) {
 			r = EXIT_USAGE;
 			goto out;
 		}
 		switch (id) {
 		case G_AGENT:
-			if ((r = targets_add(&tg, arg)) != 0)
+			if ((r = agents_add(&al, arg)) != 0)
 				goto out;
 			break;
 		case G_AGENTS_FILE:
@@ -265,7 +179,8 @@ main(int argc, char **argv)
 		case G_HOST_PERCENT:
 		case G_AGENT_PORT: {
 			int64_t v;
-			int64_t max = id == G_HOST_PERCENT ? 100 : id == G_AGENT_PORT ? 65535 : 5000;
+			int64_t max = id == G_HOST_PERCENT ? 100 :
+			    id == G_AGENT_PORT ? 65535 : 5000;
 
 			if (parse_i64(arg, 1, max, &v) != 0) {
 				r = ctl_usage_error("--%s: '%s' is not a number from 1 to %lld",
@@ -346,6 +261,11 @@ main(int argc, char **argv)
 		goto out;
 	}
 	ctl.cmd = ctl_commands[c].name;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+		r = ctl_error(CE_INTERNAL, "cannot initialize libcurl");
+		goto out;
+	}
+	curl_up = true;
 	if (ctl_commands[c].needs_agents) {
 		bool wants_help = false;
 
@@ -361,38 +281,29 @@ main(int argc, char **argv)
 				goto out;
 			}
 			if (dopt.count > 0 && dopt.percent > 0) {
-				r = ctl_usage_error("give --host-count or --host-percent, not both");
+				r = ctl_usage_error("give --host-count or --host-percent, "
+				    "not both");
 				goto out;
 			}
-			if (!curl_up && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-				r = ctl_usage_error("cannot initialize libcurl");
-				goto out;
-			}
-			curl_up = true;
 			if (dopt.cluster != NULL &&
-			    (r = run_discovery(&ctl, &tg, &dopt)) != 0)
+			    (r = run_discovery(&ctl, &al, &dopt)) != 0)
 				goto out;
-			if ((r = targets_resolve(&tg, agents_file)) != 0)
+			if ((r = agents_resolve(&al, agents_file)) != 0)
 				goto out;
-			ctl.agents = tg.urls;
-			ctl.nagents = tg.n;
+			ctl.agents = al.urls;
+			ctl.nagents = al.n;
 			/* Listing discovered hosts asks no agent: no key needed. */
 			if (!(dopt.cluster != NULL && strcmp(ctl.cmd, "targets") == 0) &&
 			    (r = ctl_load_key(&ctl)) != 0)
 				goto out;
 		}
 	}
-	if (!curl_up && curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-		r = ctl_usage_error("cannot initialize libcurl");
-		goto out;
-	}
-	curl_up = true;
 	r = ctl_commands[c].run(&ctl, nrest - 1, rest + 1);
 out:
 	if (curl_up)
 		curl_global_cleanup();
 	/* Every path frees what it allocated (sanitizer builds check leaks). */
-	targets_release(&tg);
+	agents_release(&al);
 	hosts_free(ctl.hosts, ctl.nhosts);
 	free(rest);
 	return r;

@@ -23,6 +23,22 @@ pkgs=(
 	# VM tests (make check-vm): Debian's cloud kernel, downloaded with
 	# apt-get into build/vm, booted under qemu with an initramfs made by cpio
 	qemu-system-x86 cpio
+	# packaging (make packages, make check-packaging): Debian 11 and 12 roots
+	# made with debootstrap, booted with systemd-nspawn or entered with
+	# chroot; rpmbuild, rpm2cpio, lintian, rpmlint, shellcheck; qemu-user
+	# runs the arm64 build; groff-base renders the man pages for lintian and
+	# their test
+	debootstrap systemd-container rpm rpm2cpio rpmlint lintian shellcheck
+	qemu-user-static binutils groff-base xz-utils
+	# make bench: the reference it compares burn-cpu with
+	stress-ng
+	# run reports and shell completion (tests/integration/test_report.py,
+	# test_completion.py): a real browser loads and screenshots report.html,
+	# zsh runs the zsh completion
+	chromium fonts-dejavu-core zsh
+	# infrastructure checks (make check-infra): virtualenvs for checkov and
+	# python-hcl2 when the python3 on PATH is Debian's
+	python3-venv
 )
 
 missing=()

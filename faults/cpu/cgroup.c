@@ -148,34 +148,65 @@ read_file(const char *mount, const char *path, const char *name, char *buf, size
 	return true;
 }
 
-double
-cgroup_cpu_limit(const cJSON *cg)
+/*
+ * The limit set on one cgroup directory, in CPUs, or 0 without one. v1:
+ * cpu.cfs_quota_us is -1 without a limit; v2: cpu.max is "max 100000" or
+ * "50000 100000".
+ */
+static double
+limit_at(const char *mount, const char *path, bool v1)
 {
-	const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg, "cpu"));
-	char mount[512], q[64], per[64], *sp;
+	char q[64], per[64], *sp;
 	int64_t quota, period;
 
-	if (path_ok(p) && find_mount("cpu", mount, sizeof(mount))) {
-		/* v1: cpu.cfs_quota_us is -1 without a limit. */
-		if (!read_file(mount, p, "cpu.cfs_quota_us", q, sizeof(q)) ||
-		    !read_file(mount, p, "cpu.cfs_period_us", per, sizeof(per)) ||
+	if (v1) {
+		if (!read_file(mount, path, "cpu.cfs_quota_us", q, sizeof(q)) ||
+		    !read_file(mount, path, "cpu.cfs_period_us", per, sizeof(per)) ||
 		    parse_i64(q, -1, INT64_MAX, &quota) != 0 ||
 		    parse_i64(per, 1, INT64_MAX, &period) != 0 || quota <= 0)
 			return 0;
 		return (double)quota / (double)period;
 	}
-	p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg, "unified"));
-	if (!path_ok(p) || !find_mount(NULL, mount, sizeof(mount)) ||
-	    !read_file(mount, p, "cpu.max", q, sizeof(q)))
-		return 0;
-	/* v2: "max 100000" or "50000 100000". */
-	if ((sp = strchr(q, ' ')) == NULL)
+	if (!read_file(mount, path, "cpu.max", q, sizeof(q)) || (sp = strchr(q, ' ')) == NULL)
 		return 0;
 	*sp = '\0';
 	if (strcmp(q, "max") == 0 || parse_i64(q, 1, INT64_MAX, &quota) != 0 ||
 	    parse_i64(sp + 1, 1, INT64_MAX, &period) != 0)
 		return 0;
 	return (double)quota / (double)period;
+}
+
+double
+cgroup_cpu_limit(const cJSON *cg)
+{
+	const char *p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg, "cpu"));
+	char mount[512], dir[512], *slash;
+	double best = 0;
+	bool v1 = true;
+
+	if (!path_ok(p) || !find_mount("cpu", mount, sizeof(mount))) {
+		v1 = false;
+		p = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(cg, "unified"));
+		if (!path_ok(p) || !find_mount(NULL, mount, sizeof(mount)))
+			return 0;
+	}
+	/*
+	 * The tightest limit on the way up: ECS puts a task's CPU limit on the
+	 * task's cgroup (/ecs/TASK on v1, ecstasks-TASK.slice on v2), above
+	 * the containers' own.
+	 */
+	if (str_copy(dir, sizeof(dir), p) != 0)
+		return 0;
+	for (;;) {
+		double l = limit_at(mount, dir, v1);
+
+		if (l > 0 && (best == 0 || l < best))
+			best = l;
+		if ((slash = strrchr(dir, '/')) == NULL || slash == dir)
+			break;
+		*slash = '\0';
+	}
+	return best;
 }
 
 /* Parse a cpuset list ("0-3,8,10-11") into set. Returns 0 or -1. */

@@ -17,7 +17,11 @@ struct errbuf;
 /* Move pid into the cgroup(s) cg names. Returns 0 or a CE_* code. */
 int cgroup_join(const struct cJSON *cg, pid_t pid, struct errbuf *eb);
 
-/* The CPU limit of cg in CPUs (0.5 = half a CPU), or 0 without a limit. */
+/*
+ * The CPU limit that binds cg, in CPUs (0.5 = half a CPU): the tightest one
+ * set on its cgroup or any parent (an ECS task's limit sits on the task's
+ * cgroup, above its containers'), or 0 without any.
+ */
 double cgroup_cpu_limit(const struct cJSON *cg);
 
 /*

@@ -18,6 +18,8 @@
 
 #include "docker.h"
 #include "../fault.h"
+#include "../cpu/cgroup.h"
+#include "../../common/buf.h"
 #include "../../common/err.h"
 #include "../../common/spec.h"
 #include "../../common/util.h"
@@ -30,44 +32,19 @@ struct docker {
 	char server_version[32];
 };
 
-struct body {
-	char *buf;
-	size_t len;
-	bool overflow;
-};
-
-static size_t
-on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	struct body *b = userdata;
-	size_t n = size * nmemb;
-	char *nb;
-
-	if (b->len + n > DOCKER_BODY_MAX) {
-		b->overflow = true;
-		return 0;	/* abort the transfer */
-	}
-	if ((nb = realloc(b->buf, b->len + n + 1)) == NULL)
-		return 0;
-	b->buf = nb;
-	memcpy(b->buf + b->len, ptr, n);
-	b->len += n;
-	b->buf[b->len] = '\0';
-	return n;
-}
-
 /* A raw request; path is absolute ("/version", "/v1.41/containers/json"). */
 static int
 request(struct docker *d, const char *method, const char *path, long *status, cJSON **json,
     struct errbuf *eb)
 {
 	char url[1024];
-	struct body b = { NULL, 0, false };
+	struct buf b;
 	CURLcode cc;
 
 	*json = NULL;
 	if (snprintf(url, sizeof(url), "http://docker%s", path) >= (int)sizeof(url))
 		return err_set(eb, CE_INVALID, "docker: request path too long");
+	buf_init(&b, DOCKER_BODY_MAX);
 	curl_easy_reset(d->h);
 	(void)curl_easy_setopt(d->h, CURLOPT_UNIX_SOCKET_PATH, d->socket_path);
 	(void)curl_easy_setopt(d->h, CURLOPT_URL, url);
@@ -81,11 +58,11 @@ request(struct docker *d, const char *method, const char *path, long *status, cJ
 	(void)curl_easy_setopt(d->h, CURLOPT_CONNECTTIMEOUT_MS, d->timeout_ms);
 	(void)curl_easy_setopt(d->h, CURLOPT_NOSIGNAL, 1L);
 	(void)curl_easy_setopt(d->h, CURLOPT_PROTOCOLS_STR, "http");
-	(void)curl_easy_setopt(d->h, CURLOPT_WRITEFUNCTION, on_data);
+	(void)curl_easy_setopt(d->h, CURLOPT_WRITEFUNCTION, buf_curl_write);
 	(void)curl_easy_setopt(d->h, CURLOPT_WRITEDATA, &b);
 	cc = curl_easy_perform(d->h);
 	if (cc != CURLE_OK) {
-		free(b.buf);
+		buf_release(&b);
 		if (b.overflow)
 			return err_set(eb, CE_SYSTEM, "docker: answer to %s %s is larger "
 			    "than %d bytes", method, path, DOCKER_BODY_MAX);
@@ -95,8 +72,8 @@ request(struct docker *d, const char *method, const char *path, long *status, cJ
 	}
 	(void)curl_easy_getinfo(d->h, CURLINFO_RESPONSE_CODE, status);
 	if (b.len > 0)
-		*json = cJSON_ParseWithLength(b.buf, b.len);
-	free(b.buf);
+		*json = cJSON_ParseWithLength(b.data, b.len);
+	buf_release(&b);
 	return 0;
 }
 
@@ -397,6 +374,11 @@ describe(const cJSON *insp)
 		else if (cJSON_IsNumber(q) && q->valuedouble > 0)
 			cpus = q->valuedouble / (cJSON_IsNumber(p) && p->valuedouble > 0 ?
 			    p->valuedouble : 100000.0);
+		/* What binds: a task-level limit above the container's counts. */
+		double eff = cgroup_cpu_limit(cJSON_GetObjectItemCaseSensitive(o, "cgroup"));
+
+		if (eff > 0 && (cpus == 0 || eff < cpus))
+			cpus = eff;
 		if (cpus > 0)
 			cJSON_AddNumberToObject(o, "cpu_limit", cpus);
 	}

@@ -34,6 +34,9 @@ net_netem_present(char *why, size_t len)
 	static const char *const exts[] = { "", ".xz", ".zst", ".gz" };
 	size_t i;
 
+	/* Loaded or built in: the kernel says so under /sys/module. */
+	if (access("/sys/module/sch_netem", F_OK) == 0)
+		return true;
 	if ((fp = fopen("/proc/modules", "re")) != NULL) {
 		while (!found && fgets(line, sizeof(line), fp) != NULL)
 			found = strncmp(line, "sch_netem ", 10) == 0;
@@ -52,7 +55,11 @@ net_netem_present(char *why, size_t len)
 		    "/lib/modules/%s/kernel/net/sched/sch_netem.ko%s", u.release, exts[i]);
 		found = access(path, R_OK) == 0;
 	}
-	if (!found)
+	if (!found && access("/lib/modules", F_OK) != 0)
+		(void)snprintf(why, len, "sch_netem is not loaded, and this agent cannot "
+		    "see /lib/modules (a service's ProtectKernelModules?) to load it: "
+		    "load it at boot (modprobe sch_netem)");
+	else if (!found)
 		(void)snprintf(why, len, "sch_netem is not loaded and kernel %s has no "
 		    "sch_netem module", u.release);
 	return found;

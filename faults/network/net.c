@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <linux/capability.h>
+
 #include <cjson/cJSON.h>
 
 #include "host.h"
@@ -25,6 +27,7 @@
 #include "site.h"
 #include "../fault.h"
 #include "../proc.h"
+#include "../../common/caps.h"
 #include "../../common/err.h"
 #include "../../common/netaddr.h"
 #include "../../common/util.h"
@@ -50,6 +53,11 @@ static size_t nclaims;
 static bool
 net_available(char *why, size_t len)
 {
+	if (geteuid() == 0 && !caps_have(CAP_NET_ADMIN)) {
+		(void)snprintf(why, len, "the agent does not hold CAP_NET_ADMIN (its "
+		    "service or container withholds it)");
+		return false;
+	}
 	if (net_tc_path() == NULL) {
 		(void)snprintf(why, len, "tc (iproute2) is not installed");
 		return false;

@@ -7,8 +7,8 @@ Measures, against a real agent on 127.0.0.1:
   - how late deadline reverts are, seen from outside (burner gone minus
     the fault's expires_at) and from the agent's own histogram
   - requested vs measured CPU load of burn-cpu at 25, 50, 75 %
-  - a soak: signed requests at a constant rate (200/s for 60 s by
-    default), with latency, errors, and the memory of both processes
+  - a soak: signed requests at a constant rate (200/s for 30 s by
+    default; BENCH_SOAK_SECONDS), with latency, errors, and the memory of both processes
     before and after
 """
 import json
@@ -178,7 +178,7 @@ def main():
               f"chaosctl {stripped_size(CTL, tmp)} B")
 
         rate = int(os.environ.get("BENCH_SOAK_RATE", "200"))
-        secs = int(os.environ.get("BENCH_SOAK_SECONDS", "60"))
+        secs = int(os.environ.get("BENCH_SOAK_SECONDS", "30"))
         print(f"== soak: signed GET /v1/faults at {rate}/s for {secs} s")
         lat, errors, took = soak(a, rate, secs)
         lat.sort()

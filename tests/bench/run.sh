@@ -5,5 +5,6 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 /usr/bin/python3 tests/bench/bench.py "$@"
 /usr/bin/python3 tests/bench/vm_bench.py
+/usr/bin/python3 tests/bench/compare.py
 scripts/setup-venv.sh >/dev/null
 exec /usr/bin/python3 tests/bench/aws_bench.py

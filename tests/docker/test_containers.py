@@ -10,7 +10,7 @@ import time
 import pytest
 
 from conftest import Agent, wait_for
-from procs import proc_children, proc_comm
+from procs import burn_held, proc_children, proc_comm, sched_ns
 from dockerd import Dockerd, ECS_PAUSE
 
 
@@ -218,6 +218,14 @@ def test_protected_containers_are_skipped_unless_named(agent, docker):
     assert [c["id"] for c in body["targets"]] == [t["app"]]
     assert [s["id"] for s in body["skipped"]] == [t["pause"]]
     assert docker.state(t["app"]) == "running"  # dry run: nothing happened
+    # The real fault says what it spared, too (one-shot and revertible).
+    for fault in ("kill-container", "pause-container"):
+        f = fault_of(agent.result("inject", fault, "--family", "web", "--duration", "5",
+                                  "--signal", "CONT") if fault == "kill-container" else
+                     agent.result("inject", fault, "--family", "web", "--duration", "5"))
+        assert [s["id"] for s in f["skipped"]] == [t["pause"]], f
+        assert [c["id"] for c in f["detail"]["containers"]] == [t["app"]], f
+    agent.result("revert", "--all")
     r = agent.result("inject", "kill-container", "--container-id", "ecs-agent",
                      "--dry-run")["body"]
     assert [c["name"] for c in r["targets"]] == ["ecs-agent"]
@@ -377,14 +385,89 @@ def test_container_burn_counts_in_its_cgroup_only(agent, docker):
     # The burner runs in the container's cgroup once its usage moves.
     first = cgroup_usage_ns(hot)
     wait_for(lambda: cgroup_usage_ns(hot) > first + 50e6, 10, what="the burn to start")
-    h0, c0, w0 = cgroup_usage_ns(hot), cgroup_usage_ns(cold), time.monotonic()
+    burner = f["detail"]["burner_pids"][0]
+    h0, c0, s0, w0 = (cgroup_usage_ns(hot), cgroup_usage_ns(cold), sched_ns(burner),
+                      time.monotonic())
     time.sleep(3)
-    h1, c1, w1 = cgroup_usage_ns(hot), cgroup_usage_ns(cold), time.monotonic()
+    h1, c1, s1, w1 = (cgroup_usage_ns(hot), cgroup_usage_ns(cold), sched_ns(burner),
+                      time.monotonic())
     hot_pct = (h1 - h0) / 1e9 / (w1 - w0) * 100
     cold_pct = (c1 - c0) / 1e9 / (w1 - w0) * 100
-    print("container burn at 50%% of a 1-CPU limit: measured %.1f%%" % hot_pct)
-    assert 40 <= hot_pct <= 60, hot_pct
+    waited = (s1[1] - s0[1]) / 1e9 / (w1 - w0) * 100
+    print("container burn at 50%% of a 1-CPU limit: measured %.1f%% (%.1f%% waiting "
+          "for a CPU)" % (hot_pct, waited))
+    assert burn_held(hot_pct, waited, 50), (hot_pct, waited)
     assert cold_pct < 2, cold_pct
+
+
+def remove_parent_cgroups(rel):
+    """rmdir a parent cgroup docker made, what is left below it, and its
+    parents once empty, in every hierarchy; its processes must be gone."""
+    for base in os.listdir("/sys/fs/cgroup"):
+        top = os.path.join("/sys/fs/cgroup", base)
+        path = top + rel
+        if not os.path.isdir(path):
+            continue
+        for d, _, _ in os.walk(path, topdown=False):
+            wait_for(lambda: not os.path.exists(d) or _rmdir(d), 5,
+                     what="cgroup %s to empty" % d)
+        path = os.path.dirname(path)
+        while path != top and _rmdir(path):
+            path = os.path.dirname(path)
+
+
+def _rmdir(path):
+    try:
+        os.rmdir(path)
+        return True
+    except OSError:
+        return False
+
+
+def test_task_level_limit_binds_the_burn(agent, docker):
+    # ECS puts a task's CPU limit on the task's cgroup (/ecs/TASK on v1),
+    # above containers that have none: 50 % is half of that limit.
+    task_id = os.urandom(8).hex()
+    parent = "/ecs/" + task_id
+    try:
+        t = docker.task("tlim", containers=("app",), awsvpc=False, task_id=task_id,
+                        cgroup_parent=parent)
+        cpu_dir = None
+        for mnt in ("/sys/fs/cgroup/cpu,cpuacct", "/sys/fs/cgroup/cpu", "/sys/fs/cgroup"):
+            if os.path.exists(mnt + parent + "/cpu.cfs_quota_us"):
+                cpu_dir = mnt + parent
+                with open(cpu_dir + "/cpu.cfs_quota_us", "w") as f:
+                    f.write("100000")
+                break
+            if os.path.exists(mnt + parent + "/cpu.max"):
+                cpu_dir = mnt + parent
+                with open(cpu_dir + "/cpu.max", "w") as f:
+                    f.write("100000 100000")
+                break
+        assert cpu_dir is not None, "docker made no cgroup " + parent
+        targets = {c["id"]: c for c in agent.result("targets")["body"]["targets"]}
+        app = targets[t["app"]]
+        assert app["cpu_limit"] == 1, app
+        f = fault_of(agent.result("inject", "burn-cpu", "--task", task_id, "--load", "50",
+                                  "--duration", "6"))
+        assert len(f["detail"]["burner_pids"]) == 1, f["detail"]
+        cg = app["cgroup"]
+        first = cgroup_usage_ns(cg)
+        wait_for(lambda: cgroup_usage_ns(cg) > first + 50e6, 10, what="the burn to start")
+        burner = f["detail"]["burner_pids"][0]
+        u0, s0, w0 = cgroup_usage_ns(cg), sched_ns(burner), time.monotonic()
+        time.sleep(3)
+        u1, s1, w1 = cgroup_usage_ns(cg), sched_ns(burner), time.monotonic()
+        pct = (u1 - u0) / 1e9 / (w1 - w0) * 100
+        waited = (s1[1] - s0[1]) / 1e9 / (w1 - w0) * 100
+        print("burn at 50%% of a task-level 1-CPU limit: measured %.1f%% (%.1f%% waiting "
+              "for a CPU)" % (pct, waited))
+        # Without the task's limit it would burn both cores: 100 %.
+        assert burn_held(pct, waited, 50), (pct, waited)
+        agent.result("revert", f["id"])
+    finally:
+        docker.remove_all()
+        remove_parent_cgroups(parent)
 
 
 def test_label_selector_and_cluster(agent, docker):

@@ -11,9 +11,12 @@ read back; every configuration error must stop before chaos starts.
 import datetime
 import json
 import os
+import pathlib
 import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import textwrap
 import time
 
@@ -477,6 +480,26 @@ class TestLaunch:
                     clean_env(home, **fake.env(signal=int(sig))))
         assert r.returncode == 128 + int(sig), describe(r)
 
+    def test_chaos_that_cannot_be_forked_exits_4(self, home):
+        """No process left for chaos: chaosctl's own failure (4), not a usage
+        error (2) and not an exit status of chaos's."""
+        d = tempfile.mkdtemp(prefix="ctl-nofork-", dir="/tmp")
+        try:
+            os.chmod(d, 0o777)  # nobody writes the run directory there
+            conf = make_conf(pathlib.Path(d), "[DEFAULT]\n")
+            # LeakSanitizer (SANITIZE builds) needs a thread at exit: none is left.
+            r = subprocess.run(["setpriv", "--reuid=nobody", "--regid=nogroup",
+                                "--clear-groups", "prlimit", "--nproc=0", CTL_BIN, "run",
+                                str(conf), "--chaos", "/bin/true"],
+                               env=clean_env(home, ASAN_OPTIONS=":".join(filter(None, [
+                                   os.environ.get("ASAN_OPTIONS"), "detect_leaks=0"]))),
+                               capture_output=True, text=True, timeout=60,
+                               stdin=subprocess.DEVNULL)
+        finally:
+            shutil.rmtree(d)
+        assert r.returncode == 4, describe(r)
+        assert "run: fork:" in r.stderr and "chaos exited" not in r.stderr, describe(r)
+
     @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
     def test_signal_forwarded_and_waited_for(self, tmp_path, home, fake, reap, sig):
         d = tmp_path / "exp"
@@ -657,14 +680,18 @@ class TestRealChaos:
 
     # ---------------------------------------------- 3. interrupting a run
 
-    @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
-    def test_interrupted_runs_rollbacks(self, sample, home, out_dir, reap, sig):
+    @pytest.mark.parametrize("sig,ignored", [(signal.SIGINT, False), (signal.SIGTERM, False),
+                                             (signal.SIGINT, True)])
+    def test_interrupted_runs_rollbacks(self, sample, home, out_dir, reap, sig, ignored):
+        # ignored: chaosctl starts with the signal ignored, as a background job
+        # of a script does; chaos must still act on what chaosctl passes on.
         p = subprocess.Popen(
             [CTL_BIN, "run", str(sample / "experiment.conf"), "--context", "long",
              "--chaos", CHAOS_BIN],
             env=clean_env(home, SAMPLE_OUT=out_dir), stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            start_new_session=True)
+            start_new_session=True,
+            preexec_fn=(lambda: signal.signal(sig, signal.SIG_IGN)) if ignored else None)
         reap.append(p)
         started = out_dir / "action.started"
         try:
@@ -705,17 +732,28 @@ def bucket(moto, request):
 
 
 def check_uploaded(moto, bucket, run_dir, prefix=None):
-    """Both files are in the bucket under the journal's prefix, byte for byte."""
+    """The journal, the log and the report (when the run made one) are in the
+    bucket under the journal's prefix, byte for byte; the report as HTML."""
     journal_file = os.path.join(run_dir, "journal.json")
     log_file = os.path.join(run_dir, "chaostoolkit.log")
+    report_file = os.path.join(run_dir, "report.html")
     journal = load_json(journal_file)
     prefix = prefix or journal_prefix(journal)
     keys = moto.list_keys(bucket)
-    assert keys == sorted([prefix + "/chaostoolkit.log", prefix + "/journal.json"]), keys
+    want = [prefix + "/chaostoolkit.log", prefix + "/journal.json"]
+    if os.path.exists(report_file):
+        want.append(prefix + "/report.html")
+    assert keys == sorted(want), keys
     with open(journal_file, "rb") as f:
         assert moto.get_object(bucket, prefix + "/journal.json") == f.read()
     with open(log_file, "rb") as f:
         assert moto.get_object(bucket, prefix + "/chaostoolkit.log") == f.read()
+    if os.path.exists(report_file):
+        with open(report_file, "rb") as f:
+            assert moto.get_object(bucket, prefix + "/report.html") == f.read()
+        head = moto.call([("s3", "head_object", {"Bucket": bucket,
+                                                 "Key": prefix + "/report.html"})])[0]
+        assert head["ContentType"].split(";")[0] == "text/html", head
     return prefix
 
 
@@ -728,6 +766,18 @@ class TestUpload:
         prefix = check_uploaded(moto, bucket, run_dir)
         assert re.fullmatch(STAMP_RE + "_" + SAMPLE_TITLE_SLUG, prefix), prefix
         assert (out_dir / "rollback.done").exists()
+        # The run made its report, and it went up with the journal.
+        assert prefix + "/report.html" in moto.list_keys(bucket)
+
+    def test_no_report_makes_and_uploads_none(self, moto, bucket, sample, home, out_dir):
+        env = clean_env(home, SAMPLE_OUT=out_dir, **moto.env())
+        r = real_run(sample / "experiment.conf", env, "--journals-bucket", bucket,
+                     "--no-report")
+        assert r.returncode == 0, describe(r)
+        run_dir = run_dir_of(r)
+        assert not os.path.exists(os.path.join(run_dir, "report.html"))
+        prefix = check_uploaded(moto, bucket, run_dir)
+        assert prefix + "/report.html" not in moto.list_keys(bucket)
 
     def test_deviated_run_still_uploads(self, moto, bucket, sample, home, out_dir):
         env = clean_env(home, SAMPLE_OUT=out_dir, **moto.env())

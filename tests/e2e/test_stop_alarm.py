@@ -67,6 +67,9 @@ def test_alarm_stops_the_run_and_reverts_its_faults(venv, tmp_path, local_agent,
         # A missing alarm is a usage error; nothing starts.
         r = run_ctl(["run", conf, "--chaos", CHAOS_BIN, "--stop-alarm", "nosuch"], env)
         assert r.returncode == 2 and "nosuch" in r.stderr, describe(r)
+        r = run_ctl(["inject", "burn-cpu", "--duration", "5", "--stop-alarm", "nosuch"], env)
+        assert r.returncode == 2 and "nosuch" in r.stderr, describe(r)
+        assert not faults(url, env), "inject started a fault"
         p = subprocess.Popen([CTL, "run", conf, "--chaos", CHAOS_BIN, "--stop-alarm",
                               "chaos-stop"], env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True)

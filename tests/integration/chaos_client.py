@@ -106,10 +106,15 @@ class Response:
 
 
 def send_raw(port, method, target, headers=None, body=None, host="127.0.0.1",
-             timeout=10.0):
-    """Send one request exactly as given (target is path plus '?query')."""
+             timeout=10.0, connect_delay=0.0):
+    """Send one request exactly as given (target is path plus '?query').
+    connect_delay: seconds between connecting and sending, as over a slow
+    link."""
     conn = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
+        if connect_delay > 0:
+            conn.connect()
+            time.sleep(connect_delay)
         conn.putrequest(method, target, skip_accept_encoding=True)
         data = body_bytes(body) if body is not None else None
         hdrs = dict(headers or {})
@@ -214,7 +219,8 @@ class Client:
         if send_body is not None:
             headers.setdefault("Content-Type", "application/json")
         return send_raw(self.port, t.get("send_method", method), target, headers,
-                        send_body, host=self.host, timeout=t.get("timeout", 10.0))
+                        send_body, host=self.host, timeout=t.get("timeout", 10.0),
+                        connect_delay=t.get("connect_delay", 0.0))
 
     def capture(self, method, path, query=None, body=None, **t):
         """Sign a request without sending it: what an eavesdropper records.

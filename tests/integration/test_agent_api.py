@@ -120,7 +120,9 @@ def test_create_get_list_delete(agent):
     created, expires = parse_ts(f["created_at"]), parse_ts(f["expires_at"])
     assert t0 - 1 <= created <= t1 + 1
     assert abs(expires - created - 4) < 0.002
-    assert 3000 <= f["remaining_ms"] <= 4000
+    # The clock ran from the deadline's setting to the answer, within the
+    # request's own round trip (long on a busy machine).
+    assert 4000 - (t1 - t0) * 1000 - 50 <= f["remaining_ms"] <= 4000
     pids = f["detail"]["burner_pids"]
     assert len(pids) == 1 and len(f["detail"]["cpus"]) == 1
     assert set(our_burners()) == set(pids)

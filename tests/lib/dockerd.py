@@ -176,12 +176,15 @@ class Dockerd:
         finally:
             shutil.rmtree(root, ignore_errors=True)
 
-    def run(self, name, labels=None, network="none", cpus=None, cmd=None):
+    def run(self, name, labels=None, network="none", cpus=None, cmd=None,
+            cgroup_parent=None):
         args = ["run", "-d", "--name", name, "--network", network]
         for k, v in (labels or {}).items():
             args += ["--label", "%s=%s" % (k, v)]
         if cpus is not None:
             args += ["--cpus", str(cpus)]
+        if cgroup_parent is not None:
+            args += ["--cgroup-parent", cgroup_parent]
         args.append(IMAGE)
         if cmd:
             args += cmd
@@ -244,10 +247,12 @@ class Dockerd:
         remove_cgroups(ids | self.created)
 
     def task(self, family, containers=("app",), awsvpc=True, cluster="demo",
-             revision="1", task_id=None, cpus=None):
+             revision="1", task_id=None, cpus=None, cgroup_parent=None):
         """Run one ECS-like task: for awsvpc, a pause container owning the
         network namespace plus app containers sharing it. Returns
-        {"arn": ..., "pause": id or None, <container name>: id, ...}."""
+        {"arn": ..., "pause": id or None, <container name>: id, ...}.
+        cgroup_parent: the containers' parent cgroup (ECS uses /ecs/TASK on
+        cgroup v1 hosts for task-level limits)."""
         task_id = task_id or os.urandom(8).hex()
         arn = "arn:aws:ecs:us-east-1:123456789012:task/%s/%s" % (cluster, task_id)
         base = {
@@ -260,10 +265,12 @@ class Dockerd:
         network = "none"
         if awsvpc:
             pause = self.run("ecs-%s-%s-internalecspause" % (family, task_id[:8]),
-                             dict(base, **{ECS_CONTAINER: ECS_PAUSE}))
+                             dict(base, **{ECS_CONTAINER: ECS_PAUSE}),
+                             cgroup_parent=cgroup_parent)
             out["pause"] = pause
             network = "container:" + pause
         for c in containers:
             out[c] = self.run("ecs-%s-%s-%s" % (family, task_id[:8], c),
-                              dict(base, **{ECS_CONTAINER: c}), network=network, cpus=cpus)
+                              dict(base, **{ECS_CONTAINER: c}), network=network, cpus=cpus,
+                              cgroup_parent=cgroup_parent)
         return out

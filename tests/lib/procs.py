@@ -88,3 +88,24 @@ def established(port):
         except OSError:
             pass
     return n
+
+
+def sched_ns(pid):
+    """(ns on a CPU, ns runnable but waiting for one) of pid, from
+    /proc/PID/schedstat; None when it is gone."""
+    try:
+        with open("/proc/%d/schedstat" % pid) as f:
+            run, wait, _ = f.read().split()
+    except (OSError, ValueError):
+        return None
+    return int(run), int(wait)
+
+
+def burn_held(used_pct, waited_pct, want, tolerance=10.0):
+    """Did a burner hold want % (within tolerance)? On a busy machine the
+    scheduler may give it less: a shortfall it spent runnable, waiting for
+    a CPU (waited_pct, from sched_ns), is the machine's, not the fault's.
+    Overshooting is never excused."""
+    if used_pct > want + tolerance:
+        return False
+    return used_pct >= want - tolerance or used_pct + waited_pct >= want - tolerance

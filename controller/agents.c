@@ -1,35 +1,39 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* targets.c: agent URLs from flags, a file or the environment. */
+/*
+ * agents.c: the agent URLs a command talks to, from flags, a file or the
+ * environment. (The containers on the agents' hosts are cmd_targets.c's.)
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "agents.h"
 #include "ctl.h"
-#include "targets.h"
+#include "../common/err.h"
 #include "../common/util.h"
 
 #define URL_MAX 256
 
 void
-targets_init(struct targets *t)
+agents_init(struct agents *al)
 {
-	memset(t, 0, sizeof(*t));
+	memset(al, 0, sizeof(*al));
 }
 
 void
-targets_release(struct targets *t)
+agents_release(struct agents *al)
 {
 	size_t i;
 
-	for (i = 0; i < t->n; i++)
-		free(t->urls[i]);
-	free(t->urls);
-	memset(t, 0, sizeof(*t));
+	for (i = 0; i < al->n; i++)
+		free(al->urls[i]);
+	free(al->urls);
+	memset(al, 0, sizeof(*al));
 }
 
 int
-targets_add(struct targets *t, const char *url)
+agents_add(struct agents *al, const char *url)
 {
 	const char *host;
 	char *copy;
@@ -55,49 +59,44 @@ targets_add(struct targets *t, const char *url)
 		    url[i] == '@')
 			return ctl_usage_error("agent '%s': give only scheme, host and "
 			    "port (e.g. http://10.0.1.17:8421)", url);
-	for (i = 0; i < t->n; i++)
-		if (strlen(t->urls[i]) == len && strncmp(t->urls[i], url, len) == 0)
+	for (i = 0; i < al->n; i++)
+		if (strlen(al->urls[i]) == len && strncmp(al->urls[i], url, len) == 0)
 			return 0;	/* the same agent twice is one target */
-	if (t->n == CTL_AGENTS_MAX)
+	if (al->n == CTL_AGENTS_MAX)
 		return ctl_usage_error("more than %d agents", CTL_AGENTS_MAX);
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 16;
-		char **nu = realloc(t->urls, cap * sizeof(*nu));
+	if (al->n == al->cap) {
+		size_t cap = al->cap ? al->cap * 2 : 16;
+		char **nu = realloc(al->urls, cap * sizeof(*nu));
 
 		if (nu == NULL)
-			return ctl_usage_error("out of memory");
-		t->urls = nu;
-		t->cap = cap;
+			return ctl_error(CE_NOMEM, "out of memory");
+		al->urls = nu;
+		al->cap = cap;
 	}
 	if ((copy = malloc(len + 1)) == NULL)
-		return ctl_usage_error("out of memory");
+		return ctl_error(CE_NOMEM, "out of memory");
 	memcpy(copy, url, len);
 	copy[len] = '\0';
-	t->urls[t->n++] = copy;
+	al->urls[al->n++] = copy;
 	return 0;
 }
 
 static int
-add_list(struct targets *t, char *list, const char *what)
+add_list(struct agents *al, char *list, const char *what)
 {
 	char *p = list;
 	int r;
 
 	while (p != NULL && *p != '\0') {
-		char *end = strpbrk(p, ",\n"), *s, *e;
+		char *end = strpbrk(p, ",\n"), *s;
 
 		if (end != NULL)
 			*end = '\0';
-		s = p;
+		s = str_trim(p);
 		p = end != NULL ? end + 1 : NULL;
-		while (*s == ' ' || *s == '\t')
-			s++;
-		e = s + strlen(s);
-		while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-			*--e = '\0';
 		if (*s == '\0' || *s == '#')
 			continue;
-		if ((r = targets_add(t, s)) != 0) {
+		if ((r = agents_add(al, s)) != 0) {
 			fprintf(stderr, "chaosctl: (from %s)\n", what);
 			return r;
 		}
@@ -106,7 +105,7 @@ add_list(struct targets *t, char *list, const char *what)
 }
 
 int
-targets_resolve(struct targets *t, const char *agents_file)
+agents_resolve(struct agents *al, const char *agents_file)
 {
 	int r;
 
@@ -127,24 +126,24 @@ targets_resolve(struct targets *t, const char *agents_file)
 				fclose(f);
 				return ctl_usage_error("%s: line too long", what);
 			}
-			if ((r = add_list(t, line, what)) != 0) {
+			if ((r = add_list(al, line, what)) != 0) {
 				fclose(f);
 				return r;
 			}
 		}
 		fclose(f);
 	}
-	if (t->n == 0 && getenv("CHAOS_AGENTS") != NULL) {
+	if (al->n == 0 && getenv("CHAOS_AGENTS") != NULL) {
 		char *env = strdup(getenv("CHAOS_AGENTS"));
 
 		if (env == NULL)
-			return ctl_usage_error("out of memory");
-		r = add_list(t, env, "CHAOS_AGENTS");
+			return ctl_error(CE_NOMEM, "out of memory");
+		r = add_list(al, env, "CHAOS_AGENTS");
 		free(env);
 		if (r != 0)
 			return r;
 	}
-	if (t->n == 0)
+	if (al->n == 0)
 		return ctl_usage_error("no agents: give --agent URL, --agents-file FILE or "
 		    "set CHAOS_AGENTS");
 	return 0;

@@ -1,0 +1,175 @@
+#!/usr/bin/env bash
+# Runs inside the Debian 11 build root (packaging/build.sh enters it) with
+# build/pkg of the host mounted on /work. Builds, for one architecture:
+#
+#   1. the libraries the binaries embed, from Debian 12's source packages
+#      (with Debian's patches): libcurl (Debian 11's 7.74 lacks
+#      CURLOPT_AWS_SIGV4 and CURLOPT_PROTOCOLS_STR), libmicrohttpd, libxml2
+#      and cJSON, each as a static library with only the features we use,
+#      into /work/deps/ARCH (kept between runs: a stamp of this script and
+#      of the source versions says when to rebuild);
+#   2. chaos-agent and chaosctl from /work/src-ARCH with `make WERROR=1`,
+#      linked against those archives and Debian 11's own static OpenSSL
+#      and libseccomp, so they need nothing but glibc (>= 2.31) at run time;
+#   3. stripped copies in /work/out/ARCH and the embedded libraries'
+#      copyright files in /work/out/licenses.
+#
+# Usage (inside the root): build-in-root.sh amd64|arm64
+set -euo pipefail
+
+die() {
+	echo "build-in-root: $*" >&2
+	exit 1
+}
+
+arch=${1:-}
+case $arch in
+amd64) triplet=x86_64-linux-gnu ;;
+arm64) triplet=aarch64-linux-gnu ;;
+*) die "usage: build-in-root.sh amd64|arm64 (got '$arch')" ;;
+esac
+
+jobs=$(nproc)
+work=/work
+srcs=$work/deps/src
+prefix=$work/deps/$arch
+export PKG_CONFIG_LIBDIR=/usr/lib/$triplet/pkgconfig:/usr/share/pkgconfig
+export CC=$triplet-gcc AR=$triplet-ar RANLIB=$triplet-ranlib
+# The same hardening as the project's own objects; -fPIC so the archives
+# link into position-independent executables.
+export CFLAGS="-O2 -g -fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2"
+
+# The source packages, from Debian 12 (bookworm and bookworm-security).
+packages=(curl libmicrohttpd libxml2 cjson)
+
+fetch_sources() {
+	local p dir
+	mkdir -p "$srcs"
+	if [ ! -f "$srcs/.fetched" ]; then
+		apt-get update -qq
+		rm -rf "${srcs:?}"/*
+		for p in "${packages[@]}"; do
+			(cd "$srcs" && apt-get source -qq --download-only "$p/bookworm") >/dev/null ||
+				die "apt-get source $p/bookworm failed"
+		done
+		touch "$srcs/.fetched"
+	fi
+	for p in "${packages[@]}"; do
+		dir=$(find "$srcs" -maxdepth 1 -type d -name "$p-[0-9]*" | head -1)
+		if [ -z "$dir" ]; then
+			# dpkg-source applies Debian's patches (security fixes among them).
+			(cd "$srcs" && dpkg-source --no-check -x "$(ls "$p"_*.dsc)" >/dev/null) ||
+				die "dpkg-source -x $p failed"
+		fi
+	done
+}
+
+srcdir() {
+	find "$srcs" -maxdepth 1 -type d -name "$1-[0-9]*" | head -1
+}
+
+# build_autotools NAME STEPS CONFIGURE_ARGS...: out-of-tree build into
+# $prefix. STEPS names the make runs, DIR:TARGET each: only the library and
+# its headers are built and installed, not the programs and tests around
+# them.
+build_autotools() {
+	local name=$1 steps=$2 src bdir step
+	shift 2
+	src=$(srcdir "$name")
+	[ -n "$src" ] || die "no source for $name"
+	bdir=$work/deps/build-$arch/$name
+	rm -rf "$bdir"
+	mkdir -p "$bdir"
+	# Where Debian's patches touch configure.ac, Makefile.am or m4 files,
+	# the shipped configure is stale: make it anew, as Debian's build does.
+	if [ ! -f "$src/.autoreconf-done" ] && [ -f "$src/debian/patches/series" ] &&
+		(cd "$src/debian/patches" && grep -v '^#' series | xargs -r grep -lE \
+			'^\+\+\+ .*(configure\.ac|Makefile\.am|\.m4)' >/dev/null); then
+		(cd "$src" && autoreconf -fi >/dev/null 2>&1) || die "autoreconf $name failed"
+		touch "$src/.autoreconf-done"
+	fi
+	echo "build-in-root: $name ($arch)" >&2
+	(cd "$bdir" && "$src/configure" --host="$triplet" --prefix="$prefix" \
+		--disable-shared --enable-static "$@" >configure.log 2>&1) ||
+		{ tail -30 "$bdir/configure.log" >&2; die "configure $name failed (see $bdir/config.log)"; }
+	for step in $steps; do
+		make -C "$bdir/${step%%:*}" -j"$jobs" "${step#*:}" >>"$bdir/make.log" 2>&1 ||
+			{ tail -30 "$bdir/make.log" >&2; die "make $step for $name failed"; }
+	done
+}
+
+build_deps() {
+	local want cj cflags
+	# The recipe (these functions) and the source versions decide.
+	want=$( (declare -f build_deps build_autotools; ls "$srcs") | sha256sum | cut -c1-16)
+	if [ -f "$prefix/.stamp" ] && [ "$(cat "$prefix/.stamp")" = "$want" ]; then
+		return
+	fi
+	rm -rf "$prefix"
+	mkdir -p "$prefix/lib" "$prefix/include/cjson"
+	# HTTP(S) and unix sockets with OpenSSL and SigV4; nothing else. The CA
+	# bundle is a per-package symlink (packaging/build.sh), since Debian and
+	# Amazon Linux keep theirs in different places.
+	build_autotools curl "lib:all lib:install include:install" --with-openssl --with-ca-bundle=/usr/lib/chaosctl/ca-bundle.crt \
+		--without-ca-path --without-zlib --without-brotli --without-zstd \
+		--without-nghttp2 --without-libidn2 --without-libpsl --without-librtmp \
+		--without-libssh2 --without-libgsasl --disable-ldap --disable-ldaps \
+		--disable-rtsp --disable-dict --disable-telnet --disable-tftp --disable-pop3 \
+		--disable-imap --disable-smtp --disable-gopher --disable-mqtt --disable-smb \
+		--disable-ftp --disable-file --disable-manual --disable-docs
+	# Debian's patches name the library after a TLS flavour (libcurl-nss.a).
+	if [ ! -f "$prefix/lib/libcurl.a" ]; then
+		mv "$(ls "$prefix"/lib/libcurl-*.a)" "$prefix/lib/libcurl.a"
+	fi
+	# HTTP only: the agent's API is plain HTTP (see docs/security.md).
+	build_autotools libmicrohttpd "src/microhttpd:all src/microhttpd:install src/include:install" \
+		--disable-https --without-gnutls --disable-doc \
+		--disable-examples --disable-curl --disable-postprocessor
+	# Parsing AWS XML answers from memory: no I/O modules, no ICU, no lzma.
+	build_autotools libxml2 ".:libxml2.la .:install-libLTLIBRARIES include:install" \
+		--without-python --without-icu --without-lzma \
+		--without-zlib --without-http --without-ftp --without-readline \
+		--without-catalog --without-docbook --without-legacy
+	cj=$(srcdir cjson)
+	echo "build-in-root: cjson ($arch)" >&2
+	read -r -a cflags <<<"$CFLAGS"
+	"$CC" "${cflags[@]}" -std=c89 -c -o "$prefix/cJSON.o" "$cj/cJSON.c"
+	"$AR" rcs "$prefix/lib/libcjson.a" "$prefix/cJSON.o"
+	cp "$cj/cJSON.h" "$prefix/include/cjson/cJSON.h"
+	echo "$want" >"$prefix/.stamp"
+}
+
+licenses() {
+	local out=$work/out/licenses p
+	mkdir -p "$out"
+	for p in "${packages[@]}"; do
+		cp "$(srcdir "$p")/debian/copyright" "$out/$p.copyright"
+	done
+	cp /usr/share/doc/libssl-dev/copyright "$out/openssl.copyright"
+	cp /usr/share/doc/libseccomp-dev/copyright "$out/libseccomp.copyright"
+}
+
+build_project() {
+	local src=$work/src-$arch out=$work/out/$arch sys=/usr/lib/$triplet d=$prefix/lib
+	local libs_common="$d/libcjson.a $d/libcurl.a $sys/libssl.a $sys/libcrypto.a"
+	echo "build-in-root: chaos-agent and chaosctl ($arch)" >&2
+	# Make variables given on the command line replace the pkg-config
+	# answers of the Makefile: every library but glibc is an archive.
+	# Debian 11's gcc 10 flags a snprintf in controller/cmd_run.c whose
+	# truncation the code ignores, which gcc 12 (the project's compiler)
+	# does not: it stays a printed warning here rather than an error.
+	make -C "$src" -j"$jobs" WERROR=1 CC="$CC" \
+		CFLAGS="-include $src/packaging/compat/glibc.h -Wno-error=format-truncation" \
+		PKG_CFLAGS="-I$prefix/include -I$prefix/include/libxml2 -DCURL_STATICLIB -DLIBXML_STATIC" \
+		AGENT_LIBS="$d/libmicrohttpd.a $libs_common $sys/libseccomp.a -lpthread -ldl" \
+		CTL_LIBS="$d/libxml2.a $libs_common -lpthread -ldl -lm" \
+		all >&2
+	mkdir -p "$out"
+	"$triplet-strip" --strip-unneeded -o "$out/chaos-agent" "$src/bin/chaos-agent"
+	"$triplet-strip" --strip-unneeded -o "$out/chaosctl" "$src/bin/chaosctl"
+}
+
+fetch_sources
+build_deps
+licenses
+build_project
