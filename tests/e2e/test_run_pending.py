@@ -4,9 +4,9 @@ change is pending: each test is marked xfail(strict=True), so it passes
 while chaosctl keeps today's behaviour and fails, to be unmarked, the day
 the change lands.
 
-1. The S3 prefix cuts the sanitized title at 50 *characters* and lower-cases
-   it as Python's str.lower() does (Unicode-aware), never splitting a UTF-8
-   character; today it cuts at 50 bytes and lower-cases ASCII only.
+1. (done: controller/slug.c) The S3 prefix cuts the sanitized title at 50
+   *characters* and lower-cases it as Python's str.lower() does
+   (Unicode-aware), never splitting a UTF-8 character.
 2. Configuration values are interpolated as configparser's BasicInterpolation
    does: %(name)s is the value of key `name` of the same section (or of
    [DEFAULT]), %% is a literal %; a lone % is an error (exit 2, one line
@@ -56,7 +56,6 @@ def original_slug(title):
     return s.replace("'", "").replace('"', "").lower()[:50]
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING % "cut the S3 title at 50 characters")
 @pytest.mark.parametrize("title", [
     "a" * 49 + "é" + "tail",            # byte 50 falls inside "é"
     "Ünïcödé Übung " + "Ä" * 60,        # upper case beyond ASCII, longer than 50
