@@ -1,19 +1,17 @@
-"""What `chaosctl run` still does differently from the original wrapper
-(start-chaos.py), found in the comparison of issue 16. The controller
-change is pending: each test is marked xfail(strict=True), so it passes
-while chaosctl keeps today's behaviour and fails, to be unmarked, the day
-the change lands.
+"""Wrapper details where `chaosctl run` must do what the original wrapper
+(start-chaos.py) did, found in the comparison of issue 16.
 
-1. (done: controller/slug.c) The S3 prefix cuts the sanitized title at 50
-   *characters* and lower-cases it as Python's str.lower() does
-   (Unicode-aware), never splitting a UTF-8 character.
+1. The S3 prefix cuts the sanitized title at 50 *characters* and lower-cases
+   it as Python's str.lower() does (Unicode-aware), never splitting a UTF-8
+   character (controller/slug.c).
 2. Configuration values are interpolated as configparser's BasicInterpolation
    does: %(name)s is the value of key `name` of the same section (or of
    [DEFAULT]), %% is a literal %; a lone % is an error (exit 2, one line
-   naming the key and the '%'). Today both pass through literally.
+   naming the key and the '%') (controller/run_conf.c).
 3. CHAOS_VERBOSE, read by the original through click's CHAOS_ environment
    prefix, turns on --verbose (chaos --verbose ...) when it is 1, true, t,
-   yes, y or on (any case), and leaves it off for 0, false, f, no, n, off.
+   yes, y or on (any case), and leaves it off for 0, false, f, no, n, off
+   (controller/cmd_run.c).
 """
 import hashlib
 import json
@@ -23,8 +21,6 @@ import pytest
 
 from conftest import CTL_BIN, clean_env, describe, run_ctl, run_dir_of
 from test_run import check_uploaded, dry, make_conf, var_args
-
-PENDING = "controller change pending: %s (controller/cmd_run.c, issue 16)"
 
 
 def upload_with_title(moto, bucket, tmp_path, home, fake, title):
@@ -68,7 +64,6 @@ def test_s3_prefix_cuts_the_title_at_50_characters_and_lowercases_unicode(
     check_uploaded(moto, bucket, run_dir_of(r), prefix="20240229_235958_" + want)
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING % "configparser's % interpolation")
 def test_percent_interpolation_as_configparser(tmp_path, home):
     d = tmp_path / "exp"
     # only keys chaosctl knows can be referenced (it refuses unknown keys)
@@ -83,7 +78,6 @@ def test_percent_interpolation_as_configparser(tmp_path, home):
                                         ("--var", "share=50%")]
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING % "refuse a lone % as configparser does")
 def test_a_lone_percent_is_refused_with_the_key_named(tmp_path, home):
     d = tmp_path / "exp"
     conf = make_conf(d, "[c]\nvar_overrides =\n    share = 50%\n")
@@ -93,7 +87,33 @@ def test_a_lone_percent_is_refused_with_the_key_named(tmp_path, home):
     assert line.startswith("chaosctl:") and "%" in line and "var_overrides" in line, line
 
 
-@pytest.mark.xfail(strict=True, reason=PENDING % "honour CHAOS_VERBOSE")
+def test_default_values_interpolate_with_the_contexts_keys(tmp_path, home):
+    """configparser looks a reference up in the section read, then in
+    [DEFAULT], and interpolates what it finds (nested references too)."""
+    d = tmp_path / "exp"
+    conf = make_conf(d, "[DEFAULT]\nhypothesis_strategy = default\n"
+                        "hypothesis_frequency = %(hypothesis_strategy)s-%(fail_fast)s\n"
+                        "fail_fast = false\n\n"
+                        "[c]\nhypothesis_strategy = continuously\n"
+                        "rollback_strategy = %(hypothesis_frequency)s\n")
+    cmd = dry([conf, "--context", "c"], clean_env(home))["command"]
+    assert cmd[cmd.index("--rollback-strategy") + 1] == "continuously-false", cmd
+    assert cmd[cmd.index("--hypothesis-frequency") + 1] == "continuously-false", cmd
+
+
+@pytest.mark.parametrize("value,why", [
+    ("%(nope)s", "names no key"),
+    ("%(rollback_strategy", "bad interpolation variable reference"),
+    ("%(rollback_strategy)s", "deeper than 10"),
+], ids=["missing-key", "unclosed", "self-reference"])
+def test_bad_references_are_refused_before_chaos_starts(tmp_path, home, value, why):
+    d = tmp_path / "exp"
+    conf = make_conf(d, "[c]\nrollback_strategy = %s\n" % value)
+    r = run_ctl(["run", conf, "--context", "c", "--dry-run"], clean_env(home))
+    assert r.returncode == 2, describe(r)
+    assert "rollback_strategy" in r.stderr and why in r.stderr, describe(r)
+
+
 @pytest.mark.parametrize("value", ["1", "true", "Yes", "on"])
 def test_chaos_verbose_from_the_environment(tmp_path, home, value):
     d = tmp_path / "exp"
@@ -108,3 +128,11 @@ def test_chaos_verbose_off_values_leave_it_off(tmp_path, home, value):
     conf = make_conf(d, "[DEFAULT]\n")
     doc = dry([conf], clean_env(home, CHAOS_VERBOSE=value))
     assert "--verbose" not in doc["command"], doc["command"]
+
+
+def test_chaos_verbose_that_is_no_boolean_is_refused(tmp_path, home):
+    """click refuses it as a usage error; so does chaosctl, before chaos starts."""
+    d = tmp_path / "exp"
+    conf = make_conf(d, "[DEFAULT]\n")
+    r = run_ctl(["run", conf, "--dry-run"], clean_env(home, CHAOS_VERBOSE="loud"))
+    assert r.returncode == 2 and "CHAOS_VERBOSE" in r.stderr, describe(r)
