@@ -32,6 +32,12 @@ fi
 # the machine's Go toolchain, never another one fetched behind our back
 export GOTOOLCHAIN=local
 command -v go >/dev/null || die "go is missing (it builds vegeta from the Go module proxy)"
+# vegeta v12.13.0's go.mod asks for Go 1.22; Debian 12's golang-go is 1.19
+gov=$(go env GOVERSION) || die "go env GOVERSION failed"
+case "$gov" in
+go1.2[2-9]* | go1.[3-9][0-9]* | go[2-9]*) ;;
+*) die "$gov is too old: vegeta $VEGETA_VERSION needs Go >= 1.22 (golang.org/dl, or a backport)" ;;
+esac
 echo "install-vegeta: building $VEGETA_MODULE@$VEGETA_VERSION into $DEST/bin" >&2
 GOBIN="$DEST/bin" CGO_ENABLED=0 go install -trimpath -ldflags "-s -w" \
 	"$VEGETA_MODULE@$VEGETA_VERSION" || die "go install $VEGETA_MODULE@$VEGETA_VERSION failed"
