@@ -89,7 +89,7 @@ TARGET_TIMEOUT = 3.0            # a request a target does not answer in time get
 DRAIN = 1.0                     # seconds a deregistered task keeps its requests in flight
 # the API service's Application Auto Scaling, which the sandbox evaluates
 # (moto stores it and never does): between these counts, a target-tracking
-# policy on the requests per healthy target per minute, scaled to the
+# policy on the requests per target per minute, scaled to the
 # sandbox's minutes. No CPU policy: on a machine of two busy cores the
 # tasks' CPU says more about other work than about the service's load.
 SCALE_MIN, SCALE_MAX = 2, 4
@@ -390,6 +390,11 @@ class Balancer:
         with self.lock:
             return sorted(t for t, h in self.health.items() if h["healthy"])
 
+    def registered(self):
+        """Every target of the group, healthy or not."""
+        with self.lock:
+            return sorted(self.health)
+
     def take_stats(self):
         with self.lock:
             out = (self.count_5xx, self.times, self.requests)
@@ -606,7 +611,7 @@ def control_loop(st, lb, every=METRICS_PERIOD):
         healthy = lb.healthy()
         # Application Auto Scaling's part
         try:
-            scaled = scaler.evaluate(moto, desired, nreq, len(healthy), cpu_pct, now)
+            scaled = scaler.evaluate(moto, desired, nreq, len(lb.registered()), cpu_pct, now)
         except Exception as exc:
             scaled = None
             log("autoscaling: %s" % exc)
@@ -675,19 +680,22 @@ class Autoscaler:
     the service scales in to the largest proposal only when every policy
     has wanted fewer tasks for ScaleInCooldown seconds (AWS waits for 15
     low data points of a minute). Metrics: the load balancer's requests per
-    healthy target per minute over the last SCALING_WINDOW s
-    (ALBRequestCountPerTarget) and the tasks' CPU over what they reserve
+    target of the group per minute over the last SCALING_WINDOW s
+    (ALBRequestCountPerTarget: "the average number of requests received by
+    each target in a target group"; a health check that times out on a busy
+    machine does not double it) and the tasks' CPU over what they reserve
     (ECSServiceAverageCPUUtilization)."""
 
     def __init__(self):
-        self.requests = []          # (time, requests, healthy targets)
+        self.requests = []          # (time, requests, targets of the group)
         self.last_out = 0.0
         self.low_since = None
 
-    def evaluate(self, moto, desired, nreq, healthy, cpu_pct, now):
-        """The desired count the policies want now, or None to leave it."""
+    def evaluate(self, moto, desired, nreq, ntargets, cpu_pct, now):
+        """The desired count the policies want now, or None to leave it;
+        ntargets is how many targets the target group holds."""
         self.requests = [r for r in self.requests if now - r[0] < SCALING_WINDOW]
-        self.requests.append((now, nreq, healthy))
+        self.requests.append((now, nreq, ntargets))
         policies, targets = moto.call([
             ("application-autoscaling", "describe_scaling_policies",
              {"ServiceNamespace": "ecs"}),
@@ -700,7 +708,7 @@ class Autoscaler:
             return None
         lo, hi = bounds[0]
         span = now - self.requests[0][0] + METRICS_PERIOD
-        per_target = (sum(r[1] for r in self.requests) / max(1, healthy) / span * 60.0)
+        per_target = (sum(r[1] for r in self.requests) / max(1, ntargets) / span * 60.0)
         want, cooldowns = [], []
         for p in policies["ScalingPolicies"]:
             conf = p.get("TargetTrackingScalingPolicyConfiguration")
@@ -810,6 +818,11 @@ def remove_task(st, t):
             log("scheduler: task %s: docker stop timed out" % t["arn"])
     if t.get("ifname"):
         subprocess.run(["ip", "-n", VPC_NS, "link", "del", t["ifname"]], capture_output=True)
+    # The address goes back to the pool; the next task that takes it has
+    # another MAC. Forget the old one so that the balancer's first packets
+    # find the new task at once instead of probing the gone one for seconds.
+    subprocess.run(["ip", "neigh", "flush", "to", t["ip"], "dev", HOST_IF],
+                   capture_output=True)
 
 
 # ---------------------------------------------------------------------- up
