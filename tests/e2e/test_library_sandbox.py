@@ -459,7 +459,10 @@ def test_burn_cpu_burns_one_instance_and_the_service_holds(sandbox, home, tmp_pa
     rates = burner_rates(s.values)
     mine = {p: r for p, r in rates.items() if p in pids_of(s.values, sandbox, k_burned)}
     print("burn-cpu: instance %d's burners at %d %% each: %s" % (k_burned, load, fmt_rates(mine)))
-    assert len(mine) == os.cpu_count() and len(rates) == len(mine), rates
+    # one burner per core on that instance, none on the other (burners of
+    # other work on the machine, outside the sandbox, are not looked at)
+    assert len(mine) == os.cpu_count(), rates
+    assert not pids_of(s.values, sandbox, 3 - k_burned), rates
     for pid, (used, demand, _, seconds) in mine.items():
         assert seconds >= 5, rates
         assert demand >= 0.85 * load / 100, (pid, rates)
@@ -687,17 +690,22 @@ def test_cpu_scaling_burns_the_tasks_and_finds_no_cpu_policy(sandbox, home, tmp_
     # load and took no more; the container's cgroup was charged for what
     # its burners used. None of it depends on what else the machine runs.
     load = burner_load(out)
-    rates = burner_rates(s.values)
+    # the burners in the API containers' cgroups (other work on the machine
+    # may run burners of its own), as many in each as the agent started
+    per_task = {len(r["body"]["detail"]["burner_pids"]) for r in results(out)}
+    assert len(per_task) == 1, out
+    rates = {p: r for p, r in burner_rates(s.values).items()
+             if any(r[2].endswith("/" + c) for c in apps)}
     print("%s: burners at %d %% each: %s" % (name, load, fmt_rates(rates)))
-    assert rates, s.values
     charged = {c: 0.0 for c in apps}
+    count = {c: 0 for c in apps}
     for pid, (used, demand, cg, seconds) in rates.items():
-        owner = [c for c in apps if cg.endswith("/" + c)]
-        assert len(owner) == 1, (pid, cg, apps)
+        owner = [c for c in apps if cg.endswith("/" + c)][0]
         assert seconds >= 5 and demand >= 0.85 * load / 100, (pid, rates)
         assert used <= 1.15 * load / 100 + 0.02, (pid, rates)
-        charged[owner[0]] += used * seconds
-    assert {c for c in apps if charged[c] > 0} == set(apps), charged
+        charged[owner] += used * seconds
+        count[owner] += 1
+    assert set(count.values()) == per_task, (count, per_task)
     samples = [(t, v) for t, v in s.values if isinstance(v, dict)]
     for c in apps:
         billed = (samples[-1][1][c] - samples[0][1][c]) / 1e9
