@@ -87,7 +87,7 @@ tests/bin/chaos-agent-testhooks: $(patsubst %.c,$(B)/testhooks/%.o,$(AGENT_SRCS)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # ---- unit tests: one cmocka binary per module, linked with that module only
-UNIT_TESTS := sign spec config proto auth route registry util netplan jsoncheck life state strikes buf ini slug
+UNIT_TESTS := sign spec config proto auth route registry util netplan jsoncheck life state strikes buf ini ecs slug
 UNIT_BINS := $(patsubst %,tests/bin/test_%,$(UNIT_TESTS))
 UNIT_DEPS_sign := common/sign.c common/util.c common/err.c common/file.c
 UNIT_DEPS_spec := common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
@@ -104,6 +104,7 @@ UNIT_DEPS_jsoncheck := common/jsoncheck.c common/util.c common/err.c
 UNIT_DEPS_netplan := faults/network/plan.c common/netaddr.c common/util.c common/err.c
 UNIT_DEPS_buf := common/buf.c common/err.c
 UNIT_DEPS_ini := controller/ini.c common/file.c common/util.c common/err.c
+UNIT_DEPS_ecs := faults/ecs/request.c faults/ecs/client.c common/buf.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
 UNIT_DEPS_slug := controller/slug.c
 
 .SECONDEXPANSION:
@@ -112,7 +113,7 @@ tests/bin/test_%: $(B)/tests/unit/test_%.o $$(call obj,$$(UNIT_DEPS_$$*))
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
 # ---- fuzz targets: libFuzzer with clang (make fuzz), corpus replay otherwise
-FUZZ_TARGETS := request authhdr spec config proto json state ini report
+FUZZ_TARGETS := request authhdr spec config proto json state ini report ecs
 FUZZ_DEPS_request := agent/route.c common/jsoncheck.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/sign.c common/util.c common/err.c common/file.c
 FUZZ_DEPS_authhdr := common/sign.c common/util.c common/err.c common/file.c
 FUZZ_DEPS_spec := common/jsoncheck.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
@@ -122,6 +123,7 @@ FUZZ_DEPS_state := agent/state.c agent/registry.c faults/faults.c common/spec.c 
 FUZZ_DEPS_json := common/jsoncheck.c common/util.c common/err.c
 FUZZ_DEPS_ini := controller/ini.c common/file.c common/util.c common/err.c
 FUZZ_DEPS_report := controller/report.c controller/report_svg.c common/buf.c common/file.c common/util.c common/err.c
+FUZZ_DEPS_ecs := faults/ecs/request.c faults/ecs/client.c common/buf.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
 REPLAY_BINS := $(patsubst %,tests/bin/replay_%,$(FUZZ_TARGETS))
 
 tests/bin/replay_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $$(call obj,$$(FUZZ_DEPS_$$*))
@@ -166,6 +168,12 @@ check: all $(UNIT_BINS) $(REPLAY_BINS) tests/bin/chaos-agent-testhooks
 	else \
 		echo "check: packaging tests NOT run: they need root (make check-packaging)" >&2; \
 	fi
+	$(Q)if [ "$$(id -u)" -eq 0 ] && command -v qemu-system-x86_64 >/dev/null; then \
+		$(MAKE) --no-print-directory check-instance; \
+	else \
+		echo "check: instance VM tests NOT run: they need root and qemu" \
+		    "(make check-instance)" >&2; \
+	fi
 	$(Q)$(MAKE) --no-print-directory check-infra
 
 # Container and process faults against a private Docker engine only.
@@ -185,9 +193,20 @@ check-vm: all
 	$(Q)tests/vm/build-initramfs.sh
 	$(Q)$(PYTEST) -q tests/vm
 
+# A container instance for real: Debian 12 booted under qemu (TCG) with
+# systemd, Docker, cgroup v2 only and sch_netem, the amd64 DEB installed with
+# apt; ECS-like tasks inside; every fault family measured there
+# (tests/instance/build-image.sh, tests/lib/vm.py Instance). Needs root.
+check-instance: all
+	$(Q)start=$$(date +%s); \
+	packaging/build.sh amd64 && tests/instance/build-image.sh && \
+	$(PYTEST) -q -rP tests/instance; rc=$$?; \
+	echo "check-instance: $$(( $$(date +%s) - start ))s"; exit $$rc
+
 # RPM and DEB packages for amd64 and arm64, built portably in a Debian 11
-# root (packaging/build.sh); they land in build/packages/.
-packages:
+# root (packaging/build.sh); they land in build/packages/. The host's
+# chaosctl writes the completion scripts they carry.
+packages: bin/chaosctl
 	$(Q)packaging/build.sh
 
 # The packages for real (root): lintian, rpmlint, the unit under
@@ -244,7 +263,7 @@ install: all
 clean:
 	rm -rf $(B) bin tests/bin
 
-.PHONY: all check check-unit check-docker check-vm check-e2e check-packaging check-infra check-sanitize format-check packages demo bench fuzz fuzz-run install clean
+.PHONY: all check check-unit check-docker check-vm check-e2e check-instance check-packaging check-infra check-sanitize format-check packages demo bench fuzz fuzz-run install clean
 .DELETE_ON_ERROR:
 # Test and fuzz objects are intermediate to make; keep them between runs.
 .SECONDARY:

@@ -28,6 +28,8 @@
 #include "../common/sign.h"
 #include "../common/util.h"
 #include "../faults/docker/docker.h"
+#include "../faults/ecs/ecs.h"
+#include "../faults/fault.h"
 
 #ifndef CHAOS_VERSION
 #define CHAOS_VERSION "0.0.0-dev"
@@ -53,35 +55,30 @@ api_init(const struct config *cfg, struct registry *reg, struct nonce_cache *non
 }
 
 
-/* Host facts, limits and capabilities; Docker's state comes from a job. */
+/*
+ * Answer /v1/info: host facts, limits and each fault's availability, with
+ * the Docker engine's state (docker) and, in task mode, the ECS endpoints'
+ * (task), which jobs found out.
+ */
 static void
-info_done(void *ctx, int rc, const char *err, const cJSON *out)
+info_finish(struct pending *pd, cJSON *docker, cJSON *task)
 {
-	struct pending *pd = ctx;
-	cJSON *doc = cJSON_CreateObject(), *caps, *lim, *inst, *d;
+	cJSON *doc = cJSON_CreateObject(), *caps, *lim, *inst;
 	char host[256] = "";
-	bool docker_ok = rc == 0 && out != NULL;
 	size_t i;
 
-	if (docker_ok)
-		docker_remember_version(field_str(out, "api_version"));
-	else
-		docker_forget_version();
 	(void)gethostname(host, sizeof(host) - 1);
 	cJSON_AddStringToObject(doc, "version", CHAOS_VERSION);
 	cJSON_AddStringToObject(doc, "hostname", host);
+	cJSON_AddStringToObject(doc, "mode", A.cfg->mode);
 	cJSON_AddNumberToObject(doc, "uptime_s", (double)((mono_ms() - A.started_ms) / 1000));
 	inst = cJSON_AddObjectToObject(doc, "instance");
 	cJSON_AddBoolToObject(inst, "available", 0);
 	cJSON_AddStringToObject(inst, "reason", "instance metadata lookup is not "
 	    "implemented in this release");
-	d = docker_ok ? cJSON_Duplicate(out, 1) : cJSON_CreateObject();
-	if (!docker_ok) {
-		cJSON_AddBoolToObject(d, "available", 0);
-		cJSON_AddStringToObject(d, "socket", A.cfg->docker_socket);
-		cJSON_AddStringToObject(d, "reason", err);
-	}
-	cJSON_AddItemToObject(doc, "docker", d);
+	cJSON_AddItemToObject(doc, "docker", docker);
+	if (task != NULL)
+		cJSON_AddItemToObject(doc, "task", task);
 	lim = cJSON_AddObjectToObject(doc, "limits");
 	cJSON_AddNumberToObject(lim, "max_duration", (double)A.cfg->max_duration);
 	cJSON_AddNumberToObject(lim, "max_faults", (double)A.cfg->max_faults);
@@ -91,9 +88,12 @@ info_done(void *ctx, int rc, const char *err, const cJSON *out)
 	for (i = 0; i < spec_nfaults; i++) {
 		const struct fault_ops *ops = fault_ops_find(spec_faults[i].name);
 		cJSON *o = cJSON_CreateObject();
-		char why[256] = "no backend in this build";
+		char why[256] = "";
 		bool ok = ops != NULL && (ops->available == NULL ||
 		    ops->available(why, sizeof(why)));
+
+		if (ops == NULL)
+			(void)str_copy(why, sizeof(why), fault_ops_why_not(spec_faults[i].name));
 
 		cJSON_AddItemToArray(caps, o);
 		cJSON_AddStringToObject(o, "type", spec_faults[i].name);
@@ -106,19 +106,54 @@ info_done(void *ctx, int rc, const char *err, const cJSON *out)
 	pending_free(pd);
 }
 
+/* On a host: the Docker engine's state came from a job. */
+static void
+info_done(void *ctx, int rc, const char *err, const cJSON *out)
+{
+	bool docker_ok = rc == 0 && out != NULL;
+	cJSON *d;
+
+	if (docker_ok)
+		docker_remember_version(field_str(out, "api_version"));
+	else
+		docker_forget_version();
+	d = docker_ok ? cJSON_Duplicate(out, 1) : cJSON_CreateObject();
+	if (!docker_ok) {
+		cJSON_AddBoolToObject(d, "available", 0);
+		cJSON_AddStringToObject(d, "socket", A.cfg->docker_socket);
+		cJSON_AddStringToObject(d, "reason", err);
+	}
+	info_finish(ctx, d, NULL);
+}
+
+/* In a task: what the ECS endpoints answered a probe (no Docker there). */
+static void
+task_info_done(void *ctx, int rc, const char *err, const cJSON *out)
+{
+	cJSON *d = cJSON_CreateObject(), *t = cJSON_CreateObject();
+
+	cJSON_AddBoolToObject(d, "available", 0);
+	cJSON_AddStringToObject(d, "reason", "task mode: a sidecar has no Docker socket");
+	ecs_probe_note(rc, err, out, t);
+	info_finish(ctx, d, t);
+}
+
 static void
 api_info(const struct call *c, struct reply *rp)
 {
 	struct errbuf eb = { "" };
 	struct pending *pd = pending_new(c, NULL);
+	job_done done = fault_env.task ? task_info_done : info_done;
 
 	if (pd == NULL) {
 		reply_error(rp, CE_NOMEM, "out of memory");
 		return;
 	}
 	rp->deferred = true;
-	if (job_start("docker ping", docker_ping_job, NULL, 5000, info_done, pd, &eb) != 0)
-		info_done(pd, CE_SYSTEM, eb.msg, NULL);
+	if ((fault_env.task ? job_start("ecs probe", ecs_probe_job, NULL, ECS_CALL_MS + 2000,
+	    done, pd, &eb) : job_start("docker ping", docker_ping_job, NULL, 5000, done, pd,
+	    &eb)) != 0)
+		done(pd, CE_SYSTEM, eb.msg, NULL);
 }
 
 static void
@@ -174,15 +209,31 @@ api_create(const struct call *c, struct reply *rp)
 		audit(c, "fault_start_repeat", f, 200, NULL);
 		return;
 	}
-	ops = fault_ops_find(req.spec->name);
+	if ((ops = fault_ops_find(req.spec->name)) == NULL)
+		(void)str_copy(why, sizeof(why), fault_ops_why_not(req.spec->name));
 	if (ops == NULL || (ops->available != NULL && !ops->available(why, sizeof(why)))) {
 		char m[320];
 
-		(void)snprintf(m, sizeof(m), "%s is unavailable on this host: %s",
-		    req.spec->name, why);
+		(void)snprintf(m, sizeof(m), "%s is unavailable %s: %s", req.spec->name,
+		    fault_env.task ? "in this task" : "on this host", why);
 		fault_req_release(&req);
 		reply_error(rp, CE_UNAVAILABLE, m);
 		audit(c, "fault_start", NULL, 422, m);
+		return;
+	}
+	/*
+	 * A sidecar acts on its own task: there is nothing else to select.
+	 * Asked after availability, so that a container fault sent to a
+	 * sidecar (chaosctl --service keeps its selectors) is told why it is
+	 * unavailable, not to drop the selectors it needs.
+	 */
+	if (fault_env.task && spec_target_is_container(&req)) {
+		const char *m = "target: in task mode the agent acts on its own task; leave "
+		    "out the container selectors";
+
+		fault_req_release(&req);
+		reply_error(rp, CE_INVALID, m);
+		audit(c, "fault_start", NULL, 400, m);
 		return;
 	}
 	if (spec_target_is_container(&req) &&
@@ -277,7 +328,9 @@ api_targets(const struct call *c, struct reply *rp)
 		reply_error(rp, CE_NOMEM, "out of memory");
 		return;
 	}
-	if (!docker_socket_reachable(A.cfg->docker_socket, why, sizeof(why))) {
+	if (fault_env.task)
+		(void)str_copy(why, sizeof(why), "task mode: a sidecar has no Docker socket");
+	if (fault_env.task || !docker_socket_reachable(A.cfg->docker_socket, why, sizeof(why))) {
 		char m[320];
 
 		(void)snprintf(m, sizeof(m), "cannot list containers: %s", why);

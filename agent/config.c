@@ -16,7 +16,7 @@
 
 #define CONFIG_FILE_MAX 65536
 
-enum cfg_type { CFG_INT, CFG_STR, CFG_LEVEL };
+enum cfg_type { CFG_INT, CFG_STR, CFG_LEVEL, CFG_MODE };
 
 struct cfg_key {
 	const char *name;
@@ -36,8 +36,13 @@ struct cfg_key {
 	  sizeof(((struct config *)0)->n), 0, 0, 0, d, h }
 
 static const struct cfg_key keys[] = {
+	{ "mode", CFG_MODE, offsetof(struct config, mode), sizeof(((struct config *)0)->mode),
+	  0, 0, 0, "host", "host (an agent per container instance) or task (a sidecar in "
+	  "an ECS task)" },
 	STR_KEY(listen, "127.0.0.1:8421", "address:port to listen on"),
 	STR_KEY(key_file, "/etc/chaos-agent/agent.key", "HMAC key file"),
+	STR_KEY(key_env, "", "environment variable holding the key file's text, read "
+	    "instead of key_file and wiped (a container's secret)"),
 	STR_KEY(state_dir, "/var/lib/chaos-agent", "where the state file lives"),
 	STR_KEY(user, "nobody", "unprivileged user for the HTTP worker and stressors"),
 	{ "log_level", CFG_LEVEL, offsetof(struct config, log_level),
@@ -99,8 +104,15 @@ config_set(struct config *cfg, const char *key, const char *value, struct errbuf
 			return err_set(eb, CE_INVALID, "%s: '%.64s' is not one of "
 			    "error, warn, info, debug", key, value);
 		/* FALLTHROUGH */
+	case CFG_MODE:
+		if (keys[i].type == CFG_MODE && strcmp(value, "host") != 0 &&
+		    strcmp(value, "task") != 0)
+			return err_set(eb, CE_INVALID, "%s: '%.64s' is not host or task (%s)",
+			    key, value, keys[i].help);
+		/* FALLTHROUGH */
 	case CFG_STR:
-		if (value[0] == '\0')
+		/* An optional key (empty by default) may be set back to empty. */
+		if (value[0] == '\0' && keys[i].def_str[0] != '\0')
 			return err_set(eb, CE_INVALID, "%s: must not be empty", key);
 		if (str_copy((char *)cfg + keys[i].off, keys[i].size, value) != 0)
 			return err_set(eb, CE_INVALID, "%s: longer than %zu bytes", key,
@@ -168,6 +180,10 @@ config_load(struct config *cfg, const char *path, struct errbuf *eb)
 int
 config_check(const struct config *cfg, struct errbuf *eb)
 {
+	if (cfg->key_env[0] != '\0' && (!str_charset_ok(cfg->key_env, "_") ||
+	    (cfg->key_env[0] >= '0' && cfg->key_env[0] <= '9')))
+		return err_set(eb, CE_INVALID, "key_env: '%s' is not an environment variable "
+		    "name ([A-Za-z_][A-Za-z0-9_]*)", cfg->key_env);
 	if (cfg->state_dir[0] != '/')
 		return err_set(eb, CE_INVALID, "state_dir: '%s' must be an absolute path",
 		    cfg->state_dir);

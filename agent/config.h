@@ -15,8 +15,10 @@ struct errbuf;
 #define CONFIG_STR_MAX 256
 
 struct config {
+	char mode[8];				/* "host", or "task" for an ECS task's sidecar */
 	char listen[CONFIG_STR_MAX];		/* "addr:port", "[v6]:port" */
 	char key_file[CONFIG_STR_MAX];
+	char key_env[64];			/* or the key file's text in this variable */
 	char state_dir[CONFIG_STR_MAX];
 	char user[64];				/* unprivileged user for the worker */
 	char log_level[16];

@@ -97,7 +97,8 @@ job_finish(size_t i)
 		code = child_report(j.buf, j.len, &out, &eb);
 	}
 	log_debug("job %d (%s) ended: %s", (int)j.pid, j.what, code ? err_name(code) : "ok");
-	j.done(j.ctx, code, eb.msg, code == 0 ? out : NULL);
+	/* A failed job's document still tells what it changed (a commit's record). */
+	j.done(j.ctx, code, eb.msg, out);
 	cJSON_Delete(out);
 	free(j.buf);
 }

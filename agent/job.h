@@ -30,8 +30,9 @@ typedef int (*job_fn)(void *arg, struct cJSON **out, struct errbuf *eb);
 /*
  * The parent's half, called once from the event loop when the job ended:
  * rc is the child's return code (CE_BUSY when it timed out, CE_SYSTEM when
- * it died without a result), err its message, out its document (borrowed:
- * freed after the call returns).
+ * it died without a result), err its message, out its document, which a
+ * failed job may send too (borrowed: freed after the call returns; NULL
+ * when none came).
  */
 typedef void (*job_done)(void *ctx, int rc, const char *err, const struct cJSON *out);
 

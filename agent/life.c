@@ -72,6 +72,13 @@ life_docker_job_ms(void)
 	return LS.cfg->docker_timeout * 1000 * 3 + 5000;
 }
 
+/* The bound of a commit or revert job of f's backend. */
+static int64_t
+job_ms(const struct fault *f)
+{
+	return f->ops->job_ms > 0 ? f->ops->job_ms : life_docker_job_ms();
+}
+
 void
 life_save(void)
 {
@@ -320,7 +327,7 @@ end_fault(struct fault *f, enum fault_state state, const char *reason,
 	if (reason != f->life->end_why)
 		(void)str_copy(f->life->end_why, sizeof(f->life->end_why), reason);
 	if ((id = strdup(f->id)) == NULL ||
-	    job_start("revert", revert_job, f, life_docker_job_ms(), revert_done, id, &eb) != 0) {
+	    job_start("revert", revert_job, f, job_ms(f), revert_done, id, &eb) != 0) {
 		free(id);
 		end_finish(f, state, reason, CE_SYSTEM, eb.msg[0] ? eb.msg : "out of memory", c);
 		return;
@@ -471,7 +478,7 @@ start_prepare(struct fault *f, struct pending *pd)
 	}
 	/* A graceful stop may take its grace period on top of the calls. */
 	grace = fault_req_get(&f->req, "grace");
-	if (job_start("commit", commit_job, f, life_docker_job_ms() +
+	if (job_start("commit", commit_job, f, job_ms(f) +
 	    (grace != NULL ? grace->i * 1000 : 0), commit_done, pd, &eb) != 0) {
 		start_finish(f, pd, CE_SYSTEM, eb.msg);
 		return;
@@ -625,8 +632,8 @@ adopt(const cJSON *e)
 {
 	const char *id = field_str(e, "id"), *type = field_str(e, "type");
 	const struct spec_fault *spec = spec_find(type);
-	const struct fault_ops *ops = fault_ops_find(type != NULL ? type : "");
 	const cJSON *rec = cJSON_GetObjectItemCaseSensitive(e, "record");
+	const struct fault_ops *ops = fault_ops_for_record(type != NULL ? type : "", rec);
 	const cJSON *tg = cJSON_GetObjectItemCaseSensitive(e, "targets");
 	struct errbuf eb = { "" };
 	struct fault_req req;
@@ -688,7 +695,8 @@ life_recover(const cJSON *faults)
 
 		if (f == NULL) {
 			const char *type = field_str(e, "type");
-			const struct fault_ops *ops = fault_ops_find(type != NULL ? type : "");
+			const struct fault_ops *ops = fault_ops_for_record(type != NULL ? type :
+			    "", cJSON_GetObjectItemCaseSensitive(e, "record"));
 
 			if (ops != NULL && ops->revert(NULL, cJSON_GetObjectItemCaseSensitive(e,
 			    "record"), &eb) == 0) {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -171,6 +172,33 @@ open_listener(const char *spec, char *bound, size_t boundlen)
 		cJSON_Delete(f);
 	}
 	return fd;
+}
+
+/*
+ * The keys from the environment variable name (a container's secret, the
+ * key file's text): parsed, then wiped where the process keeps its
+ * environment, so /proc/PID/environ no longer shows it, and unset. Returns
+ * the number of keys or a negative CE_* code with eb set.
+ */
+static int
+load_key_env(const char *name, struct sign_key *keys, size_t max, struct errbuf *eb)
+{
+	char *text = getenv(name);
+	int n;
+
+	if (text == NULL || text[0] == '\0')
+		return err_set(eb, CE_INVALID, "key_env: the environment has no '%s' (or it "
+		    "is empty)", name);
+	n = sign_parse_keyfile(text, keys, max, eb);
+	explicit_bzero(text, strlen(text));
+	(void)unsetenv(name);
+	if (n < 0) {
+		char inner[ERRBUF_MAX];
+
+		(void)str_copy(inner, sizeof(inner), eb->msg);
+		return err_set(eb, n, "key_env '%s': %s", name, inner);
+	}
+	return n;
 }
 
 /*
@@ -334,10 +362,13 @@ main(int argc, char **argv)
 	fault_env.docker_socket = cfg.docker_socket;
 	fault_env.docker_timeout_ms = cfg.docker_timeout * 1000;
 	fault_env.agent_pid = getpid();
+	/* A sidecar reaches the ECS agent's endpoints at the URI it was given. */
+	fault_env.task = strcmp(cfg.mode, "task") == 0;
+	fault_env.ecs_agent_uri = getenv("ECS_AGENT_URI");
 	if (revert_all) {
 		int left;
 
-		if (caps_restrict(&eb) != 0)
+		if (caps_restrict(fault_env.task, &eb) != 0)
 			fatalx("%s", eb.msg);
 		check_state_dir(cfg.state_dir, true);
 		if ((lockfd = state_lock(cfg.state_dir, &eb)) < 0)
@@ -354,8 +385,16 @@ main(int argc, char **argv)
 		log_info("reverted %d fault(s) listed in the state file", n);
 		return 0;
 	}
-	if ((nkeys = sign_load_keyfile(cfg.key_file, keys, NELEM(keys), &eb)) < 0)
+	if ((nkeys = cfg.key_env[0] != '\0' ? load_key_env(cfg.key_env, keys, NELEM(keys),
+	    &eb) : sign_load_keyfile(cfg.key_file, keys, NELEM(keys), &eb)) < 0)
 		fatalx("%s", eb.msg);
+	/*
+	 * The parent holds the keys: no core dump of them, and no reading of
+	 * its memory or environment by processes without CAP_SYS_PTRACE (in
+	 * task mode the application's containers share its PID namespace).
+	 */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0)
+		fatal("prctl(PR_SET_DUMPABLE)");
 	if (check) {
 		/* Everything a start checks, short of taking the port and the lock. */
 		check_state_dir(cfg.state_dir, false);
@@ -408,16 +447,20 @@ main(int argc, char **argv)
 		}
 	}
 	/* The port is bound: keep only what the faults need from here on. */
-	if (caps_restrict(&eb) != 0)
+	if (caps_restrict(fault_env.task, &eb) != 0)
 		fatalx("%s", eb.msg);
 	{
 		const struct caps_keep *miss[16];
-		size_t k, nmiss = caps_missing(miss, NELEM(miss));
+		size_t k, nmiss = caps_missing(fault_env.task, miss, NELEM(miss));
 
 		for (k = 0; k < nmiss; k++)
 			log_warnx("capability %s is not available to the agent: %s will "
 			    "fail", miss[k]->name, miss[k]->why);
 	}
+	if (fault_env.task)
+		log_info("task mode: network faults through the ECS fault injection "
+		    "endpoints at %s", fault_env.ecs_agent_uri != NULL ?
+		    fault_env.ecs_agent_uri : "(ECS_AGENT_URI is not set: none)");
 	log_info("chaos-agent %s starting (%d key%s, max_duration %llds, max_faults %lld)",
 	    CHAOS_VERSION, nkeys, nkeys == 1 ? "" : "s", (long long)cfg.max_duration,
 	    (long long)cfg.max_faults);

@@ -220,7 +220,8 @@ state_revert_all(const char *dir, int *nreverted, int *nleft, struct errbuf *eb)
 		const char *type = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e,
 		    "type"));
 		const char *id = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(e, "id"));
-		const struct fault_ops *ops = type != NULL ? fault_ops_find(type) : NULL;
+		const struct fault_ops *ops = type != NULL ? fault_ops_for_record(type,
+		    cJSON_GetObjectItemCaseSensitive(e, "record")) : NULL;
 		struct errbuf reb = { "" };
 
 		if (ops == NULL) {

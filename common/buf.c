@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* buf.c: see buf.h. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,15 +18,31 @@ int
 buf_append(struct buf *b, const void *p, size_t len)
 {
 	char *nd;
+	size_t need, want;
 
 	/* Written so that no sum can wrap around. */
 	if (len > b->max || b->len > b->max - len) {
 		b->overflow = true;
 		return CE_TOO_LARGE;
 	}
-	if ((nd = realloc(b->data, b->len + len + 1)) == NULL)
-		return CE_NOMEM;
-	b->data = nd;
+	/*
+	 * Grow by doubling (up to the cap and its NUL), so that many small
+	 * appends (a report written piece by piece) copy the data a few
+	 * times, not once per append.
+	 */
+	need = b->len + len + 1;
+	if (need > b->alloc) {
+		want = b->alloc > 0 ? b->alloc : 256;
+		while (want < need)
+			want = want > SIZE_MAX / 2 ? need : want * 2;
+		/* Never more than the cap and its NUL (need is within them). */
+		if (want - 1 > b->max)
+			want = b->max + 1;
+		if ((nd = realloc(b->data, want)) == NULL)
+			return CE_NOMEM;
+		b->data = nd;
+		b->alloc = want;
+	}
 	if (len > 0)
 		memcpy(b->data + b->len, p, len);
 	b->len += len;
@@ -56,7 +73,7 @@ buf_steal(struct buf *b, size_t *len)
 	if (len != NULL)
 		*len = b->len;
 	b->data = NULL;
-	b->len = 0;
+	b->len = b->alloc = 0;
 	return d;
 }
 
@@ -67,5 +84,5 @@ buf_release(struct buf *b)
 		return;
 	free(b->data);
 	b->data = NULL;
-	b->len = 0;
+	b->len = b->alloc = 0;
 }

@@ -15,6 +15,7 @@
 struct buf {
 	char *data;		/* NUL-terminated once anything was added; owned */
 	size_t len;		/* bytes held, without the NUL */
+	size_t alloc;		/* bytes allocated (grows geometrically) */
 	size_t max;		/* the cap: more than max bytes are refused */
 	bool overflow;		/* an append was refused for the cap */
 };

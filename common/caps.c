@@ -17,20 +17,21 @@
 
 const struct caps_keep caps_kept[] = {
 	{ CAP_KILL, "CAP_KILL",
-	  "kill-process; signalling CPU burners, which run as another user" },
+	  "kill-process; signalling CPU burners, which run as another user", false },
 	{ CAP_NET_ADMIN, "CAP_NET_ADMIN",
-	  "latency, loss, corrupt, duplicate, reorder, rate, blackhole (tc qdiscs and filters)" },
+	  "latency, loss, corrupt, duplicate, reorder, rate, blackhole (tc qdiscs and "
+	  "filters)", true },
 	{ CAP_SETGID, "CAP_SETGID",
-	  "the HTTP worker and CPU burners drop to the configured user's group" },
+	  "the HTTP worker and CPU burners drop to the configured user's group", false },
 	{ CAP_SETPCAP, "CAP_SETPCAP",
-	  "the HTTP worker and CPU burners empty their bounding set" },
+	  "the HTTP worker and CPU burners empty their bounding set", false },
 	{ CAP_SETUID, "CAP_SETUID",
-	  "the HTTP worker and CPU burners drop to the configured user" },
+	  "the HTTP worker and CPU burners drop to the configured user", false },
 	{ CAP_SYS_ADMIN, "CAP_SYS_ADMIN",
-	  "network faults inside a task: setns into its network namespace" },
+	  "network faults inside a task: setns into its network namespace", true },
 	{ CAP_SYS_PTRACE, "CAP_SYS_PTRACE",
 	  "container targets: reading /proc/PID/ns/net and /proc/PID/exe of "
-	  "processes with other capabilities (kill-process, network faults in tasks)" },
+	  "processes with other capabilities (kill-process, network faults in tasks)", false },
 };
 const size_t caps_nkept = NELEM(caps_kept);
 
@@ -46,13 +47,13 @@ last_cap(void)
 }
 
 static bool
-kept(int cap)
+kept(bool task, int cap)
 {
 	size_t i;
 
 	for (i = 0; i < caps_nkept; i++)
 		if (caps_kept[i].cap == cap)
-			return true;
+			return !(task && caps_kept[i].host_only);
 	return false;
 }
 
@@ -83,7 +84,7 @@ caps_have(int cap)
 }
 
 int
-caps_restrict(struct errbuf *eb)
+caps_restrict(bool task, struct errbuf *eb)
 {
 	struct __user_cap_header_struct hdr;
 	struct __user_cap_data_struct data[2];
@@ -96,7 +97,7 @@ caps_restrict(struct errbuf *eb)
 	if (permitted(have) != 0)
 		return err_set(eb, CE_SYSTEM, "capget: %s", strerror(errno));
 	for (c = 0; c <= last; c++)
-		if (!kept(c) && prctl(PR_CAPBSET_DROP, (unsigned long)c, 0, 0, 0) != 0 &&
+		if (!kept(task, c) && prctl(PR_CAPBSET_DROP, (unsigned long)c, 0, 0, 0) != 0 &&
 		    errno != EINVAL)
 			return err_set(eb, CE_SYSTEM, "cannot drop capability %d from the "
 			    "bounding set: %s", c, strerror(errno));
@@ -112,7 +113,7 @@ caps_restrict(struct errbuf *eb)
 	for (i = 0; i < caps_nkept; i++) {
 		unsigned bit = (unsigned)caps_kept[i].cap;
 
-		if ((have[bit / 32] >> (bit % 32) & 1) == 0)
+		if ((have[bit / 32] >> (bit % 32) & 1) == 0 || !kept(task, caps_kept[i].cap))
 			continue;
 		data[bit / 32].permitted |= 1u << (bit % 32);
 		data[bit / 32].effective |= 1u << (bit % 32);
@@ -123,14 +124,14 @@ caps_restrict(struct errbuf *eb)
 }
 
 size_t
-caps_missing(const struct caps_keep **out, size_t max)
+caps_missing(bool task, const struct caps_keep **out, size_t max)
 {
 	size_t i, n = 0;
 
 	if (geteuid() != 0)
 		return 0;
 	for (i = 0; i < caps_nkept; i++)
-		if (!caps_have(caps_kept[i].cap) && n < max)
+		if (kept(task, caps_kept[i].cap) && !caps_have(caps_kept[i].cap) && n < max)
 			out[n++] = &caps_kept[i];
 	return n;
 }

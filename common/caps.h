@@ -21,6 +21,7 @@ struct caps_keep {
 	int cap;
 	const char *name;	/* "CAP_KILL", as systemd units write it */
 	const char *why;	/* the fault or step that needs it */
+	bool host_only;		/* needed on a host only: task mode drops it */
 };
 
 /* The kept capabilities, in the order docs/security.md lists them. */
@@ -31,20 +32,21 @@ extern const size_t caps_nkept;
  * Reduce the calling process to the kept capabilities it has: bounding
  * set first, then permitted, effective and inheritable; ambient cleared.
  * One the process lacks (withheld by a service manager or a container) is
- * not an error: the faults that need it are then unavailable. Only
- * meaningful for root: returns 0 without doing anything otherwise.
- * Returns 0 or CE_SYSTEM with eb naming the step that failed.
+ * not an error: the faults that need it are then unavailable. In task
+ * mode (task true) the host-only ones go too, even when the task grants
+ * them. Only meaningful for root: returns 0 without doing anything
+ * otherwise. Returns 0 or CE_SYSTEM with eb naming the step that failed.
  */
-int caps_restrict(struct errbuf *eb);
+int caps_restrict(bool task, struct errbuf *eb);
 
 /* Does the calling process hold cap in its permitted set? */
 bool caps_have(int cap);
 
 /*
  * The kept capabilities the process (root) does not hold, into out (at
- * most max). Returns how many.
+ * most max), the host-only ones left out in task mode. Returns how many.
  */
-size_t caps_missing(const struct caps_keep **out, size_t max);
+size_t caps_missing(bool task, const struct caps_keep **out, size_t max);
 
 /*
  * Empty the calling process's bounding set (needs CAP_SETPCAP, which the

@@ -432,7 +432,10 @@ inject_validate(const struct inject *in)
 /*
  * The start requests. With --service, one fault per task of the service on
  * each host, so only those tasks' containers are hit (host-only faults hit
- * the hosts); otherwise the same fault on every target agent.
+ * the hosts), and the fault without container selectors on each task's
+ * sidecar, whose target is its own task (its containers share one network
+ * namespace; a container-only fault keeps them, and the sidecar answers
+ * 422); otherwise the same fault on every target agent.
  */
 static int
 inject_requests(struct ctl *ctl, struct inject *in, struct fanout *fo)
@@ -458,7 +461,23 @@ inject_requests(struct ctl *ctl, struct inject *in, struct fanout *fo)
 		in->nbodies += ctl->hosts[h].ntasks;
 	if ((in->bodies = calloc(in->nbodies, sizeof(*in->bodies))) == NULL)
 		return ctl_error(CE_NOMEM, "out of memory");
-	for (h = 0, i = 0; h < ctl->nhosts; h++)
+	for (h = 0, i = 0; h < ctl->nhosts; h++) {
+		if (ctl->hosts[h].sidecar) {
+			cJSON *d = cJSON_Duplicate(in->doc, 1);
+
+			/* A container-only fault keeps its selectors: the sidecar
+			 * then says why it cannot (422), not that they are needed. */
+			if (in->f->targets & SPEC_TARGET_HOST)
+				cJSON_DeleteItemFromObjectCaseSensitive(d, "target");
+			in->bodies[i++] = cJSON_PrintUnformatted(d);
+			cJSON_Delete(d);
+			if (in->bodies[i - 1] == NULL)
+				return ctl_error(CE_NOMEM, "out of memory");
+			if ((r = fanout_add(fo, ctl->hosts[h].url, "POST", in->bodies[i - 1],
+			    "/v1/faults")) != 0)
+				return r;
+			continue;
+		}
 		for (t = 0; t < ctl->hosts[h].ntasks; t++, i++) {
 			cJSON *d = cJSON_Duplicate(in->doc, 1), *tg;
 
@@ -473,6 +492,7 @@ inject_requests(struct ctl *ctl, struct inject *in, struct fanout *fo)
 			    "/v1/faults")) != 0)
 				return r;
 		}
+	}
 	return 0;
 }
 

@@ -25,7 +25,8 @@ usage_targets(FILE *out)
 "\n"
 "With --cluster (and --service, --az, --tag, ...) it lists the hosts AWS\n"
 "discovery found instead: instance, availability zone, agent URL and, with\n"
-"--service, the service's tasks on each host. It asks no agent.\n");
+"--service, the service's tasks on each host; a task reached through its\n"
+"sidecar is a row of its own (instance 'sidecar'). It asks no agent.\n");
 }
 
 static int
@@ -43,6 +44,7 @@ print_hosts(const struct ctl *ctl)
 			cJSON *o = cJSON_CreateObject(), *tasks;
 
 			cJSON_AddItemToArray(arr, o);
+			cJSON_AddStringToObject(o, "kind", h->sidecar ? "sidecar" : "host");
 			cJSON_AddStringToObject(o, "instance_id", h->instance_id);
 			cJSON_AddStringToObject(o, "availability_zone", h->az);
 			cJSON_AddStringToObject(o, "private_ip", h->ip);
@@ -62,7 +64,8 @@ print_hosts(const struct ctl *ctl)
 	for (i = 0; i < ctl->nhosts; i++) {
 		const struct host *h = &ctl->hosts[i];
 
-		printf("%-20s %-12s %-28s", h->instance_id, h->az, h->url);
+		printf("%-20s %-12s %-28s", h->sidecar ? "sidecar" : h->instance_id,
+		    h->az[0] != '\0' ? h->az : "-", h->url);
 		for (t = 0; t < h->ntasks; t++) {
 			const char *slash = strrchr(h->tasks[t], '/');
 

@@ -4,10 +4,14 @@
  * instances (ECS), their EC2 instances (private address, availability
  * zone, tags), optionally narrowed to the hosts running one service's
  * tasks, filtered and sampled; each becomes http://<private ip>:<port>.
+ * With a service, a task whose definition has the chaos-agent sidecar
+ * (awsvpc: Fargate, or EC2) is an agent of its own instead, at its ENI's
+ * private address and the sidecar's container port.
  */
 #ifndef CHAOS_CTL_DISCOVER_H
 #define CHAOS_CTL_DISCOVER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct aws;
@@ -24,14 +28,19 @@ struct discover_opts {
 	size_t ninstance_ids;
 	const char *tags[DISCOVER_LIST_MAX];	/* "K=V" */
 	size_t ntags;
-	long count;			/* 0: all */
-	long percent;			/* 0: all */
-	long port;			/* the agents' port */
+	long count;			/* hosts: 0: all */
+	long percent;			/* hosts: 0: all */
+	long task_count;		/* the service's tasks: 0: all */
+	long task_percent;		/* the service's tasks: 0: all */
+	long port;			/* the host agents' port */
+	const char *sidecar;		/* the sidecar's container name */
 };
 
+/* A host agent, or a task's sidecar agent (sidecar: its one task in tasks). */
 struct host {
-	char instance_id[32];
-	char container_instance[256];
+	bool sidecar;
+	char instance_id[32];		/* "" for a sidecar */
+	char container_instance[256];	/* "" for a sidecar on Fargate */
 	char ip[64];
 	char az[32];
 	char url[128];
@@ -39,7 +48,10 @@ struct host {
 	size_t ntasks;
 };
 
-/* Resolve the hosts. Returns 0 (with *n >= 1) or a CE_* code with eb set. */
+/*
+ * Resolve the agents: hosts first, then sidecars. Returns 0 (with *n >= 1;
+ * caller frees with hosts_free) or a CE_* code with eb set.
+ */
 int discover(const struct aws *a, const struct discover_opts *o, struct host **out,
     size_t *n, struct errbuf *eb);
 

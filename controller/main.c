@@ -21,7 +21,7 @@
 enum {
 	G_AGENT = 1, G_AGENTS_FILE, G_KEY_FILE, G_KEY_ID, G_OUTPUT, G_TIMEOUT, G_VERBOSE,
 	G_CLUSTER, G_SERVICE, G_AZ, G_INSTANCE_ID, G_TAG, G_HOST_COUNT, G_HOST_PERCENT,
-	G_AGENT_PORT, G_REGION, G_ENDPOINT, G_KEY_SSM,
+	G_AGENT_PORT, G_REGION, G_ENDPOINT, G_KEY_SSM, G_TASK_COUNT, G_TASK_PERCENT, G_SIDECAR,
 };
 
 const struct ctl_opt ctl_global_options[] = {
@@ -39,12 +39,27 @@ const struct ctl_opt ctl_global_options[] = {
 	{ "tag", true, G_TAG },
 	{ "host-count", true, G_HOST_COUNT },
 	{ "host-percent", true, G_HOST_PERCENT },
+	{ "task-count", true, G_TASK_COUNT },
+	{ "task-percent", true, G_TASK_PERCENT },
+	{ "sidecar-container", true, G_SIDECAR },
 	{ "agent-port", true, G_AGENT_PORT },
 	{ "region", true, G_REGION },
 	{ "endpoint-url", true, G_ENDPOINT },
 	{ "key-ssm-parameter", true, G_KEY_SSM },
 	{ NULL, false, 0 },
 };
+
+/* The name of a global option, from its id. */
+static const char *
+opt_name(int id)
+{
+	size_t i;
+
+	for (i = 0; ctl_global_options[i].name != NULL; i++)
+		if (ctl_global_options[i].id == id)
+			return ctl_global_options[i].name;
+	return "?";
+}
 
 /* Add a repeatable option's value, bounded. */
 static int
@@ -118,6 +133,7 @@ main(int argc, char **argv)
 	ctl.timeout_ms = 10000;
 	memset(&dopt, 0, sizeof(dopt));
 	dopt.port = 8421;
+	dopt.sidecar = "chaos-agent";
 	if ((rest = calloc((size_t)argc + 1, sizeof(*rest))) == NULL)
 		return ctl_error(CE_NOMEM, "out of memory");
 	rest[nrest++] = argv[0];
@@ -177,25 +193,38 @@ main(int argc, char **argv)
 			break;
 		case G_HOST_COUNT:
 		case G_HOST_PERCENT:
+		case G_TASK_COUNT:
+		case G_TASK_PERCENT:
 		case G_AGENT_PORT: {
 			int64_t v;
-			int64_t max = id == G_HOST_PERCENT ? 100 :
+			int64_t max = id == G_HOST_PERCENT || id == G_TASK_PERCENT ? 100 :
 			    id == G_AGENT_PORT ? 65535 : 5000;
 
 			if (parse_i64(arg, 1, max, &v) != 0) {
 				r = ctl_usage_error("--%s: '%s' is not a number from 1 to %lld",
-				    id == G_HOST_COUNT ? "host-count" : id == G_HOST_PERCENT ?
-				    "host-percent" : "agent-port", arg, (long long)max);
+				    opt_name(id), arg, (long long)max);
 				goto out;
 			}
 			if (id == G_HOST_COUNT)
 				dopt.count = (long)v;
 			else if (id == G_HOST_PERCENT)
 				dopt.percent = (long)v;
+			else if (id == G_TASK_COUNT)
+				dopt.task_count = (long)v;
+			else if (id == G_TASK_PERCENT)
+				dopt.task_percent = (long)v;
 			else
 				dopt.port = (long)v;
 			break;
 		}
+		case G_SIDECAR:
+			if (arg[0] == '\0' || strlen(arg) > 255) {
+				r = ctl_usage_error("--sidecar-container: '%s' is not a container "
+				    "name", arg);
+				goto out;
+			}
+			dopt.sidecar = arg;
+			break;
 		case G_REGION:
 			ctl.region = arg;
 			break;
@@ -282,6 +311,17 @@ main(int argc, char **argv)
 			}
 			if (dopt.count > 0 && dopt.percent > 0) {
 				r = ctl_usage_error("give --host-count or --host-percent, "
+				    "not both");
+				goto out;
+			}
+			if (dopt.service == NULL && (dopt.task_count > 0 ||
+			    dopt.task_percent > 0)) {
+				r = ctl_usage_error("--task-count and --task-percent need "
+				    "--cluster and --service");
+				goto out;
+			}
+			if (dopt.task_count > 0 && dopt.task_percent > 0) {
+				r = ctl_usage_error("give --task-count or --task-percent, "
 				    "not both");
 				goto out;
 			}

@@ -92,8 +92,9 @@ cut_len(const char *s, size_t max, bool *cut)
 	return n;
 }
 
-void
-rp_esc(struct rp_out *o, const char *s, size_t max)
+/* rp_esc() and rp_esc_label(): say the size where s was cut only when note. */
+static void
+esc_cut(struct rp_out *o, const char *s, size_t max, bool note)
 {
 	size_t n, i, run = 0;
 	bool cut;
@@ -125,8 +126,22 @@ rp_esc(struct rp_out *o, const char *s, size_t max)
 	}
 	if (o->err == 0)
 		o->err = buf_append(&o->b, s + run, n - run);
-	if (cut)
+	if (cut && note)
 		rp_printf(o, "\xe2\x80\xa6 (cut at %zu bytes)", n);
+	else if (cut)
+		rp_puts(o, "\xe2\x80\xa6");
+}
+
+void
+rp_esc(struct rp_out *o, const char *s, size_t max)
+{
+	esc_cut(o, s, max, true);
+}
+
+void
+rp_esc_label(struct rp_out *o, const char *s, size_t max)
+{
+	esc_cut(o, s, max, false);
 }
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's). */
@@ -709,7 +724,7 @@ cell_time(struct rp_ctx *c, double t)
 	if (isnan(t))
 		rp_puts(&c->o, "<td>\xe2\x80\x94</td>");
 	else if (!isnan(c->m.t0))
-		rp_printf(&c->o, "<td>+%.1f s</td>", t - c->m.t0);
+		rp_printf(&c->o, "<td>+%.1f\xc2\xa0s</td>", t - c->m.t0);	/* no break */
 	else {
 		rp_fmt_time(t, buf, sizeof(buf));
 		rp_printf(&c->o, "<td>%s</td>", buf);
@@ -722,7 +737,7 @@ cell_duration(struct rp_out *o, const cJSON *a)
 	const cJSON *d = get(a, "duration");
 
 	if (cJSON_IsNumber(d) && isfinite(d->valuedouble))
-		rp_printf(o, "<td>%.2f s</td>", d->valuedouble);
+		rp_printf(o, "<td>%.2f\xc2\xa0s</td>", d->valuedouble);
 	else
 		rp_puts(o, "<td>\xe2\x80\x94</td>");
 }

@@ -63,7 +63,7 @@ int report_write(const char *dir, const char *journal_path, const char *out_path
 #define RP_LANES_MAX 48		/* timeline rows */
 #define RP_POINTS_MAX 2000	/* load series points */
 #define RP_ROWS_MAX 300	/* rows of each table */
-#define RP_LABEL_MAX 48		/* characters of a lane's label */
+#define RP_LABEL_MAX 34		/* bytes of a lane's label shown: what fits its column */
 
 enum rp_kind {
 	RP_HYPOTHESIS,		/* a steady-state probe: a point */
@@ -123,6 +123,9 @@ void rp_printf(struct rp_out *o, const char *fmt, ...) __attribute__((format(pri
 
 /* s escaped for HTML text and attributes, cut to max bytes (with an ellipsis). */
 void rp_esc(struct rp_out *o, const char *s, size_t max);
+/* The same for a label in the picture, whose full text is in its tooltip:
+ * a cut is marked by the ellipsis alone, so the label keeps its width. */
+void rp_esc_label(struct rp_out *o, const char *s, size_t max);
 
 /* "2026-11-25 01:10:50 UTC" for Unix seconds t. */
 void rp_fmt_time(double t, char *buf, size_t len);

@@ -16,7 +16,7 @@
 #include "../common/err.h"
 
 #define W 1000.0		/* the picture's width */
-#define LABELS 190.0		/* the lanes' label column */
+#define LABELS 240.0		/* the lanes' label column: RP_LABEL_MAX characters at 11px */
 #define RIGHT 50.0		/* room for the series' right axis */
 #define PLOT (W - LABELS - RIGHT)
 #define AXIS 30.0		/* the time axis above the lanes */
@@ -93,7 +93,8 @@ lanes(struct rp_out *o, const struct rp_model *m)
 		rp_puts(o, "</title>");
 		if (m->lanes[i].kind == RP_FAULT)
 			rp_puts(o, "agent ");
-		rp_esc(o, m->lanes[i].label, RP_LABEL_MAX - (m->lanes[i].kind == RP_FAULT ? 6 : 0));
+		rp_esc_label(o, m->lanes[i].label,
+		    RP_LABEL_MAX - (m->lanes[i].kind == RP_FAULT ? 6 : 0));
 		rp_puts(o, "</text>\n");
 	}
 }
@@ -158,7 +159,8 @@ legend(struct rp_out *o, double y)
 		{ "r", "bar fault", "fault window" },
 		{ "r", "bar fault open", "fault, end not recorded" },
 	};
-	double x = LABELS;
+	/* From the left edge: under the plot alone the keys would not fit. */
+	double x = 8;
 	size_t i;
 
 	rp_printf(o, "<g class=\"legend\" transform=\"translate(0 %.1f)\">\n", y);
@@ -170,7 +172,7 @@ legend(struct rp_out *o, double y)
 			rp_printf(o, "<rect class=\"%s\" x=\"%.1f\" y=\"4\" width=\"14\" "
 			    "height=\"12\"/>\n", keys[i].cls, x);
 		rp_printf(o, "<text x=\"%.1f\" y=\"14\">%s</text>\n", x + 18, keys[i].label);
-		x += 30 + 6.2 * (double)strlen(keys[i].label);
+		x += 30 + 6.6 * (double)strlen(keys[i].label);	/* 11px text, roughly */
 	}
 	rp_puts(o, "</g>\n");
 }

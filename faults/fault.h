@@ -60,6 +60,9 @@ struct fault_ops {
 	/* commit and revert may block: the parent runs them in job children. */
 	bool blocking;
 
+	/* Bound of such a job in ms; 0: the one of Docker calls (docker_timeout). */
+	int64_t job_ms;
+
 	/*
 	 * Check that the fault can run on this host. Fill why and return
 	 * false when it cannot ("sch_netem is not loadable"). Called for
@@ -111,10 +114,27 @@ struct fault_env {
 	int64_t docker_timeout_ms;	/* bound of one Docker API call */
 	pid_t agent_pid;		/* never a kill-process victim */
 	uint16_t agent_port;		/* the API port: never impaired by network faults */
+	bool task;			/* task mode: a sidecar inside an ECS task */
+	const char *ecs_agent_uri;	/* task mode: ECS_AGENT_URI, or NULL when unset */
 };
 extern struct fault_env fault_env;
 
-/* Every backend, one per spec entry; NULL when a type has no backend. */
+/*
+ * The backend of a fault type in the agent's mode (fault_env.task): on a
+ * host, tc and Docker; in a task, the ECS fault injection endpoints for
+ * the network faults and no container faults. NULL when the mode offers
+ * no such fault; fault_ops_why_not then says why.
+ */
 const struct fault_ops *fault_ops_find(const char *name);
+
+/* Why the mode offers no backend for name (a sentence), or NULL if it does. */
+const char *fault_ops_why_not(const char *name);
+
+/*
+ * The backend that reverts a state file entry of type name: the one whose
+ * record it is, whatever the mode now (an ECS endpoint fault through the
+ * endpoints, any other through the host backend that wrote it).
+ */
+const struct fault_ops *fault_ops_for_record(const char *name, const struct cJSON *record);
 
 #endif

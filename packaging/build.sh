@@ -12,8 +12,10 @@
 #      chaos-agent_VERSION-1_ARCH.deb   chaosctl_VERSION-1_ARCH.deb
 #      chaos-agent-VERSION-1.RPMARCH.rpm chaosctl-VERSION-1.RPMARCH.rpm
 #    and SHA256SUMS.
-# Needs root (debootstrap, chroot). Roots and library builds are cached
-# under build/; a second run rebuilds only what changed.
+# Needs root (debootstrap, chroot) and the host's bin/chaosctl (make
+# packages builds it), which writes the packages' completion scripts. Roots
+# and library builds are cached under build/; a second run rebuilds only
+# what changed.
 set -euo pipefail
 
 die() {
@@ -29,6 +31,7 @@ cd "$top"
 for t in dpkg-deb rpmbuild readelf gzip; do
 	command -v "$t" >/dev/null || die "$t is missing (scripts/install-deps.sh installs it)"
 done
+[ -x bin/chaosctl ] || die "bin/chaosctl is missing: run make (it writes the completion scripts)"
 
 arches=("$@")
 [ ${#arches[@]} -gt 0 ] || arches=(amd64 arm64)
@@ -133,6 +136,14 @@ stage_ctl() {
 	[ "$fmt" = deb ] || bundle=../../..$bundle
 	ln -s "$bundle" "$d/usr/lib/chaosctl/ca-bundle.crt"
 	man_gz packaging/man/chaosctl.1 "$d/usr/share/man/man1/chaosctl.1.gz"
+	# Completion scripts are text made from chaosctl's own tables: the host's
+	# bin/chaosctl (make packages builds it from the same sources) writes them.
+	local zshdir=$d/usr/share/zsh/vendor-completions
+	[ "$fmt" = rpm ] && zshdir=$d/usr/share/zsh/site-functions
+	install -d "$d/usr/share/bash-completion/completions" "$zshdir"
+	bin/chaosctl completion bash >"$d/usr/share/bash-completion/completions/chaosctl"
+	bin/chaosctl completion zsh >"$zshdir/_chaosctl"
+	chmod 0644 "$d/usr/share/bash-completion/completions/chaosctl" "$zshdir/_chaosctl"
 	install -D -m 0644 docs/protocol.md "$docdir/protocol.md"
 	licenses "$licdir" "$fmt" curl libxml2 cjson openssl
 }

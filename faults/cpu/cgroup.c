@@ -68,6 +68,41 @@ find_mount(const char *controller, char *out, size_t len)
 	return found;
 }
 
+void
+cgroup_read(pid_t pid, cJSON *cg)
+{
+	char path[64], line[1024];
+	FILE *fp;
+
+	(void)snprintf(path, sizeof(path), "/proc/%d/cgroup", (int)pid);
+	if (cg == NULL || (fp = fopen(path, "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *c1 = strchr(line, ':'), *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
+		char *ctl, *next;
+
+		if (c2 == NULL)
+			continue;
+		line[strcspn(line, "\n")] = '\0';
+		*c2 = '\0';
+		/* "0::" is the unified hierarchy; "N:cpu,cpuacct:" a v1 one (and
+		 * "N:cpuset:", whose CPUs burners in the container must keep to). */
+		if (c2 == c1 + 1) {
+			cJSON_AddStringToObject(cg, "unified", c2 + 1);
+			continue;
+		}
+		for (ctl = c1 + 1; ctl != NULL; ctl = next) {
+			if ((next = strchr(ctl, ',')) != NULL)
+				*next++ = '\0';
+			if ((strcmp(ctl, "cpu") == 0 || strcmp(ctl, "cpuacct") == 0 ||
+			    strcmp(ctl, "cpuset") == 0) &&
+			    cJSON_GetObjectItemCaseSensitive(cg, ctl) == NULL)
+				cJSON_AddStringToObject(cg, ctl, c2 + 1);
+		}
+	}
+	fclose(fp);
+}
+
 static bool
 path_ok(const char *p)
 {

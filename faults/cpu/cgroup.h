@@ -14,6 +14,13 @@
 struct cJSON;
 struct errbuf;
 
+/*
+ * Fill cg with the cgroup paths of pid from /proc/PID/cgroup: "unified"
+ * (the v2 hierarchy, "0::") and, where v1 controllers are mounted, "cpu",
+ * "cpuacct" and "cpuset". Leaves cg as it is when pid is gone or cg is NULL.
+ */
+void cgroup_read(pid_t pid, struct cJSON *cg);
+
 /* Move pid into the cgroup(s) cg names. Returns 0 or a CE_* code. */
 int cgroup_join(const struct cJSON *cg, pid_t pid, struct errbuf *eb);
 

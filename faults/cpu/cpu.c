@@ -258,6 +258,44 @@ pick(struct cpu_pick *cp, const cpu_set_t *allowed)
 	return best;
 }
 
+/*
+ * Load held against a CPU limit: 50 % of a 1.5-CPU limit is 0.75 CPU,
+ * spread over ceil(limit) burners (at most navail, and cores when given)
+ * at *per % each.
+ */
+static void
+share_of_limit(double limit, int load, int cores, int navail, int *n, int *per)
+{
+	*n = (int)limit + (limit > (int)limit);
+	if (*n > navail)
+		*n = navail;
+	if (cores > 0 && cores < *n)
+		*n = cores;
+	*per = (int)(load * limit / *n + 0.5);
+	if (*per < 1)
+		*per = 1;
+	if (*per > 100)
+		*per = 100;
+}
+
+/*
+ * In task mode the host is the task: burners are the agent's children, so
+ * in its cgroup, which is the task's. The CPU limit that binds it (its
+ * container's, or the task's where the cgroup tree shows it) is what load
+ * is a share of, as in a container; 0 when none is visible.
+ */
+static double
+task_cpu_limit(void)
+{
+	cJSON *cg = cJSON_CreateObject();
+	double limit;
+
+	cgroup_read(getpid(), cg);
+	limit = cgroup_cpu_limit(cg);
+	cJSON_Delete(cg);
+	return limit;
+}
+
 static int
 cpu_prepare(struct fault *f, struct errbuf *eb)
 {
@@ -296,9 +334,20 @@ cpu_prepare(struct fault *f, struct errbuf *eb)
 		goto fail;
 	}
 	if (f->targets == NULL) {
-		for (i = 0; i < want; i++)
-			if ((r = spawn_burner(f, p, pipefd[0], pick(cp, &allowed),
-			    (int)load->i, NULL, NULL, burners, cpus, eb)) != 0)
+		double limit = fault_env.task ? task_cpu_limit() : 0;
+		int n = want, per = (int)load->i;
+
+		if (limit > 0) {
+			cJSON *t = cJSON_AddObjectToObject(rec, "task");
+
+			share_of_limit(limit, (int)load->i, (int)cores->i, navail, &n, &per);
+			cJSON_AddNumberToObject(t, "cpu_limit", limit);
+			cJSON_AddNumberToObject(t, "burners", n);
+			cJSON_AddNumberToObject(t, "load_per_burner", per);
+		}
+		for (i = 0; i < n; i++)
+			if ((r = spawn_burner(f, p, pipefd[0], pick(cp, &allowed), per, NULL,
+			    NULL, burners, cpus, eb)) != 0)
 				goto fail;
 	} else {
 		const cJSON *t;
@@ -321,18 +370,9 @@ cpu_prepare(struct fault *f, struct errbuf *eb)
 				    "(is it running?)", id != NULL ? id : "?");
 				goto fail;
 			}
-			if (limit > 0) {
-				n = (int)limit + (limit > (int)limit);
-				if (n > navail)
-					n = navail;
-				if (cores->i > 0 && cores->i < n)
-					n = (int)cores->i;
-				per = (int)(load->i * limit / n + 0.5);
-				if (per < 1)
-					per = 1;
-				if (per > 100)
-					per = 100;
-			}
+			if (limit > 0)
+				share_of_limit(limit, (int)load->i, (int)cores->i, navail, &n,
+				    &per);
 			if ((c = cJSON_CreateObject()) == NULL || !cJSON_AddItemToArray(conts, c)) {
 				cJSON_Delete(c);
 				r = CE_NOMEM;
@@ -451,6 +491,9 @@ cpu_describe(const struct fault *f, cJSON *detail)
 		    cJSON_GetObjectItemCaseSensitive(b, "pid"), 1));
 	cJSON_AddItemToObject(detail, "cpus", cJSON_Duplicate(
 	    cJSON_GetObjectItemCaseSensitive(f->record, "cpus"), 1));
+	if (cJSON_GetObjectItemCaseSensitive(f->record, "task") != NULL)
+		cJSON_AddItemToObject(detail, "task", cJSON_Duplicate(
+		    cJSON_GetObjectItemCaseSensitive(f->record, "task"), 1));
 }
 
 static void

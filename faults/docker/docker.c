@@ -268,52 +268,6 @@ protected_reason(const cJSON *c, const cJSON *labels)
 	return NULL;
 }
 
-/* The cgroup of pid ("0::/system.slice/docker-...", or the cpu v1 line). */
-static void
-read_cgroup(long pid, cJSON *o)
-{
-	char path[64], line[1024];
-	FILE *fp;
-	cJSON *cg;
-
-	if (pid <= 0)
-		return;
-	(void)snprintf(path, sizeof(path), "/proc/%ld/cgroup", pid);
-	if ((fp = fopen(path, "re")) == NULL)
-		return;
-	if ((cg = cJSON_AddObjectToObject(o, "cgroup")) == NULL) {
-		fclose(fp);
-		return;
-	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		char *c1 = strchr(line, ':'), *c2 = c1 != NULL ? strchr(c1 + 1, ':') : NULL;
-
-		if (c2 == NULL)
-			continue;
-		line[strcspn(line, "\n")] = '\0';
-		*c2 = '\0';
-		/* "0::" is the unified hierarchy; "N:cpu,cpuacct:" a v1 one (and
-		 * "N:cpuset:", whose CPUs burners in the container must keep to). */
-		if (c2 == c1 + 1) {
-			cJSON_AddStringToObject(cg, "unified", c2 + 1);
-			continue;
-		}
-		{
-			char *ctl = c1 + 1, *next;
-
-			for (; ctl != NULL; ctl = next) {
-				if ((next = strchr(ctl, ',')) != NULL)
-					*next++ = '\0';
-				if ((strcmp(ctl, "cpu") == 0 || strcmp(ctl, "cpuacct") == 0 ||
-				    strcmp(ctl, "cpuset") == 0) &&
-				    cJSON_GetObjectItemCaseSensitive(cg, ctl) == NULL)
-					cJSON_AddStringToObject(cg, ctl, c2 + 1);
-			}
-		}
-	}
-	fclose(fp);
-}
-
 /* Build the public description of one inspected container. */
 static cJSON *
 describe(const cJSON *insp)
@@ -362,7 +316,16 @@ describe(const cJSON *insp)
 	/* awsvpc and bridge-sharing tasks: whose namespace this one joined. */
 	if (nm != NULL && strncmp(nm, "container:", 10) == 0)
 		cJSON_AddStringToObject(o, "netns_owner", nm + 10);
-	read_cgroup(pid, o);
+	if (pid > 0) {
+		cJSON *cg = cJSON_CreateObject();
+
+		/* No "cgroup" at all for a process that is gone. */
+		cgroup_read((pid_t)pid, cg);
+		if (cg != NULL && cg->child != NULL)
+			cJSON_AddItemToObject(o, "cgroup", cg);
+		else
+			cJSON_Delete(cg);
+	}
 	{
 		const cJSON *q = cJSON_GetObjectItemCaseSensitive(hc, "CpuQuota");
 		const cJSON *p = cJSON_GetObjectItemCaseSensitive(hc, "CpuPeriod");

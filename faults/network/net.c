@@ -25,6 +25,7 @@
 #include "host.h"
 #include "plan.h"
 #include "site.h"
+#include "../claim.h"
 #include "../fault.h"
 #include "../proc.h"
 #include "../../common/caps.h"
@@ -33,7 +34,6 @@
 #include "../../common/util.h"
 
 #define SITES_MAX 16
-#define CLAIMS_MAX 256
 
 /* The control path, never impaired. */
 static const char *const control_dests[] = {
@@ -41,14 +41,6 @@ static const char *const control_dests[] = {
 	"169.254.170.2/32",	/* ECS task metadata and credentials */
 	"fd00:ec2::254/128",	/* instance metadata over IPv6 */
 };
-
-/* Which (namespace, interface) pairs active faults hold. */
-static struct {
-	uint64_t ns;
-	char ifname[16];
-	char id[FAULT_ID_MAX];
-} claims[CLAIMS_MAX];
-static size_t nclaims;
 
 static bool
 net_available(char *why, size_t len)
@@ -287,6 +279,15 @@ site_add(cJSON *sites, pid_t pid, const char *container, const char *ifparam,
 	return 0;
 }
 
+/* The claim slot of a site: its namespace and interface. */
+static void
+site_slot(const cJSON *s, char *slot, size_t len)
+{
+	(void)snprintf(slot, len, "net/%llu/%s", (unsigned long long)cJSON_GetNumberValue(
+	    cJSON_GetObjectItemCaseSensitive(s, "ns")), cJSON_GetStringValue(
+	    cJSON_GetObjectItemCaseSensitive(s, "interface")));
+}
+
 static int
 net_prepare(struct fault *f, struct errbuf *eb)
 {
@@ -295,7 +296,7 @@ net_prepare(struct fault *f, struct errbuf *eb)
 	struct net_scope sc;
 	struct net_plan *plan;
 	cJSON *rec, *sites, *s, *w;
-	char why[160] = "";
+	char why[160] = "", slot[CLAIM_SLOT_MAX];
 	size_t i;
 	int r;
 
@@ -340,31 +341,24 @@ net_prepare(struct fault *f, struct errbuf *eb)
 	}
 	/* One network fault per namespace and interface. */
 	cJSON_ArrayForEach(s, sites) {
-		uint64_t ns = (uint64_t)cJSON_GetNumberValue(
-		    cJSON_GetObjectItemCaseSensitive(s, "ns"));
-		const char *ifn = cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s,
-		    "interface"));
+		const char *holder;
 
-		for (i = 0; i < nclaims; i++)
-			if (claims[i].ns == ns && strcmp(claims[i].ifname, ifn) == 0) {
-				r = err_set(eb, CE_CONFLICT, "fault %s already impairs %s in "
-				    "this network namespace; revert it first", claims[i].id,
-				    claims[i].ifname);
-				cJSON_Delete(rec);
-				return r;
-			}
+		site_slot(s, slot, sizeof(slot));
+		if ((holder = claim_holder(slot)) != NULL) {
+			r = err_set(eb, CE_CONFLICT, "fault %s already impairs %s in this "
+			    "network namespace; revert it first", holder, cJSON_GetStringValue(
+			    cJSON_GetObjectItemCaseSensitive(s, "interface")));
+			cJSON_Delete(rec);
+			return r;
+		}
 	}
-	if (nclaims + (size_t)cJSON_GetArraySize(sites) > CLAIMS_MAX) {
+	if (!claim_room((size_t)cJSON_GetArraySize(sites))) {
 		cJSON_Delete(rec);
 		return err_set(eb, CE_TOO_MANY, "too many network faults");
 	}
 	cJSON_ArrayForEach(s, sites) {
-		claims[nclaims].ns = (uint64_t)cJSON_GetNumberValue(
-		    cJSON_GetObjectItemCaseSensitive(s, "ns"));
-		(void)str_copy(claims[nclaims].ifname, sizeof(claims[nclaims].ifname),
-		    cJSON_GetStringValue(cJSON_GetObjectItemCaseSensitive(s, "interface")));
-		(void)str_copy(claims[nclaims].id, sizeof(claims[nclaims].id), f->id);
-		nclaims++;
+		site_slot(s, slot, sizeof(slot));
+		(void)claim_take(slot, f->id);
 	}
 	/* Computed once: commit installs exactly what the record says. */
 	w = cJSON_AddArrayToObject(rec, "netem");
@@ -380,14 +374,7 @@ net_prepare(struct fault *f, struct errbuf *eb)
 static void
 net_release(struct fault *f)
 {
-	size_t i;
-
-	for (i = 0; i < nclaims;) {
-		if (strcmp(claims[i].id, f->id) == 0)
-			claims[i] = claims[--nclaims];
-		else
-			i++;
-	}
+	claim_release(f->id);
 	f->priv = NULL;
 }
 

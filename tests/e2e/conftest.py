@@ -208,17 +208,22 @@ def reap():
 class LocalAgent:
     """A real chaos-agent on 127.0.0.1 (port 0) with its own key."""
 
-    def __init__(self, tmp_path, docker_socket="/nonexistent/docker.sock"):
-        self.key = str(tmp_path / "agent.key")
-        subprocess.run([CTL_BIN, "keygen", "--out", self.key], check=True,
-                       capture_output=True)
+    def __init__(self, tmp_path, docker_socket="/nonexistent/docker.sock", sets=None,
+                 env=None, name="agent", key=None):
+        self.key = key or str(tmp_path / (name + ".key"))
+        if key is None:
+            subprocess.run([CTL_BIN, "keygen", "--out", self.key], check=True,
+                           capture_output=True)
         with open(self.key) as f:
             self.keytext = f.read()
-        self.log = open(tmp_path / "agent.log", "w+")
-        self.proc = subprocess.Popen(
-            [os.path.join(ROOT, "bin", "chaos-agent"), "--listen", "127.0.0.1:0",
-             "--key-file", self.key, "--state-dir", str(tmp_path / "agent-state"),
-             "--set", "docker_socket=" + docker_socket], stderr=self.log)
+        self.log = open(tmp_path / (name + ".log"), "w+")
+        argv = [os.path.join(ROOT, "bin", "chaos-agent"), "--listen", "127.0.0.1:0",
+                "--key-file", self.key, "--state-dir", str(tmp_path / (name + "-state")),
+                "--set", "docker_socket=" + docker_socket]
+        for k, v in (sets or {}).items():
+            argv += ["--set", "%s=%s" % (k, v)]
+        self.proc = subprocess.Popen(argv, stderr=self.log,
+                                     env=dict(os.environ, **(env or {})))
         self.port = None
         for _ in range(200):
             self.log.seek(0)

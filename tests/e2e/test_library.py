@@ -23,6 +23,7 @@ def ids():
 # renamed folder, a missing experiment.yaml) fails here.
 CATALOGUE = [
     "agent/ecs-dependency-blackhole",
+    "agent/ecs-fargate-api-latency",
     "agent/ecs-instance-kill-ecs-agent",
     "agent/ecs-service-pause-containers",
     "agent/ecs-task-network-loss",

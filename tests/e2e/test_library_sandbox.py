@@ -781,6 +781,9 @@ NETWORK = [
      "blackhole-is-active", "blackhole", 2),
     ("agent/ecs-task-network-loss", "inject-packet-loss-in-tasks", "loss-is-active",
      "loss", 2),
+    # the sandbox's API tasks run on its instances: their host agents take it
+    ("agent/ecs-fargate-api-latency", "delay-the-api-tasks-traffic", "latency-is-active",
+     "latency", 2),
 ]
 
 

@@ -38,7 +38,7 @@ CHAOSAWS = {
 # chaosctl options that call AWS (controller/discover.c, client.c, alarm.c).
 CHAOSCTL = {
     "--cluster": {"ecs:ListContainerInstances", "ecs:DescribeContainerInstances", "ec2:DescribeInstances"},
-    "--service": {"ecs:ListTasks", "ecs:DescribeTasks"},
+    "--service": {"ecs:ListTasks", "ecs:DescribeTasks", "ecs:DescribeTaskDefinition"},
     "--key-ssm-parameter": {"ssm:GetParameter", "kms:Decrypt"},
     "--stop-alarm": {"cloudwatch:DescribeAlarms"},
 }
@@ -55,7 +55,8 @@ LOOKED_UP = {"ssm:GetParameter", "ssm:GetParameters", "sqs:ReceiveMessage", "sqs
 # Actions without resource-level permissions: the only ones allowed on "*"
 # without a condition.
 NO_RESOURCE_LEVEL = {"ec2:DescribeInstances", "autoscaling:DescribeAutoScalingGroups",
-                     "cloudwatch:GetMetricData", "ecs:DiscoverPollEndpoint", "ecr:GetAuthorizationToken"}
+                     "cloudwatch:GetMetricData", "ecs:DiscoverPollEndpoint", "ecr:GetAuthorizationToken",
+                     "ecs:DescribeTaskDefinition"}
 
 
 def activities(doc):
@@ -176,7 +177,8 @@ def test_docs_list_every_job_role_permission_with_who_needs_it():
 # experiment (chaosctl discovery and the key are used by most of them).
 CHAOSAWS_ONLY_BY_NAME = {"ecs:ListContainerInstances", "ecs:DescribeContainerInstances", "ec2:DescribeInstances",
                          "ssm:GetParameter", "kms:Decrypt", "ecs:DescribeServices",
-                         "cloudwatch:DescribeAlarms", "ecs:ListTasks", "ecs:DescribeTasks"}
+                         "cloudwatch:DescribeAlarms", "ecs:ListTasks", "ecs:DescribeTasks",
+                         "ecs:DescribeTaskDefinition"}
 
 
 def test_docs_list_every_host_role_permission():

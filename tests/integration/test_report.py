@@ -20,6 +20,7 @@ import collections
 import html.parser
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -350,6 +351,25 @@ def test_huge_outputs_and_lists_are_bounded(tmp_path):
     assert len(page.find("rect", data_kind="action")) == 600
 
 
+def test_long_lane_names_are_cut_to_their_column(tmp_path):
+    """A lane's label is drawn right-aligned in a fixed column: a long name
+    is cut with an ellipsis alone (no note that would widen it again); the
+    full name is the label's tooltip."""
+    long = "revert-the-experiment-faults-on-every-agent-of-the-cluster"
+    j = {"start": "2026-01-02T03:04:05Z", "end": "2026-01-02T03:04:30Z",
+         "run": [activity("short", "2026-01-02T03:04:06Z", "2026-01-02T03:04:07Z", None)],
+         "rollbacks": [activity(long, "2026-01-02T03:04:20Z", "2026-01-02T03:04:21Z", None)]}
+    (tmp_path / "journal.json").write_text(json.dumps(j))
+    text = render(tmp_path / "journal.json", tmp_path / "r.html")
+    labels = dict(re.findall(r'<text class="lane" data-kind="[a-z]+"[^>]*><title>([^<]*)'
+                             r'</title>([^<]*)</text>', text))
+    assert labels["short"] == "short"
+    shown = labels["rollback: " + long]
+    assert shown.endswith("\u2026") and "cut at" not in shown, shown
+    # report.h's RP_LABEL_MAX, which report_svg.c's label column fits
+    assert len(shown) == 34 + 1 and ("rollback: " + long).startswith(shown[:-1]), shown
+
+
 @pytest.mark.parametrize("journal", [
     "{}",
     '{"steady_states": null, "run": "x", "rollbacks": {}, "experiment": []}',
@@ -362,7 +382,8 @@ def test_huge_outputs_and_lists_are_bounded(tmp_path):
     '{"steady_states": {"during": [' + ",".join(
         ['{"probes": [{"activity": {"name": "p%d"}, "start": "2026-01-01T00:00:00Z",'
          ' "tolerance_met": true}]}' % i for i in range(100)]) + "]}}",
-])
+], ids=["empty", "wrong-types", "bad-dates", "extreme-dates", "5000-probes",
+        "100-during-rounds"])
 def test_missing_and_odd_fields_still_render(journal, tmp_path):
     (tmp_path / "journal.json").write_text(journal)
     page = Page(render(tmp_path / "journal.json", tmp_path / "r.html"))

@@ -111,10 +111,28 @@ class AwsCallError(MotoError):
         self.message = message
 
 
-class MotoServer:
-    """moto_server on 127.0.0.1 and a free port, in its own process group."""
+# moto_server with the addresses of awsvpc tasks' ENIs chosen by the test.
+# moto (5.2) gives each task ENI a random 10.x.y.z, whatever its subnet, so
+# a test that must reach a task's sidecar (on loopback) supplies them:
+# MOTO_ECS_ENI_ADDRESSES is a comma-separated list, used in turn.
+_ENI_SERVER = r"""
+import itertools, os, sys
+import moto.ecs.models
+from moto.server import main
+addrs = itertools.cycle(os.environ["MOTO_ECS_ENI_ADDRESSES"].split(","))
+moto.ecs.models.random_private_ip = lambda *a, **k: next(addrs)
+sys.argv[0] = "moto_server"
+sys.exit(main())
+"""
 
-    def __init__(self, venv=VENV, verify_signatures=False, log_dir=None):
+
+class MotoServer:
+    """moto_server on 127.0.0.1 and a free port, in its own process group.
+    eni_addresses: the private addresses moto gives awsvpc tasks' ENIs, in
+    turn (default: moto's own random 10.x.y.z)."""
+
+    def __init__(self, venv=VENV, verify_signatures=False, log_dir=None, eni_addresses=None):
+        self.eni_addresses = eni_addresses
         self.venv = venv
         self.moto_bin = os.path.join(venv, "bin", "moto_server")
         self.python = os.path.join(venv, "bin", "python")
@@ -149,9 +167,13 @@ class MotoServer:
             self.port = free_port()
             env = dict(os.environ)
             env.pop("INITIAL_NO_AUTH_ACTION_COUNT", None)
+            argv = [self.moto_bin]
+            if self.eni_addresses:
+                env["MOTO_ECS_ENI_ADDRESSES"] = ",".join(self.eni_addresses)
+                argv = [self.python, "-c", _ENI_SERVER]
             with open(self.log, "ab") as log:
                 self.proc = subprocess.Popen(
-                    [self.moto_bin, "-H", "127.0.0.1", "-p", str(self.port)],
+                    argv + ["-H", "127.0.0.1", "-p", str(self.port)],
                     stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=env,
                     start_new_session=True)
             deadline = time.monotonic() + timeout

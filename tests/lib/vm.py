@@ -1,7 +1,12 @@
-"""Run a shell script inside a throwaway VM: Debian 12's cloud kernel under
-qemu in software emulation (TCG), booted from the initramfs that
-tests/vm/build-initramfs.sh makes (busybox, tc, ip, chaos-agent, chaosctl,
-the network fault modules).
+"""The test layers' VMs, under qemu in software emulation (TCG) with Debian
+12's cloud kernel. Two kinds:
+
+- run_guest: a throwaway VM that runs one shell script, booted from the
+  initramfs that tests/vm/build-initramfs.sh makes (busybox, tc, ip,
+  chaos-agent, chaosctl, the network fault modules);
+- Instance: a container instance booted from the disk image that
+  tests/instance/build-image.sh makes (systemd, Docker, cgroup v2 only, the
+  packaged chaos-agent under its unit), driven over ssh and HTTP.
 
     from vm import run_guest
     code, out = run_guest("tc qdisc add dev lo root netem delay 10ms\\n")
@@ -141,20 +146,32 @@ def _guest_files(script_text, extra_files):
 
 # ---- qemu -----------------------------------------------------------------
 
-def qemu_argv(initrd, memory=512, smp=2, append=""):
-    cmdline = ("console=ttyS0 panic=-1 quiet loglevel=3 "
-               # No need for these in a throwaway test VM; they cost time.
-               "mitigations=off nokaslr tsc=reliable no_timer_check "
-               "i8042.noaux i8042.nokbd i8042.nopnp "
-               "rdinit=/init " + append).strip()
+# Kernel options of both kinds of VM: a serial console, and none of what
+# only costs time in a test VM.
+FAST_CMDLINE = ("console=ttyS0 panic=-1 quiet loglevel=3 "
+                "mitigations=off nokaslr tsc=reliable no_timer_check "
+                "i8042.noaux i8042.nokbd i8042.nopnp")
+
+
+# Seconds an instance may take from power-on (or reset) to a ready agent.
+INSTANCE_READY_TIMEOUT = int(os.environ.get("CHAOS_INSTANCE_READY_TIMEOUT", "600"))
+
+
+def _qemu_base(memory, smp, cpu="max"):
     return [
         QEMU,
         "-machine", "pc,accel=tcg",
-        "-cpu", "max",
+        "-cpu", cpu,
         "-m", str(memory),
         "-smp", str(smp),
         "-nodefaults", "-no-user-config",
         "-display", "none",
+    ]
+
+
+def qemu_argv(initrd, memory=512, smp=2, append=""):
+    cmdline = (FAST_CMDLINE + " rdinit=/init " + append).strip()
+    return _qemu_base(memory, smp) + [
         "-nic", "none",
         "-serial", "stdio",
         "-monitor", "none",
@@ -257,6 +274,210 @@ def build(force=False):
     argv = [BUILD_SCRIPT] + (["--force"] if force else [])
     subprocess.run(argv, check=True, cwd=ROOT)
 
+
+
+# ---- the container instance ------------------------------------------------
+
+INSTANCE_DIR = os.path.join(ROOT, "build", "instance")
+INSTANCE_BUILD = os.path.join(ROOT, "tests", "instance", "build-image.sh")
+# qemu's user network: the guest has 10.0.2.15, the host is 10.0.2.2.
+GUEST_IP = "10.0.2.15"
+AGENT_PORT = 8421
+
+
+def _free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Instance:
+    """The container-instance VM: build/instance/disk.img booted with
+    snapshot=on (every boot starts from the image; the guest's writes live
+    until qemu exits, so a reset keeps them), systemd as init on cgroup v2
+    only. The host reaches the guest's sshd and the agent through qemu's
+    user-network forwards on 127.0.0.1.
+
+        inst = Instance().boot()
+        inst.ssh("systemctl is-active chaos-agent")
+        subprocess.run([chaosctl, "--agent", inst.agent_url, ...])
+        inst.reset(); inst.wait_ready()
+        inst.stop()
+    """
+
+    def __init__(self, memory=2048, smp=2, directory=INSTANCE_DIR, echo=None,
+                 cpu=os.environ.get("CHAOS_INSTANCE_CPU", "max")):
+        self.cpu = cpu
+        self.dir = directory
+        self.memory = memory
+        self.smp = smp
+        self.echo = echo
+        self.tmp = None
+        self.proc = None
+        self.ssh_port = None
+        self.agent_port = None
+        self.console_path = None
+        self.key_file = os.path.join(directory, "agent.key")
+        self.ssh_key = os.path.join(directory, "ssh", "id_ed25519")
+        self.boots = []          # seconds from qemu's start (or reset) to ready
+
+    def prerequisites(self):
+        missing = []
+        if shutil.which(QEMU) is None:
+            missing.append(QEMU + " (scripts/install-deps.sh)")
+        for f in ("disk.img", "vmlinuz", "initrd", "cmdline", "agent.key", "ssh/id_ed25519"):
+            if not os.path.isfile(os.path.join(self.dir, f)):
+                missing.append("%s (tests/instance/build-image.sh, or make check-instance)"
+                               % os.path.relpath(os.path.join(self.dir, f), ROOT))
+        return missing
+
+    @property
+    def agent_url(self):
+        return "http://127.0.0.1:%d" % self.agent_port
+
+    def argv(self):
+        fwd = ("user,id=n0,hostfwd=tcp:127.0.0.1:%d-:22,"
+               "hostfwd=tcp:127.0.0.1:%d-%s:%d"
+               % (self.ssh_port, self.agent_port, GUEST_IP, AGENT_PORT))
+        return _qemu_base(self.memory, self.smp, self.cpu) + [
+            "-netdev", fwd, "-device", "virtio-net-pci,netdev=n0",
+            "-drive", "file=%s,format=raw,if=virtio,snapshot=on,cache=unsafe"
+            % os.path.join(self.dir, "disk.img"),
+            "-serial", "file:" + self.console_path,
+            "-monitor", "unix:%s,server,nowait" % os.path.join(self.tmp, "monitor"),
+            "-kernel", os.path.join(self.dir, "vmlinuz"),
+            "-initrd", os.path.join(self.dir, "initrd"),
+            "-append", FAST_CMDLINE + " " + self.image_cmdline(),
+        ]
+
+    def image_cmdline(self):
+        """The kernel options the image was built for (build-image.sh)."""
+        with open(os.path.join(self.dir, "cmdline")) as f:
+            return f.read().strip()
+
+    def boot(self, timeout=None):
+        missing = self.prerequisites()
+        if missing:
+            raise VMError("the instance VM is not built; missing:\n  " + "\n  ".join(missing))
+        self.tmp = tempfile.mkdtemp(prefix="chaos-instance-")
+        self.console_path = os.path.join(self.tmp, "console.log")
+        self.ssh_port = _free_port()
+        self.agent_port = _free_port()
+        t0 = time.monotonic()
+        self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.DEVNULL,
+                                     stderr=open(os.path.join(self.tmp, "qemu.err"), "wb"),
+                                     start_new_session=True)
+        self.wait_ready(timeout, t0)
+        return self
+
+    def console(self):
+        try:
+            with open(self.console_path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def _ssh_argv(self, command):
+        return ["ssh", "-F", "/dev/null", "-i", self.ssh_key, "-p", str(self.ssh_port),
+                "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+                "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR",
+                "-o", "ConnectTimeout=10",
+                "-o", "ServerAliveInterval=5", "-o", "ServerAliveCountMax=3",
+                "-o", "ControlMaster=auto",
+                "-o", "ControlPath=" + os.path.join(self.tmp, "ssh-%C"),
+                "-o", "ControlPersist=300",
+                "root@127.0.0.1", "--", command]
+
+    def ssh(self, command, check=True, timeout=120, input=None):
+        """Run command (a shell command line) in the guest as root; returns
+        the CompletedProcess (text). check: raise VMError on a non-zero
+        exit, with what the command printed."""
+        if self.proc is None or self.proc.poll() is not None:
+            raise VMError("the instance VM is not running", self.console()[-3000:])
+        short = command if len(command) <= 160 else command[:160] + "..."
+        try:
+            p = subprocess.run(self._ssh_argv(command), input=input, capture_output=True,
+                               text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as e:
+            raise VMTimeout("guest command timed out after %ss: %s" % (timeout, short),
+                            str(e.stdout or "")[-2000:] + str(e.stderr or "")[-2000:]) from None
+        if check and p.returncode != 0:
+            raise VMError("guest command failed (exit %d): %s\n%s%s"
+                          % (p.returncode, short, p.stdout[-2000:], p.stderr[-2000:]))
+        return p
+
+    def _agent_health(self):
+        import urllib.request
+        try:
+            with urllib.request.urlopen(self.agent_url + "/v1/health", timeout=3) as r:
+                return r.status == 200
+        except OSError:
+            return False
+
+    def wait_ready(self, timeout=None, t0=None):
+        """Until the guest's sshd answers, Docker and the agent are active
+        and the agent answers /v1/health through its forward. Records the
+        seconds it took from t0 (default: now) in self.boots. timeout:
+        INSTANCE_READY_TIMEOUT unless given (software emulation on a busy
+        2-core machine takes minutes where an idle one takes about one)."""
+        timeout = INSTANCE_READY_TIMEOUT if timeout is None else timeout
+        t0 = time.monotonic() if t0 is None else t0
+        deadline = t0 + timeout
+        while True:
+            if self.proc.poll() is not None:
+                raise VMError("qemu exited (%s) before the guest was ready"
+                              % self.proc.returncode, self.console()[-3000:])
+            if self._agent_health():
+                p = self.ssh("systemctl is-active docker chaos-agent", check=False,
+                             timeout=30)
+                if p.returncode == 0:
+                    break
+            if time.monotonic() > deadline:
+                raise VMTimeout("the instance was not ready after %ss" % timeout,
+                                self.console()[-3000:])
+            time.sleep(0.5)
+        self.boots.append(time.monotonic() - t0)
+        return self.boots[-1]
+
+    def monitor(self, command):
+        """One command on qemu's human monitor (system_reset, quit, ...)."""
+        import socket
+        with socket.socket(socket.AF_UNIX) as s:
+            s.settimeout(10)
+            s.connect(os.path.join(self.tmp, "monitor"))
+            s.sendall(command.encode() + b"\n")
+            time.sleep(0.2)
+
+    def _drop_ssh_master(self):
+        subprocess.run(self._ssh_argv("true")[:-3] + ["-O", "exit", "root@127.0.0.1"],
+                       capture_output=True, timeout=10)
+
+    def reset(self):
+        """A hard reset (the reset button): no service is stopped, nothing
+        is flushed that the guest did not write itself."""
+        self._drop_ssh_master()
+        self.monitor("system_reset")
+
+    def stop(self):
+        if self.proc is not None and self.proc.poll() is None:
+            self._drop_ssh_master()
+            try:
+                self.monitor("quit")
+                self.proc.wait(timeout=20)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait()
+        if self.tmp is not None:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+            self.tmp = None
+
+
+def build_instance(force=False):
+    """Run tests/instance/build-image.sh (cheap when up to date)."""
+    argv = [INSTANCE_BUILD] + (["--force"] if force else [])
+    subprocess.run(argv, check=True, cwd=ROOT)
 
 if __name__ == "__main__":
     # python3 tests/lib/vm.py 'uname -a; tc -V'  (prints output and timings)

@@ -107,3 +107,6 @@ FAKE_OPS(fault_duplicate_ops, "duplicate");
 FAKE_OPS(fault_reorder_ops, "reorder");
 FAKE_OPS(fault_rate_ops, "rate");
 FAKE_OPS(fault_blackhole_ops, "blackhole");
+FAKE_OPS(fault_ecs_latency_ops, "latency");
+FAKE_OPS(fault_ecs_loss_ops, "loss");
+FAKE_OPS(fault_ecs_blackhole_ops, "blackhole");

@@ -59,6 +59,37 @@ t_cap_is_inclusive_and_a_refusal_changes_nothing(void **state)
 	assert_null(b.data);
 }
 
+/*
+ * 100,000 one-byte appends up to an odd cap: the data is whole, the cap
+ * holds to the byte, and the buffer was reallocated a few dozen times, not
+ * once per append (a report is written in many small pieces).
+ */
+static void
+t_many_small_appends_grow_geometrically(void **state)
+{
+	struct buf b;
+	size_t i, grew = 0, last = 0;
+
+	(void)state;
+	buf_init(&b, 100000);
+	for (i = 0; i < 100000; i++) {
+		assert_int_equal(buf_append(&b, i % 2 ? "b" : "a", 1), 0);
+		if (b.alloc != last) {
+			grew++;
+			last = b.alloc;
+		}
+		assert_true(b.alloc >= b.len + 1 && b.alloc <= 100001);
+	}
+	assert_int_equal(b.len, 100000);
+	assert_int_equal(buf_append(&b, "x", 1), CE_TOO_LARGE);
+	assert_int_equal(b.len, 100000);
+	assert_true(b.data[0] == 'a' && b.data[99999] == 'b' && b.data[100000] == '\0');
+	print_message("100000 appends: %zu allocations\n", grew);
+	assert_true(grew <= 20);
+	buf_release(&b);
+	assert_int_equal(b.alloc, 0);
+}
+
 static void
 t_huge_lengths_do_not_wrap_around(void **state)
 {
@@ -171,6 +202,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_appends_and_stays_nul_terminated),
 		cmocka_unit_test(t_cap_is_inclusive_and_a_refusal_changes_nothing),
+		cmocka_unit_test(t_many_small_appends_grow_geometrically),
 		cmocka_unit_test(t_huge_lengths_do_not_wrap_around),
 		cmocka_unit_test(t_steal_hands_over_the_data),
 		cmocka_unit_test(t_curl_callback_takes_all_or_nothing),

@@ -87,6 +87,15 @@ data "aws_iam_policy_document" "job" {
     }
   }
 
+  # chaosctl --service: the definition of a task with the chaos-agent
+  # sidecar (its port and network mode). DescribeTaskDefinition has no
+  # resource-level permissions.
+  statement {
+    sid       = "SidecarDiscoveryReadsTaskDefinitions"
+    actions   = ["ecs:DescribeTaskDefinition"]
+    resources = ["*"]
+  }
+
   # chaosctl --cluster: each host's private address, zone and tags.
   statement {
     sid       = "AgentDiscoveryReadsInstances"
