@@ -874,11 +874,12 @@ class TestUpload:
 
     def _failed_upload(self, r, run_dir, rc):
         assert r.returncode == rc, describe(r)
-        # the run-directory line and the "chaos exited with status N" note
-        # are not errors
+        # the run-directory line, the "chaos exited with status N" note and
+        # the report's path are not errors
         errors = [l for l in r.stderr.splitlines()
                   if l.startswith("chaosctl:") and not RUN_DIR_RE.match(l)
-                  and not re.match(r"chaosctl: chaos exited with status \d+$", l)]
+                  and not re.match(r"chaosctl: chaos exited with status \d+$", l)
+                  and not re.match(r"chaosctl: report .* \(\d+ bytes\)$", l)]
         assert len(errors) == 1, "want one error line:\n" + describe(r)
         assert os.path.isfile(os.path.join(run_dir, "journal.json")), "local journal gone"
         assert os.path.getsize(os.path.join(run_dir, "chaostoolkit.log")) > 0
