@@ -87,7 +87,7 @@ tests/bin/chaos-agent-testhooks: $(patsubst %.c,$(B)/testhooks/%.o,$(AGENT_SRCS)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # ---- unit tests: one cmocka binary per module, linked with that module only
-UNIT_TESTS := sign spec config proto auth route registry util netplan jsoncheck life state strikes buf ini ecs
+UNIT_TESTS := sign spec config proto auth route registry util netplan jsoncheck life state strikes buf ini ecs slug
 UNIT_BINS := $(patsubst %,tests/bin/test_%,$(UNIT_TESTS))
 UNIT_DEPS_sign := common/sign.c common/util.c common/err.c common/file.c
 UNIT_DEPS_spec := common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
@@ -105,6 +105,7 @@ UNIT_DEPS_netplan := faults/network/plan.c common/netaddr.c common/util.c common
 UNIT_DEPS_buf := common/buf.c common/err.c
 UNIT_DEPS_ini := controller/ini.c common/file.c common/util.c common/err.c
 UNIT_DEPS_ecs := faults/ecs/request.c faults/ecs/client.c common/buf.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
+UNIT_DEPS_slug := controller/slug.c
 
 .SECONDEXPANSION:
 tests/bin/test_%: $(B)/tests/unit/test_%.o $$(call obj,$$(UNIT_DEPS_$$*))

@@ -37,6 +37,7 @@ struct run_opts {
 	const char *conf, *ctx, *bucket, *chaos, *runs_dir;
 	struct alarm_watch watch;	/* --stop-alarm */
 	bool dry;
+	bool verbose;		/* CHAOS_VERBOSE: chaos --verbose, as -v gives */
 	bool no_report;		/* --no-report: no report.html */
 	bool help;		/* --help: print the usage, nothing else */
 };
@@ -59,6 +60,8 @@ usage_run(FILE *out)
 "  fail_fast             true or false\n"
 "  var_files             comma-separated files, relative to CONF\n"
 "  var_overrides         one 'name[:type] = value' per (indented) line\n"
+"Values are interpolated as Python's configparser does: %%(key)s is another key's\n"
+"value (of the context or [DEFAULT]), %%%% is a '%%'; any other '%%' is an error.\n"
 "\n"
 "options:\n"
 "  --context C           the section to use (or CHAOS_CONTEXT; default [DEFAULT])\n"
@@ -75,6 +78,8 @@ usage_run(FILE *out)
 "                        'chaosctl inject' calls reached reverts all its faults\n"
 "  --no-report           write no report.html (see 'chaosctl report')\n"
 "  --dry-run             print the chaos command line; run nothing\n"
+"CHAOS_VERBOSE=1 (true, yes, on; 0, false, no, off) runs chaos --verbose, as -v\n"
+"does.\n"
 "\n"
 "The run directory keeps journal.json, chaostoolkit.log, faults.ledger (which\n"
 "agent started which fault: every 'chaosctl inject' of the run notes it),\n"
@@ -121,6 +126,37 @@ const struct ctl_opt run_options[] = {
 	{ NULL, false, 0 },
 };
 
+/*
+ * CHAOS_VERBOSE, read by the original wrapper through click's CHAOS_
+ * prefix: click's booleans, any case, white space stripped; unset or empty
+ * is off. Returns 0 or an exit code (reported) for another value.
+ */
+static int
+env_verbose(bool *on)
+{
+	static const char *const yes[] = { "1", "true", "t", "yes", "y", "on" };
+	static const char *const no[] = { "0", "false", "f", "no", "n", "off" };
+	const char *env = getenv("CHAOS_VERBOSE");
+	char v[16];
+	size_t i;
+
+	*on = false;
+	if (env == NULL || env[0] == '\0')
+		return 0;
+	if (str_copy(v, sizeof(v), env) == 0) {
+		const char *t = str_trim(v);
+
+		for (i = 0; i < NELEM(yes); i++)
+			if (strcasecmp(t, yes[i]) == 0)
+				return (*on = true, 0);
+		for (i = 0; i < NELEM(no); i++)
+			if (strcasecmp(t, no[i]) == 0)
+				return 0;
+	}
+	return ctl_usage_error("run: CHAOS_VERBOSE: '%s' is not a boolean (1, true, yes, on; "
+	    "0, false, no, off)", env);
+}
+
 /* Options and positional CONF; the environment fills what they leave. */
 static int
 parse_opts(int argc, char **argv, struct run_opts *o)
@@ -132,6 +168,8 @@ parse_opts(int argc, char **argv, struct run_opts *o)
 	o->ctx = getenv("CHAOS_CONTEXT");
 	o->bucket = getenv("CHAOS_JOURNALS_BUCKET");
 	o->chaos = "chaos";
+	if ((rc = env_verbose(&o->verbose)) != 0)
+		return rc;
 	for (a = 1; a < argc; a++) {
 		if ((id = ctl_getopt(run_options, argc, argv, &a, &arg)) == -2)
 			return EXIT_USAGE;
@@ -213,7 +251,8 @@ load_run(const struct ctl *ctl, const struct run_opts *o, struct run *r)
 		(void)str_copy(r->confdir, sizeof(r->confdir), real);
 		if ((slash = strrchr(r->confdir, '/')) != NULL)
 			*(slash == r->confdir ? slash + 1 : slash) = '\0';
-		rc = run_conf_build(r, &ini, o->ctx, o->chaos, o->runs_dir, ctl->verbose > 0);
+		rc = run_conf_build(r, &ini, o->ctx, o->chaos, o->runs_dir,
+		    ctl->verbose > 0 || o->verbose);
 	}
 	ini_free(&ini);
 	return rc;

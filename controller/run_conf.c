@@ -3,7 +3,10 @@
  * run_conf.c: the chaos command line of a run, from its INI configuration
  * (the original start-chaos.py format): one section per context, each
  * falling back to [DEFAULT]. Paths in it are relative to its directory.
+ * Values are interpolated as configparser does (%(name)s and %%), so that
+ * a configuration means what it meant to the original.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +18,7 @@
 #include "ctl.h"
 #include "ini.h"
 #include "run.h"
+#include "../common/buf.h"
 #include "../common/err.h"
 #include "../common/util.h"
 
@@ -59,6 +63,103 @@ run_conf_release(struct run *r)
 		free(r->argv[i]);
 	r->argc = 0;
 	r->argv[0] = NULL;
+}
+
+#define INTERP_DEPTH 10		/* configparser's MAX_INTERPOLATION_DEPTH */
+#define INTERP_MAX (1024 * 1024)	/* a value, interpolated: as large as a file */
+
+/*
+ * Append kv's value to out, interpolated as configparser's
+ * BasicInterpolation does: %% is a '%', %(name)s is the value of key name
+ * (lower-cased) of section ctx or of [DEFAULT], itself interpolated, at
+ * most INTERP_DEPTH levels deep; any other '%' is an error. Returns 0 or
+ * an exit code (reported, naming the file, the line and the key).
+ */
+static int
+interpolate(const struct ini *ini, const char *ctx, const struct ini_kv *kv, int depth,
+    struct buf *out)
+{
+	const char *p = kv->value, *pct;
+
+	if (depth > INTERP_DEPTH)
+		return ctl_usage_error("%s:%d: %s: '%%(...)s' nested deeper than %d levels "
+		    "(a key that names itself?)", ini->file, kv->line, kv->key, INTERP_DEPTH);
+	while ((pct = strchr(p, '%')) != NULL) {
+		const struct ini_kv *ref;
+		const char *end;
+		char name[128], *c;
+
+		if (buf_append(out, p, (size_t)(pct - p)) != 0)
+			goto too_large;
+		if (pct[1] == '%') {
+			if (buf_append(out, "%", 1) != 0)
+				goto too_large;
+			p = pct + 2;
+			continue;
+		}
+		if (pct[1] != '(')
+			return ctl_usage_error("%s:%d: %s: '%%' must be followed by '%%' or '(', "
+			    "found: '%.40s' (write %%%% for a '%%')", ini->file, kv->line, kv->key,
+			    pct);
+		end = strchr(pct + 2, ')');
+		if (end == NULL || end == pct + 2 || end[1] != 's' ||
+		    (size_t)(end - pct - 2) >= sizeof(name))
+			return ctl_usage_error("%s:%d: %s: bad interpolation variable reference "
+			    "'%.40s' (want %%(name)s)", ini->file, kv->line, kv->key, pct);
+		memcpy(name, pct + 2, (size_t)(end - pct - 2));
+		name[end - pct - 2] = '\0';
+		for (c = name; *c != '\0'; c++)
+			*c = (char)tolower((unsigned char)*c);
+		if ((ref = ini_get(ini, ctx, name)) == NULL)
+			return ctl_usage_error("%s:%d: %s: '%%(%s)s' names no key of [%s] or "
+			    "[DEFAULT]", ini->file, kv->line, kv->key, name,
+			    ctx != NULL ? ctx : INI_DEFAULT);
+		if (strchr(ref->value, '%') != NULL) {
+			int rc = interpolate(ini, ctx, ref, depth + 1, out);
+
+			if (rc != 0)
+				return rc;
+		} else if (buf_append(out, ref->value, strlen(ref->value)) != 0) {
+			goto too_large;
+		}
+		p = end + 2;
+	}
+	if (buf_append(out, p, strlen(p)) == 0)
+		return 0;
+too_large:
+	if (out->overflow)
+		return ctl_usage_error("%s:%d: %s: longer than %d bytes once interpolated",
+		    ini->file, kv->line, kv->key, INTERP_MAX);
+	return ctl_error(CE_NOMEM, "out of memory");
+}
+
+/*
+ * The value of key in section ctx (NULL: [DEFAULT]) or in [DEFAULT],
+ * interpolated. Returns 0 with *kvp (NULL when the key is not set) and
+ * *value (caller frees; NULL when not set), or an exit code (reported).
+ */
+static int
+conf_value(const struct ini *ini, const char *ctx, const char *key, const struct ini_kv **kvp,
+    char **value)
+{
+	const struct ini_kv *kv = ini_get(ini, ctx, key);
+	struct buf b;
+	int rc;
+
+	*kvp = kv;
+	*value = NULL;
+	if (kv == NULL)
+		return 0;
+	buf_init(&b, INTERP_MAX);
+	/* The empty append makes the buffer hold a string even for "". */
+	if ((rc = interpolate(ini, ctx, kv, 1, &b)) == 0) {
+		if (buf_append(&b, "", 0) != 0)
+			rc = ctl_error(CE_NOMEM, "out of memory");
+		else
+			*value = buf_steal(&b, NULL);
+	}
+	buf_release(&b);
+	return rc;
 }
 
 /* configparser's booleans. Returns false when s is none of them. */
@@ -190,39 +291,50 @@ add_chaos(struct run *r, const char *chaos, bool verbose)
 static int
 add_strategies(struct run *r, const struct ini *ini, const char *ctx)
 {
+	static const struct {
+		const char *key, *opt;
+	} opts[] = {
+		{ "rollback_strategy", "--rollback-strategy" },
+		{ "hypothesis_strategy", "--hypothesis-strategy" },
+		{ "hypothesis_frequency", "--hypothesis-frequency" },
+	};
 	const struct ini_kv *kv;
+	char *v = NULL;
 	bool ff = false;
-	int rc;
+	size_t i;
+	int rc = 0;
 
-	kv = ini_get(ini, ctx, "rollback_strategy");
-	if ((rc = add2(r, "--rollback-strategy", kv != NULL && kv->value[0] ? kv->value :
-	    "always")) != 0)
-		return rc;
-	if ((kv = ini_get(ini, ctx, "hypothesis_strategy")) != NULL && kv->value[0] &&
-	    (rc = add2(r, "--hypothesis-strategy", kv->value)) != 0)
-		return rc;
-	if ((kv = ini_get(ini, ctx, "hypothesis_frequency")) != NULL && kv->value[0] &&
-	    (rc = add2(r, "--hypothesis-frequency", kv->value)) != 0)
-		return rc;
-	if ((kv = ini_get(ini, ctx, "fail_fast")) != NULL && kv->value[0]) {
-		if (!parse_bool(kv->value, &ff))
-			return ctl_usage_error("%s:%d: fail_fast: '%s' is not true or false",
-			    ini->file, kv->line, kv->value);
-		if (ff && (rc = add(r, "--fail-fast")) != 0)
-			return rc;
+	for (i = 0; i < NELEM(opts) && rc == 0; i++) {
+		if ((rc = conf_value(ini, ctx, opts[i].key, &kv, &v)) != 0)
+			break;
+		/* The original always passes a rollback strategy: "always" by default. */
+		if (v != NULL && v[0] != '\0')
+			rc = add2(r, opts[i].opt, v);
+		else if (i == 0)
+			rc = add2(r, opts[i].opt, "always");
+		free(v);
+		v = NULL;
 	}
-	return 0;
+	if (rc != 0 || (rc = conf_value(ini, ctx, "fail_fast", &kv, &v)) != 0)
+		return rc;
+	if (v != NULL && v[0] != '\0') {
+		if (!parse_bool(v, &ff))
+			rc = ctl_usage_error("%s:%d: fail_fast: '%s' is not true or false",
+			    ini->file, kv->line, v);
+		else if (ff)
+			rc = add(r, "--fail-fast");
+	}
+	free(v);
+	return rc;
 }
 
 /* var_files: comma- or line-separated files, relative to the conf. */
 static int
-add_var_files(struct run *r, const struct ini *ini, const struct ini_kv *kv)
+add_var_files(struct run *r, const struct ini *ini, const struct ini_kv *kv, char *list)
 {
-	char *list, *item, *save = NULL;
+	char *item, *save = NULL;
 	int rc = 0;
 
-	if ((list = strdup(kv->value)) == NULL)
-		return ctl_error(CE_NOMEM, "out of memory");
 	for (item = list; *item != '\0'; item++)
 		if (*item == '\n')
 			*item = ',';
@@ -235,15 +347,31 @@ add_var_files(struct run *r, const struct ini *ini, const struct ini_kv *kv)
 		if ((rc = conf_path(r, t, "var file", ini, kv->line, path, sizeof(path))) == 0)
 			rc = add2(r, "--var-file", path);
 	}
-	free(list);
 	return rc;
 }
 
-/* var_overrides: one "name[:type] = value" per line, each a --var. */
+/* The lines of s: one more than its newlines. */
 static int
-add_var_overrides(struct run *r, const struct ini *ini, const struct ini_kv *kv)
+count_lines(const char *s)
 {
-	const char *p = kv->value;
+	int n = 1;
+
+	while ((s = strchr(s, '\n')) != NULL)
+		n++, s++;
+	return n;
+}
+
+/*
+ * var_overrides: one "name[:type] = value" per line, each a --var; value
+ * is kv's, interpolated.
+ */
+static int
+add_var_overrides(struct run *r, const struct ini *ini, const struct ini_kv *kv,
+    const char *value)
+{
+	const char *p = value;
+	/* Lines map to file lines unless interpolation brought lines in. */
+	bool mapped = (size_t)count_lines(value) == kv->nvlines;
 	int n = 0, rc;
 
 	while (*p != '\0') {
@@ -254,7 +382,7 @@ add_var_overrides(struct run *r, const struct ini *ini, const struct ini_kv *kv)
 		int fline;
 
 		n++;
-		fline = (size_t)n <= kv->nvlines ? kv->vlines[n - 1] : kv->line;
+		fline = mapped && (size_t)n <= kv->nvlines ? kv->vlines[n - 1] : kv->line;
 		if (len >= sizeof(line))
 			return ctl_usage_error("%s:%d: var_overrides: line %d too long",
 			    ini->file, kv->line, n);
@@ -283,22 +411,27 @@ run_conf_build(struct run *r, const struct ini *ini, const char *ctx, const char
     const char *runs_dir, bool verbose)
 {
 	const struct ini_kv *kv;
+	char *v = NULL;
 	int rc;
 
-	if ((rc = check_keys(ini)) != 0)
+	if ((rc = check_keys(ini)) != 0 ||
+	    (rc = conf_value(ini, ctx, "experiment_path", &kv, &v)) != 0)
 		return rc;
-	kv = ini_get(ini, ctx, "experiment_path");
-	if ((rc = conf_path(r, kv != NULL ? kv->value : "experiment.yaml", "experiment",
-	    ini, kv != NULL ? kv->line : 0, r->experiment, sizeof(r->experiment))) != 0 ||
-	    (rc = run_dir(r, ctx, runs_dir)) != 0 ||
+	rc = conf_path(r, v != NULL ? v : "experiment.yaml", "experiment", ini,
+	    kv != NULL ? kv->line : 0, r->experiment, sizeof(r->experiment));
+	free(v);
+	if (rc != 0 || (rc = run_dir(r, ctx, runs_dir)) != 0 ||
 	    (rc = add_chaos(r, chaos, verbose)) != 0 ||
-	    (rc = add_strategies(r, ini, ctx)) != 0)
+	    (rc = add_strategies(r, ini, ctx)) != 0 ||
+	    (rc = conf_value(ini, ctx, "var_files", &kv, &v)) != 0)
 		return rc;
-	if ((kv = ini_get(ini, ctx, "var_files")) != NULL &&
-	    (rc = add_var_files(r, ini, kv)) != 0)
+	if (v != NULL)
+		rc = add_var_files(r, ini, kv, v);
+	free(v);
+	if (rc != 0 || (rc = conf_value(ini, ctx, "var_overrides", &kv, &v)) != 0)
 		return rc;
-	if ((kv = ini_get(ini, ctx, "var_overrides")) != NULL &&
-	    (rc = add_var_overrides(r, ini, kv)) != 0)
-		return rc;
-	return add(r, r->experiment);
+	if (v != NULL)
+		rc = add_var_overrides(r, ini, kv, v);
+	free(v);
+	return rc != 0 ? rc : add(r, r->experiment);
 }

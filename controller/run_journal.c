@@ -3,9 +3,8 @@
  * run_journal.c: what a run leaves behind. The journal Chaos Toolkit
  * writes is read for what its exit status does not say, and it is
  * uploaded to S3 with the log, under the name the original wrapper gave
- * them (<start time>_<experiment title>/).
+ * them (<start time>_<experiment title's slug>/, slug.h).
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +15,7 @@
 #include "aws.h"
 #include "ctl.h"
 #include "run.h"
+#include "slug.h"
 #include "../common/err.h"
 #include "../common/file.h"
 #include "../common/util.h"
@@ -108,8 +108,7 @@ journal_prefix(const char *journal, char *out, size_t len, struct errbuf *eb)
 {
 	cJSON *j = cJSON_Parse(journal);
 	const char *start, *title;
-	char t[64];
-	size_t o = 0, i;
+	char t[SLUG_MAX];
 	int y, mo, d, h, mi, s;
 
 	if (j == NULL)
@@ -129,25 +128,10 @@ journal_prefix(const char *journal, char *out, size_t len, struct errbuf *eb)
 	h = (start[11] - '0') * 10 + (start[12] - '0');
 	mi = (start[14] - '0') * 10 + (start[15] - '0');
 	s = (start[17] - '0') * 10 + (start[18] - '0');
-	/* As the original wrapper: strip, spaces to '-', drop . / ' ", lower, 50. */
+	/* As the original wrapper: "undefined" for no title, then its slug. */
 	if (title == NULL || title[0] == '\0')
 		title = "undefined";
-	{
-		size_t b = 0, e = strlen(title);
-
-		while (b < e && isspace((unsigned char)title[b]))
-			b++;
-		while (e > b && isspace((unsigned char)title[e - 1]))
-			e--;
-		for (i = b; i < e && o < 50; i++) {
-			char c = title[i];
-
-			if (c == '.' || c == '/' || c == '\'' || c == '"')
-				continue;
-			t[o++] = c == ' ' ? '-' : (char)tolower((unsigned char)c);
-		}
-	}
-	t[o] = '\0';
+	(void)slug_title(title, t, sizeof(t));
 	(void)snprintf(out, len, "%04d%02d%02d_%02d%02d%02d_%s", y, mo, d, h, mi, s, t);
 	cJSON_Delete(j);
 	return 0;
@@ -159,7 +143,8 @@ run_journal_upload(const struct run *r, const char *bucket, const char *region,
 {
 	struct errbuf eb = { "" };
 	struct aws aws;
-	char path[PATH_MAX], prefix[128], key[256], *journal, *log, *report = NULL;
+	char path[PATH_MAX], prefix[SLUG_MAX + 80], key[SLUG_MAX + 128];
+	char *journal, *log, *report = NULL;
 	size_t jlen = 0, llen = 0, rlen = 0;
 	int rc = 0;
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Create or update the project-local virtualenv .venv/ that the end-to-end
 # tests (tests/e2e) need: Chaos Toolkit, its AWS extension and moto's S3
-# server, pinned in tests/requirements.txt.
+# server, pinned in tests/requirements.txt; the library's own extension
+# (library/python, put on the venv's path); and vegeta, the library's load
+# generator (scripts/install-vegeta.sh, into build/tools/bin).
 #
 # Needs Python >= 3.12 (current Chaos Toolkit does). Looked for in order:
 #   $CHAOS_PYTHON, python3.12 / python3.13 on PATH, then pyenv's
@@ -93,6 +95,12 @@ want=$( (
 	cat "$REQS"
 	"$VENV/bin/python" -c 'import sys; print(sys.version)'
 ) | sha256sum | cut -d' ' -f1)
+
+# The library's extension, from the work tree (a .pth file: edits need no
+# reinstall), and the load generator its activities run.
+site=$("$VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+echo "$ROOT/library/python" >"$site/chaos-kit-library.pth"
+"$ROOT/scripts/install-vegeta.sh" || die "scripts/install-vegeta.sh failed"
 
 if [ "$force" -eq 0 ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$want" ] &&
 	[ -x "$VENV/bin/chaos" ] && [ -x "$VENV/bin/moto_server" ]; then

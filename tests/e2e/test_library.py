@@ -84,3 +84,13 @@ def test_chaos_validate(d, venv, home, tmp_path):
                        timeout=120)
     out = p.stdout + p.stderr
     assert p.returncode == 0 and "experiment looks valid" in out.lower(), out
+
+
+def test_template_is_complete_valid_and_outside_the_catalogue(venv, home, tmp_path):
+    """library/_template/ is a skeleton to copy: complete, valid for Chaos
+    Toolkit, understood by chaosctl run, and never part of the catalogue."""
+    d = os.path.join(ROOT, "library", "_template")
+    assert d not in EXPERIMENTS
+    test_experiment_is_complete(d)
+    test_conf_is_understood_for_every_context(d, home)
+    test_chaos_validate(d, venv, home, tmp_path)

@@ -1,23 +1,27 @@
 """Every experiment of library/ run end to end: real Chaos Toolkit through
 `chaosctl run experiment.conf --context local` against the sandbox
 (tests/sandbox/sandbox.py): container instances as namespaces with real
-agents and Docker engines, moto as AWS.
+agents and Docker engines, a scheduler that keeps the service's desired
+count, a health-checked load balancer, moto as AWS.
 
 Each test reads the journal (status, the hypothesis before/during/after, each
 activity's output), measures the fault's effect outside of the agent (CPU from
 /proc and cgroups, container states and restarts from Docker, processes of the
-instance's PID namespace, the service's answers), and checks that nothing is
-left behind: no active fault on any agent, no burner, every container running.
+instance's PID namespace, the tasks the scheduler runs), and checks that
+nothing is left behind: no active fault on any agent, no burner, every
+container running, the service answering. Every run prints what its SLO
+probes and its users' traffic measured (vegeta: error rate, p99) and the
+recovery or scaling times its method recorded.
 
 Network faults need sch_netem. Where the kernel has none (as on the build
-machine), the agents answer 422 and the test asserts that the journal records
-that reason, that the hypothesis held and that nothing changed; with netem it
-asserts the fault was active and measures its effect on the service.
+machine), the agents answer 422: the test asserts that the guard control
+stopped the run right after the refused injection and that the rollback
+played; with netem it asserts the fault was active.
 
-The experiments that only call AWS APIs run against the sandbox's moto; the
-sandbox mirrors what AWS would do to the machines (a stopped task's
-containers stop, a terminated instance's namespace dies). Those that
-terminate instances get a fresh sandbox.
+moto evaluates neither alarms nor scaling policies: the sandbox plays both,
+so the alarm and scaling experiments are tested against that stand-in (said
+in each README); rds-instance-reboot only proves its calls. The experiments
+that terminate instances get a fresh sandbox afterwards.
 """
 import json
 import os
@@ -71,8 +75,34 @@ class Sandbox:
     def env(self, home):
         return clean_env(home, **sbx.sandbox_env(self.state))
 
+    def tasks(self):
+        """The API service's tasks as the sandbox's scheduler runs them now."""
+        return sbx.read_tasks(self.dir)
+
+    def settle(self, count=2, timeout=90):
+        """Wait until the scheduler runs `count` tasks, each answering, and the
+        balancer's health checks had time to take them in."""
+        def ready():
+            ts = self.tasks()
+            return (len(ts) == count and moto_service(self)["desiredCount"] == count
+                    and all(sbx.tcp_answers(t["ip"], 80) for t in ts))
+        wait_for(ready, timeout, desc="%d running, answering tasks" % count)
+        time.sleep(sbx.HEALTH_THRESHOLD * sbx.HEALTH_INTERVAL + 1.5)
+        # and the alarms back to OK: an earlier run's errors age out of
+        # their window
+        wait_for(lambda: {alarm_state(self, a) for a in sbx.ALARM_RULES} == {"OK"},
+                 sbx.ALARM_WINDOW + 4 * sbx.METRICS_PERIOD + 10, desc="every alarm OK")
+
     def engine(self, k):
         return sbx.Engine(self.dir, k)
+
+    def log_tail(self, n=3000):
+        """The end of the scheduler's and the balancer's log, for a failure."""
+        try:
+            with open(os.path.join(self.dir, "lb.log")) as f:
+                return f.read()[-n:]
+        except OSError as exc:
+            return str(exc)
 
     def init_pid(self, k):
         return self.state["instances"][str(k)]["init_pid"]
@@ -234,6 +264,51 @@ class Run:
     def during(self):
         return self.journal["steady_states"].get("during") or []
 
+    def slo_windows(self):
+        """(phase, summary, met) of every SLO probe of the hypothesis."""
+        out = []
+        states = [("before", self.before())] + [("during", d) for d in self.during()] + \
+            [("after", self.after())]
+        for phase, ss in states:
+            for p in (ss or {}).get("probes", []):
+                if p["activity"]["name"] == "users-are-served-within-the-slo":
+                    out.append((phase, p.get("output"), p.get("tolerance_met")))
+        return out
+
+    def load(self):
+        """The summary of the users' traffic the method ran (a background
+        chaoskit.load action), or None."""
+        for a in self.journal["run"]:
+            if a["activity"]["provider"].get("func") == "constant_rate":
+                return a.get("output")
+        return None
+
+    def measured(self, name):
+        """One line per run for the test output: outcome, error rate and p99
+        the probes and the load measured, recovery times."""
+        def fmt(o):
+            return ("%.1f%% errors, p99 %s ms over %s requests" % (
+                100 * o["error_rate"], o["p99_ms"], o["requests"]) if isinstance(o, dict)
+                and "error_rate" in o else "-")
+        lines = ["%s: status %s, deviated %s" % (name, self.journal["status"],
+                                                self.journal["deviated"])]
+        if name in MOTO_LIMITS:
+            lines.append("  (" + MOTO_LIMITS[name] + ")")
+        load = self.load()
+        if load:
+            lines.append("  users during the method: " + fmt(load))
+        for phase, out, met in self.slo_windows():
+            lines.append("  SLO probe %-6s %s -> %s" % (phase, fmt(out), "met" if met else
+                                                        "NOT met"))
+        for a in self.journal["run"]:
+            out = a.get("output")
+            if isinstance(out, dict) and "seconds" in out:
+                lines.append("  %s: %s s (desired %s, running %s)" % (
+                    a["activity"]["name"], out["seconds"], out["desired"], out["running"]))
+            if a.get("guard"):
+                lines.append("  guard: " + a["guard"])
+        return "\n".join(lines)
+
     def summary(self):
         return "status %s, deviated %s; run: %s; rollbacks: %s\n%s" % (
             self.journal["status"], self.journal["deviated"],
@@ -242,16 +317,36 @@ class Run:
             self.proc.stderr[-3000:])
 
 
-def run_experiment(sandbox, name, home, tmp_path, timeout=300):
-    conf = os.path.join(LIBRARY, name, "experiment.conf")
+# What moto cannot evaluate, said with every run of these experiments.
+MOTO_LIMITS = {
+    "reliability/rds-instance-reboot":
+        "proves its calls only: moto's RebootDBInstance changes nothing",
+    "scalability/ecs-service-max-capacity-alarm":
+        "moto evaluates no alarm and runs no alarm action: the sandbox plays both",
+    "scalability/ecs-service-autoscaling":
+        "moto evaluates no scaling policy: the sandbox plays request-count target tracking",
+    "scalability/ecs-service-cpu-scaling":
+        "moto evaluates no scaling policy and the sandbox plays no CPU policy: "
+        "proves the fault and the calls",
+    "scalability/ecs-service-scale-in":
+        "moto evaluates no scaling policy: the sandbox plays request-count target tracking",
+}
+
+
+def run_experiment(sandbox, name, home, tmp_path, timeout=300, conf=None, context="local"):
+    sandbox.settle()
+    os.makedirs(str(tmp_path), exist_ok=True)
+    conf = conf or os.path.join(LIBRARY, name, "experiment.conf")
     runs = tmp_path / "runs"
-    p = subprocess.run([CTL_BIN, "run", conf, "--context", "local", "--runs-dir", str(runs)],
+    p = subprocess.run([CTL_BIN, "run", conf, "--context", context, "--runs-dir", str(runs)],
                        env=sandbox.env(home), capture_output=True, text=True,
                        timeout=timeout)
     m = re.search(r"^chaosctl: run directory (.+)$", p.stderr, re.M)
     assert m, describe(p)
     with open(os.path.join(m.group(1), "journal.json")) as f:
-        return Run(p, json.load(f), m.group(1))
+        run = Run(p, json.load(f), m.group(1))
+    print(run.measured(name))
+    return run
 
 
 def assert_held(run, rc=0):
@@ -275,7 +370,8 @@ def assert_nothing_left(sandbox, home):
         assert not sandbox.comm_pids(int(k), "chaos-burn"), "burner left on instance " + k
         states = sandbox.containers(int(k))
         assert all(s == "running" for s in states.values()), states
-    assert service_answer()[0] == 200
+    # a task back from a fault is in rotation again after two health checks
+    wait_for(lambda: service_answer()[0] == 200, 15, desc="the service to answer 200")
 
 
 def results(out):
@@ -320,7 +416,7 @@ def test_the_sandbox_is_what_moto_describes(sandbox, home):
         inst = sandbox.state["instances"][k]
         assert h["agent"] == "http://%s:%d" % (inst["ip"], sbx.AGENT_PORT)
         assert h["availability_zone"] == inst["az"]
-        running = [t["arn"] for t in sandbox.state["api_tasks"] if t["instance"] == int(k)]
+        running = [t["arn"] for t in sandbox.tasks() if t["instance"] == int(k)]
         assert h["tasks"] == running, (h, running)
         labels = sandbox.engine(int(k)).docker(
             "ps", "--filter", "label=com.amazonaws.ecs.container-name=" + sbx.API_CONTAINER,
@@ -332,17 +428,21 @@ def test_the_sandbox_is_what_moto_describes(sandbox, home):
         with urllib.request.urlopen(SERVICE, timeout=10) as resp:
             assert resp.status == 200 and b"alice" in resp.read()
             seen.add(resp.headers["X-Target"])
-    assert seen == {t["ip"] for t in sandbox.state["api_tasks"]}
+    assert seen == {t["ip"] for t in sandbox.tasks()}
+    # the names the experiments look up, published as the stack publishes them
+    got = moto_call(sandbox, [("ssm", "get_parameter", {"Name": n}) for n in (
+        "/local/app/comments/cluster_name", "/local/app/comments/web_url",
+        "/local/chaos/agent_key_parameter")])
+    assert [g["Parameter"]["Value"] for g in got] == [
+        sbx.CLUSTER, "http://%s:%d" % (sbx.HOST_IP, sbx.LB_PORT), sbx.KEY_PARAMETER]
 
 
 # ------------------------------------------------------- host-level faults
 
 
 def test_burn_cpu_burns_one_instance_and_the_service_holds(sandbox, home, tmp_path):
-    cpu = {k: [] for k in (1, 2)}
-
     def sample():
-        return dict({k: sandbox.ns_cpu(k) for k in (1, 2)}, idle=idle_ticks())
+        return dict({k: sandbox.ns_cpu(k) for k in (1, 2)}, burners=burner_samples())
     with Sampler(sample, 1.0) as s:
         run = run_experiment(sandbox, "reliability/ecs-instance-burn-cpu", home, tmp_path)
     assert_held(run)
@@ -352,27 +452,28 @@ def test_burn_cpu_burns_one_instance_and_the_service_holds(sandbox, home, tmp_pa
     k_burned = [int(k) for k, i in sandbox.state["instances"].items() if i["ip"] in burned][0]
     probe = run.activity("cpu-burn-is-active")
     assert re.search(r'"type":\s*"burn-cpu",\s*"state":\s*"active"', probe["output"]["stdout"])
-    # CPU rate of each instance's processes between consecutive samples
+    # What the fault controls, whatever else the machine runs: each burner
+    # asked for its load (on a core, or waiting in the run queue for one,
+    # since a starved burner spins through its period) and took no more.
+    load = burner_load(out)
+    rates = burner_rates(s.values)
+    mine = {p: r for p, r in rates.items() if p in pids_of(s.values, sandbox, k_burned)}
+    print("burn-cpu: instance %d's burners at %d %% each: %s" % (k_burned, load, fmt_rates(mine)))
+    # one burner per core on that instance, none on the other (burners of
+    # other work on the machine, outside the sandbox, are not looked at)
+    assert len(mine) == os.cpu_count(), rates
+    assert not pids_of(s.values, sandbox, 3 - k_burned), rates
+    for pid, (used, demand, _, seconds) in mine.items():
+        assert seconds >= 5, rates
+        assert demand >= 0.85 * load / 100, (pid, rates)
+        assert used <= 1.15 * load / 100 + 0.02, (pid, rates)
+    # and the other instance's processes stayed quiet (its task and agent)
     vals = [(t, v) for t, v in s.values if isinstance(v, dict)]
-    idle = []
-    for (t0, a), (t1, b) in zip(vals, vals[1:]):
-        for k in (1, 2):
-            used = sum(b[k][p] - a[k][p] for p in b[k] if p in a[k])
-            cpu[k].append(used / (t1 - t0))
-        idle.append((b["idle"] - a["idle"]) / (t1 - t0))
-    # 50 % of each of the machine's cores on one instance, nothing on the
-    # other. On a machine busy with other work the burners get less: each
-    # of the five busiest windows must reach 70 % of the request, or of
-    # all the CPU that was there to take (used plus idle).
-    want = 0.5 * os.cpu_count()
-    top = sorted(zip(cpu[k_burned], idle))[-5:]
-    print("burn-cpu: instance %d used %s CPUs per second with %s idle (want %.1f), "
-          "the other at most %.2f" % (k_burned, [round(u, 2) for u, _ in top],
-                                      [round(i, 2) for _, i in top], want,
-                                      max(cpu[3 - k_burned])))
-    assert all(reached_or_starved(u, i, want) for u, i in top), (top, want)
-    assert max(u for u, _ in top) < 1.3 * want, (cpu, want)
-    assert max(cpu[3 - k_burned]) < 0.2 * want, cpu
+    other = [sum(b[3 - k_burned][p] - a[3 - k_burned][p] for p in b[3 - k_burned]
+                 if p in a[3 - k_burned]) / (t1 - t0)
+             for (t0, a), (t1, b) in zip(vals, vals[1:])]
+    print("burn-cpu: the other instance used at most %.2f CPUs" % max(other))
+    assert max(other) < 0.1 * os.cpu_count(), other
     assert set(ended(sandbox, home, fault_ids(out)).values()) <= {"expired", "reverted"}
     assert_nothing_left(sandbox, home)
 
@@ -415,7 +516,7 @@ def test_kill_ecs_agent_kills_one_agent_container_and_ecs_init_restarts_it(
 # ------------------------------------------------------------ task faults
 
 
-def test_pause_containers_freezes_one_task_and_the_balancer_routes_around(
+def test_pause_containers_freezes_one_task_and_its_users_see_it_until_health_checks_act(
         sandbox, home, tmp_path):
     def paused():
         return {k: sandbox.containers(k) for k in (1, 2)}
@@ -424,9 +525,8 @@ def test_pause_containers_freezes_one_task_and_the_balancer_routes_around(
                     "--cores", "1", "--fault-label", "experiment=someone-else")
     others = fault_ids(json.loads(r.stdout))
     assert len(others) == 2, describe(r)
-    with Sampler(paused, 1.0) as s, Sampler(service_answer, 0.5) as answers:
+    with Sampler(paused, 1.0) as s:
         run = run_experiment(sandbox, "agent/ecs-service-pause-containers", home, tmp_path)
-    assert_held(run)
     reverted = run.ctl_output("revert-experiment-faults", "rollbacks")
     assert [r["body"]["type"] for r in results(reverted)] == ["pause-container"], reverted
     assert set(ended(sandbox, home, others).values()) == {"active"}
@@ -434,82 +534,226 @@ def test_pause_containers_freezes_one_task_and_the_balancer_routes_around(
     assert r.returncode == 0 and len(results(json.loads(r.stdout))) == 2, describe(r)
     out = run.ctl_output("pause-service-containers")
     assert only_statuses(out) == [201], out
+    assert run.activity("pause-container-is-active")["status"] == "succeeded"
     seen = [(k, n) for _, v in s.values if isinstance(v, dict)
             for k, c in v.items() for n, st in c.items() if st == "paused"]
     assert seen and {n for _, n in seen} == {n for _, n in seen if "comments-api" in n}, seen
     assert len({k for k, _ in seen}) == 1, seen      # one of the two instances
-    assert all(code == 200 for _, (code, _) in answers.values), answers.values
+    # The balancer sends the frozen task requests until two health checks
+    # failed (time-outs, 504), and none once the task is out of rotation, so
+    # the users are back within the SLO by the end. How many requests the
+    # frozen task got before that, whether a hypothesis window fell in that
+    # burst and whether the 5xx alarm counted enough of it depend on timing:
+    # the run holds, or fails fast on the SLO probe or the 5xx alarm.
+    load = run.load()
+    assert load["requests"] >= 5 * 10, load
+    assert set(load["status_codes"]) <= {"200", "504"}, load
+    unmet = [d for d in run.during() if not d["steady_state_met"]]
+    if unmet:
+        # the users' SLO, or the 5xx alarm that counted their time-outs
+        assert unmet[0]["probes"][-1]["activity"]["name"] in (
+            "users-are-served-within-the-slo", "error-alarm-not-firing"), run.summary()
+    held = run.journal["status"] == "completed" and not run.journal["deviated"]
+    assert run.proc.returncode == (0 if held and not unmet else 1), run.summary()
+    assert [a["status"] for a in run.journal["rollbacks"]] == ["succeeded"]
+    assert run.slo_windows()[-1][2], run.summary()      # after: within the SLO again
     assert_nothing_left(sandbox, home)
 
 
-def idle_ticks():
-    """Idle time of the whole machine so far, in CPU seconds (/proc/stat)."""
-    with open("/proc/stat") as f:
-        vals = [int(x) for x in f.readline().split()[1:]]
-    return (vals[3] + vals[4]) / CLK_TCK
+def test_slo_probe_fails_when_every_task_is_frozen_and_holds_when_none_is(
+        sandbox, home, tmp_path):
+    """The SLO probe can fail: the same experiment, every host's API
+    container frozen, fails fast on it (every request times out or finds no
+    healthy target), while a fault users cannot see (killing one ECS agent)
+    keeps every window within the SLO."""
+    src = os.path.join(LIBRARY, "agent", "ecs-service-pause-containers")
+    copy = tmp_path / "pause-all"
+    shutil.copytree(src, copy, ignore=shutil.ignore_patterns("runs"))
+    with open(copy / "experiment.conf", "a") as f:
+        f.write("\n[local-all]\nhypothesis_frequency = 1\nvar_overrides =\n"
+                "    environment = local\n    slo_window:int = 3\n"
+                "    max_error_rate:float = 0.05\n    max_p99_ms:int = 1500\n"
+                "    host_percent:int = 100\n    duration:int = 15\n"
+                "    observation_time:int = 10\n")
+    hurt = run_experiment(sandbox, "agent/ecs-service-pause-containers (every host)", home,
+                          tmp_path / "hurt", conf=str(copy / "experiment.conf"),
+                          context="local-all")
+    # every request fails while the tasks are frozen: the first window of the
+    # method misses the SLO (fail_fast marks the run failed; the after
+    # window, still frozen, makes it deviate)
+    assert hurt.journal["status"] in ("failed", "completed"), hurt.summary()
+    assert hurt.journal["deviated"] or hurt.journal["status"] == "failed", hurt.summary()
+    assert hurt.proc.returncode == 1
+    missed = [(phase, out) for phase, out, met in hurt.slo_windows() if not met]
+    assert missed and missed[0][0] == "during", hurt.slo_windows()
+    assert missed[0][1]["error_rate"] > 0.05, missed
+    assert all(a["status"] == "succeeded" for a in hurt.journal["rollbacks"])
+    assert_nothing_left(sandbox, home)
+
+    fine = run_experiment(sandbox, "agent/ecs-instance-kill-ecs-agent", home, tmp_path / "fine")
+    assert_held(fine)
+    windows = fine.slo_windows()
+    assert len(windows) >= 3 and all(met for _, _, met in windows), windows
+    assert all(out["error_rate"] <= 0.05 and out["p99_ms"] <= 1500 for _, out, _ in windows)
 
 
-def reached_or_starved(used, idle, want, share=0.7):
-    """The burn reached share of what it asked for, or of all the CPU it
-    could have had (what it used plus what stayed idle) when other work on
-    a busy machine left less than that: what the fault controls."""
-    return used >= share * min(want, used + idle)
+def burner_samples():
+    """{root pid: (ns on a CPU, ns runnable but waiting for one, cpuacct
+    cgroup)} of every burner (chaos-burn) on the machine, from
+    /proc/<pid>/schedstat and /proc/<pid>/cgroup."""
+    out = {}
+    for p in os.listdir("/proc"):
+        if not p.isdigit():
+            continue
+        try:
+            with open("/proc/%s/comm" % p) as f:
+                if f.read().strip() != "chaos-burn":
+                    continue
+            with open("/proc/%s/schedstat" % p) as f:
+                on_cpu, waiting = (int(x) for x in f.read().split()[:2])
+            with open("/proc/%s/cgroup" % p) as f:
+                # hierarchy id, controllers, path: v1's cpuacct, else v2's
+                cgs = {c: path.strip() for _, ctl, path in
+                       (line.split(":", 2) for line in f) for c in ctl.split(",")}
+        except (OSError, ValueError, IndexError):
+            continue
+        out[int(p)] = (on_cpu, waiting, cgs.get("cpuacct", cgs.get("", "")))
+    return out
 
 
-def container_burn_rate(sandbox, samples):
-    """CPU of the API containers (cgroups) per second, between samples."""
-    rates = []
-    for (t0, a), (t1, b) in zip(samples, samples[1:]):
-        rates.append(sum(b[c] - a[c] for c in b) / 1e9 / (t1 - t0))
-    return rates
+def burner_rates(values):
+    """{pid: (CPU per second, demand per second, cgroup, seconds)} of each
+    burner over the samples it lived through (values of a Sampler whose
+    dicts hold burner_samples() under "burners"). Demand is CPU plus the
+    time it waited runnable for a core: a burner asks for its load whether
+    or not other work lets it have it."""
+    seen = {}
+    for t, v in values:
+        if not isinstance(v, dict):
+            continue
+        for pid, st in v["burners"].items():
+            seen.setdefault(pid, []).append((t, st))
+    out = {}
+    for pid, pts in seen.items():
+        (t0, (c0, w0, cg)), (t1, (c1, w1, _)) = pts[0], pts[-1]
+        if t1 - t0 >= 1:
+            out[pid] = ((c1 - c0) / 1e9 / (t1 - t0), (c1 + w1 - c0 - w0) / 1e9 / (t1 - t0),
+                        cg, t1 - t0)
+    return out
 
 
-@pytest.mark.parametrize("name,deviating_probe", [
-    ("scalability/ecs-service-autoscaling", "service-reached-max-count-and-no-more"),
-    ("scalability/ecs-service-cpu-scaling", "autoscaling-set-expected-task-count"),
-])
-def test_cpu_scaling_burns_the_tasks_and_finds_no_autoscaler(sandbox, home, tmp_path, name,
-                                                            deviating_probe):
-    apps = [t["app"] for t in sandbox.state["api_tasks"]]
+def pids_of(values, sandbox, k):
+    """The burners of the samples that ran in instance k's PID namespace
+    (the agent's burners live there: ns_cpu counts them)."""
+    return {pid for _, v in values if isinstance(v, dict) for pid in v["burners"]
+            if pid in v[k]}
+
+
+def burner_load(out):
+    """The load (percent of a core) each burner of a burn-cpu answer holds:
+    the request's, or per burner in a container with a CPU limit."""
+    loads = set()
+    for r in results(out):
+        body = r["body"]
+        per = [c["load_per_burner"] for c in body.get("detail", {}).get("containers", [])
+               if "load_per_burner" in c]
+        loads |= set(per) if per else {body["params"]["load"]}
+    assert len(loads) == 1, out
+    return loads.pop()
+
+
+def fmt_rates(rates):
+    return ", ".join("%d: %.2f CPU, asked %.2f over %.0f s" % (p, u, d, sec)
+                     for p, (u, d, _, sec) in sorted(rates.items()))
+
+
+def test_cpu_scaling_burns_the_tasks_and_finds_no_cpu_policy(sandbox, home, tmp_path):
+    name = "scalability/ecs-service-cpu-scaling"
+    apps = [t["app"] for t in sandbox.tasks()]
 
     def usage():
-        return dict({c: sbx.cpu_usage_ns(c) for c in apps}, idle=idle_ticks())
+        return dict({c: sbx.cpu_usage_ns(c) for c in apps}, burners=burner_samples())
     with Sampler(usage, 1.0) as s:
         run = run_experiment(sandbox, name, home, tmp_path)
-    # The hypothesis is checked after the method: the CPU went up (the
-    # sandbox's CloudWatch data, from the containers' cgroups), but nothing
-    # scales the service out, which is the weakness the experiment exists
-    # to find.
-    # (Chaos Toolkit logs "status: deviated"; the journal says completed + deviated)
+    # The tasks burned, but nothing scales the service on CPU: moto
+    # evaluates no scaling policy and the sandbox plays only the
+    # request-count one, which is what this experiment finds on a service
+    # without a CPU policy.
     assert run.journal["status"] == "completed" and run.journal["deviated"], run.summary()
     assert run.proc.returncode == 1
-    assert run.failed_probes("after") == [deviating_probe], run.summary()
+    assert run.failed_probes("after") == ["autoscaling-set-expected-task-count"], run.summary()
+    took = run.activity("scaled-out-on-cpu")["output"]
+    assert took["seconds"] is None and took["desired"] == 2, took
     out = run.ctl_output("burn-cpu-in-service-tasks")
     assert only_statuses(out) == [201, 201], out
+    # Each burner ran in one of the API containers' cgroups, asked for its
+    # load and took no more; the container's cgroup was charged for what
+    # its burners used. None of it depends on what else the machine runs.
+    load = burner_load(out)
+    # the burners in the API containers' cgroups (other work on the machine
+    # may run burners of its own), as many in each as the agent started
+    per_task = {len(r["body"]["detail"]["burner_pids"]) for r in results(out)}
+    assert len(per_task) == 1, out
+    rates = {p: r for p, r in burner_rates(s.values).items()
+             if any(r[2].endswith("/" + c) for c in apps)}
+    print("%s: burners at %d %% each: %s" % (name, load, fmt_rates(rates)))
+    charged = {c: 0.0 for c in apps}
+    count = {c: 0 for c in apps}
+    for pid, (used, demand, cg, seconds) in rates.items():
+        owner = [c for c in apps if cg.endswith("/" + c)][0]
+        assert seconds >= 5 and demand >= 0.85 * load / 100, (pid, rates)
+        assert used <= 1.15 * load / 100 + 0.02, (pid, rates)
+        charged[owner] += used * seconds
+        count[owner] += 1
+    assert set(count.values()) == per_task, (count, per_task)
     samples = [(t, v) for t, v in s.values if isinstance(v, dict)]
-    rates = container_burn_rate(sandbox, [(t, {c: v[c] for c in apps}) for t, v in samples])
-    idle = [(b["idle"] - a["idle"]) / (t1 - t0)
-            for (t0, a), (t1, b) in zip(samples, samples[1:])]
-    # Both tasks burn (their CPU limit is the machine's); at least half the
-    # machine, or nearly all of what was left idle when other work was busy.
-    best = max(zip(rates, idle))
-    print("%s: the API containers used up to %.2f CPUs (%.2f idle meanwhile)"
-          % (name, best[0], best[1]))
-    assert reached_or_starved(best[0], best[1], 0.5 * os.cpu_count(), share=0.9), (
-        rates, idle)
-    assert run.activity("burn-cpu-in-service-tasks")["status"] == "succeeded"
+    for c in apps:
+        billed = (samples[-1][1][c] - samples[0][1][c]) / 1e9
+        print("%s: container %.12s billed %.1f CPU s, its burners used %.1f"
+              % (name, c, billed, charged[c]))
+        assert billed >= 0.95 * charged[c], (c, billed, charged)
     assert all(a["status"] == "succeeded" for a in run.journal["rollbacks"])
     assert_nothing_left(sandbox, home)
 
 
-def test_scale_out_burns_raises_the_desired_count_and_resets_it(sandbox, home, tmp_path):
-    run = run_experiment(sandbox, "scalability/ecs-service-scale-out", home, tmp_path)
+def test_autoscaling_scales_out_on_a_real_request_peak(sandbox, home, tmp_path):
+    run = run_experiment(sandbox, "scalability/ecs-service-autoscaling", home, tmp_path)
+    # the peak was real: vegeta's requests at the conf's rate, answered
+    load = run.load()
+    assert load["requests"] >= 0.9 * 80 * 30 and load["error_rate"] <= 0.05, load
+    # the request-count policy (played by the sandbox) took the service to
+    # its maximum, and no further
     assert_held(run)
-    out = run.ctl_output("burn-cpu-in-service-tasks")
-    assert only_statuses(out) == [201, 201], out
-    assert run.activity("update-desired-count")["status"] == "succeeded"
-    svc = moto_service(sandbox)
-    assert svc["desiredCount"] == 2, svc              # the rollback reset it
+    took = run.activity("scaled-to-the-maximum")["output"]
+    assert took["seconds"] is not None and took["running"] == 4, took
+    assert run.after()["probes"][0]["output"] == 4
+    print("autoscaling: scaled to 4 tasks in %s s under %s requests/s" % (took["seconds"],
+                                                                         load["rate"]))
+    assert_nothing_left(sandbox, home)
+
+
+def test_scale_out_starts_the_tasks_that_serve_and_the_rollback_stops_them(
+        sandbox, home, tmp_path):
+    sandbox.settle()
+    before = {t["arn"] for t in sandbox.tasks()}
+    seen = set()
+
+    def targets():
+        with urllib.request.urlopen(SERVICE, timeout=10) as r:
+            seen.add(r.headers["X-Target"])
+        return len(sandbox.tasks())
+    with Sampler(targets, 0.3) as s:
+        run = run_experiment(sandbox, "scalability/ecs-service-scale-out", home, tmp_path)
+    assert_held(run)
+    took = run.activity("scaled-out")["output"]
+    assert took["seconds"] is not None and took["running"] == 4, took
+    # four tasks ran, and the balancer sent users to the new ones
+    assert max(v for _, v in s.values if isinstance(v, int)) == 4, s.values
+    assert len(seen) == 4, (seen, sandbox.log_tail())
+    assert moto_service(sandbox)["desiredCount"] == 2          # the rollback
+    sandbox.settle()
+    # the two tasks the rollback stopped were the new ones
+    assert {t["arn"] for t in sandbox.tasks()} == before
     assert_nothing_left(sandbox, home)
 
 
@@ -549,23 +793,24 @@ def test_network_experiment(sandbox, home, tmp_path, name, action, probe, ftype,
     netem, reason = sandbox.netem()
     with Sampler(service_answer, 0.5) as answers:
         run = run_experiment(sandbox, name, home, tmp_path)
-    out = run.ctl_output(action) if run.activity(action)["status"] == "succeeded" else None
     act = run.activity(action)
+    out = run.ctl_output(action) if act["status"] == "succeeded" else None
     if not netem:
-        # The agents refuse with the kernel's reason; chaosctl exits 1 and the
-        # journal keeps its JSON; nothing was applied, so the service held.
-        # Chaos Toolkit says completed; chaosctl run names the failed
-        # injection and exits 1.
+        # The agents refuse with the kernel's reason and chaosctl exits 1:
+        # the guard (chaoskit.guard) interrupts the run right there, the
+        # "is active" probe never runs, and the rollbacks play.
         assert act["output"]["status"] == 1, act
-        assert "chaosctl: method action '%s' exited 1" % action in run.proc.stderr, \
-            run.summary()
+        assert act["guard"].startswith("method action '%s' exited 1" % action), act
+        assert run.journal["status"] == "interrupted", run.summary()
+        assert [a["activity"]["name"] for a in run.journal["run"]
+                if a["activity"]["type"] == "probe"] == [], run.summary()
+        assert [a["status"] for a in run.journal["rollbacks"]] == ["succeeded"]
+        assert run.proc.returncode == 1
         out = json.loads(act["output"]["stdout"])
         assert only_statuses(out) == [422] * ntasks, out
         for r in results(out):
             assert r["body"]["error"]["code"] == "unavailable"
             assert r["body"]["error"]["message"].endswith(reason), r
-        assert '"state":"active"' not in run.activity(probe)["output"]["stdout"]
-        assert_held(run, rc=1)
         assert all(code == 200 for _, (code, _) in answers.values), answers.values
     else:
         assert only_statuses(out) == [201] * ntasks, out
@@ -591,28 +836,28 @@ def test_rds_reboot_runs_against_moto_which_only_records_the_call(sandbox, home,
     # moto's RebootDBInstance changes nothing: the instance never leaves
     # "available", so the probe that looks for "rebooting" can only record
     # that (Chaos Toolkit does not judge probes of the method)
-    assert run.activity("instance-is-rebooting")["output"] == "available"
+    assert run.activity("instance-status-after-the-call")["output"] == "available"
     db = moto_call(sandbox, [("rds", "describe_db_instances", {
         "DBInstanceIdentifier": sbx.DB_INSTANCE})])[0]["DBInstances"][0]
     assert db["DBInstanceStatus"] == "available"
     assert_nothing_left(sandbox, home)
 
 
-def test_max_capacity_alarm_fires_at_the_maximum_and_clears_after_the_reset(
+def test_max_capacity_alarm_notifies_the_sre_queue_and_clears_after_the_reset(
         sandbox, home, tmp_path):
     name = "Service-MaxCapacity/local/comments/api"
     assert alarm_state(sandbox, name) == "OK"
-    with Sampler(lambda: alarm_state(sandbox, name), 1.0) as s:
+    with Sampler(lambda: len(sandbox.tasks()), 1.0) as s:
         run = run_experiment(sandbox, "scalability/ecs-service-max-capacity-alarm", home,
                              tmp_path)
-        deadline = time.monotonic() + 15
-        while alarm_state(sandbox, name) != "OK" and time.monotonic() < deadline:
-            time.sleep(0.5)
     assert_held(run)
-    seen = [v for _, v in s.values]
-    # fired while the count was at its maximum, cleared after the reset
-    assert "ALARM" in seen and alarm_state(sandbox, name) == "OK", seen
+    # CloudWatch's message, delivered through the SRE topic to its queue
+    note = run.after()["probes"][0]["output"]
+    assert note["AlarmName"] == name and note["NewStateValue"] == "ALARM", note
+    assert 4 in [v for _, v in s.values], s.values     # the scheduler ran the maximum
+    wait_for(lambda: alarm_state(sandbox, name) == "OK", 30, desc="the alarm to clear")
     assert moto_service(sandbox)["desiredCount"] == 2
+    sandbox.settle()
     assert_nothing_left(sandbox, home)
 
 
@@ -631,62 +876,64 @@ def desired_task_counts(sandbox, seconds):
                      )[0]["MetricDataResults"][0]["Values"]
 
 
-def test_scale_in_finds_that_nothing_scales_the_service_in(sandbox, home, tmp_path):
-    # the window the hypothesis reads must hold the normal count only
-    deadline = time.monotonic() + 30
-    while set(desired_task_counts(sandbox, 8)) != {2.0} and time.monotonic() < deadline:
-        time.sleep(1)
+def test_scale_in_runs_the_maximum_and_the_policies_bring_it_back(
+        sandbox, home, tmp_path):
     run = run_experiment(sandbox, "scalability/ecs-service-scale-in", home, tmp_path)
-    # before: desired 2 (met); the method sets 4 and nothing brings it back
-    # within scale_in_wait, so after: the DesiredTaskCount data says 4
-    assert run.journal["status"] == "completed" and run.journal["deviated"], run.summary()
-    assert run.before()["steady_state_met"]
-    assert run.failed_probes("after") == ["desired-count-is-the-normal-one"], run.summary()
-    assert all(a["status"] == "succeeded" for a in run.journal["rollbacks"])
-    assert moto_service(sandbox)["desiredCount"] == 2      # the rollback
+    # before: the normal count; the method sets the maximum, which the
+    # scheduler runs; with little traffic the policies (played by the
+    # sandbox) bring it back, and the after-hypothesis finds the normal count
+    assert_held(run)
+    assert run.activity("scaled-out-by-hand")["output"]["running"] == 4
+    back = run.activity("scaled-back-in")["output"]
+    assert back["seconds"] is not None and back["running"] == 2, back
+    print("scale-in: back to 2 tasks in %s s" % back["seconds"])
+    assert moto_service(sandbox)["desiredCount"] == 2
     assert_nothing_left(sandbox, home)
 
 
-def test_tasks_failure_stops_one_task_and_the_service_holds(sandbox, home, tmp_path):
-    before = {k: sandbox.containers(k) for k in (1, 2)}
-    with Sampler(service_answer, 0.5) as answers:
-        run = run_experiment(sandbox, "reliability/ecs-service-tasks-failure", home, tmp_path)
+def stopped_tasks(sandbox):
+    return set(moto_call(sandbox, [("ecs", "list_tasks", {
+        "cluster": sbx.CLUSTER, "desiredStatus": "STOPPED"})])[0]["taskArns"])
 
-        # The sandbox's ECS agent stops the task's containers on its next round.
-        def exited_containers():
-            after = {k: sandbox.containers(k) for k in (1, 2)}
-            return [(k, n) for k in (1, 2) for n, st in after[k].items() if st == "exited"]
-        wait_for(lambda: len(exited_containers()) >= 2, 4 * sbx.METRICS_PERIOD + 5,
-                 desc="the stopped task's containers to exit")
+
+def test_tasks_failure_stops_one_task_and_the_scheduler_replaces_it(
+        sandbox, home, tmp_path):
+    sandbox.settle()
+    before = {t["arn"] for t in sandbox.tasks()}
+    was_stopped = stopped_tasks(sandbox)
+    run = run_experiment(sandbox, "reliability/ecs-service-tasks-failure", home, tmp_path)
     assert_held(run)
     assert run.activity("fail-half-tasks")["status"] == "succeeded"
-    stopped = moto_call(sandbox, [("ecs", "list_tasks", {
-        "cluster": sbx.CLUSTER, "desiredStatus": "STOPPED"})])[0]["taskArns"]
-    assert len(stopped) == 1, stopped
-    after = {k: sandbox.containers(k) for k in (1, 2)}
-    exited = exited_containers()
-    # the stopped task's two containers (app and pause), on one instance
-    assert len(exited) == 2 and len({k for k, _ in exited}) == 1, (before, after)
-    assert all(code == 200 for _, (code, _) in answers.values), answers.values
-    sandbox.rebuild()     # the next experiments need every task
+    stopped = sorted(stopped_tasks(sandbox) - was_stopped)
+    assert len(stopped) == 1 and stopped[0] in before, (stopped, before)
+    # the recovery time, measured: a new task runs in the stopped one's place
+    rec = run.activity("service-recovered")["output"]
+    assert rec["seconds"] and rec["running"] == 2, rec
+    after = {t["arn"] for t in sandbox.tasks()}
+    assert len(after) == 2 and len(after - before) == 1 and stopped[0] not in after
+    # users: the stopped task's requests failed until the balancer noticed
+    # (the after-hypothesis is back within the SLO)
+    print("tasks-failure: recovered in %s s; users saw %s" % (rec["seconds"], run.load()))
+    assert_nothing_left(sandbox, home)
 
 
-def test_instance_termination_ends_one_instance_and_the_service_holds(
+def test_instance_termination_ends_one_instance_and_its_task_moves(
         sandbox, home, tmp_path):
-    with Sampler(service_answer, 0.5) as answers:
-        run = run_experiment(sandbox, "reliability/ecs-instance-termination", home, tmp_path)
+    run = run_experiment(sandbox, "reliability/ecs-instance-termination", home, tmp_path)
 
-        def dead_instances():
-            return [k for k, i in sandbox.state["instances"].items()
-                    if not sbx.alive(i["init_pid"])]
-        wait_for(dead_instances, 4 * sbx.METRICS_PERIOD + 5, desc="an instance to end")
+    def dead_instances():
+        return [k for k, i in sandbox.state["instances"].items()
+                if not sbx.alive(i["init_pid"])]
     assert_held(run)
     assert run.activity("terminate-container-instances")["status"] == "succeeded"
     dead = dead_instances()
     assert len(dead) == 1, dead
     assert not sbx.tcp_answers(sandbox.state["instances"][dead[0]]["ip"], sbx.AGENT_PORT)
-    ok = [c for _, (c, _) in answers.values]
-    assert ok and ok.count(200) >= len(ok) - 1, ok   # at most the request in flight
+    rec = run.activity("service-recovered")["output"]
+    assert rec["seconds"] and rec["lost"] == 1 and rec["running"] == 2, rec
+    # both tasks now run on the instance that is left
+    assert {t["instance"] for t in sandbox.tasks()} == {3 - int(dead[0])}
+    print("instance-termination: the service recovered in %s s" % rec["seconds"])
     assert service_answer()[0] == 200
     sandbox.rebuild()
 
@@ -701,9 +948,10 @@ def test_asg_fail_az_ends_the_zone_and_restores_the_subnets(sandbox, home, tmp_p
     everything = subnets()
     with Sampler(subnets, 1.0) as s:
         run = run_experiment(sandbox, "reliability/ecs-instance-asg-fail-az", home, tmp_path)
-        wait_for(lambda: not sbx.alive(sandbox.state["instances"]["2"]["init_pid"]),
-                 4 * sbx.METRICS_PERIOD + 5, desc="the zone's instance to end")
     assert_held(run)
+    rec = run.activity("service-recovered")["output"]
+    assert rec["seconds"] and rec["lost"] == 1 and rec["running"] == 2, rec
+    assert {t["instance"] for t in sandbox.tasks()} == {1}
     seen = [v for _, v in s.values if isinstance(v, list)]
     assert [sandbox.state["subnets"]["us-east-1a"]] in seen, seen    # during the attack
     assert subnets() == everything                                  # the rollback

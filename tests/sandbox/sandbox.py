@@ -24,6 +24,7 @@ by scripts/setup-venv.sh) through tests/lib/moto.py.
 """
 
 import argparse
+import datetime
 import http.client
 import http.server
 import json
@@ -37,6 +38,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
@@ -67,15 +69,34 @@ ASG_NAME = "local-chaos-comment-ondemand-asg"
 DB_INSTANCE = "local-chaos-comments-db"
 IMAGE = "ckx-app:sandbox"
 TASK_CPU_UNITS = 256          # what each task reserves (1024 = one vCPU)
-METRICS_PERIOD = 5            # seconds between the sandbox's CloudWatch data points
+METRICS_PERIOD = 3            # seconds between the sandbox's rounds (CloudWatch data, scheduler)
 ALARM_WINDOW = 20             # seconds of data each sandbox alarm looks at
 # what the sandbox's alarms watch, and the value that sets them off
 ALARM_RULES = {
-    "Target_5XX_Response-Count/local/comments/internal-alb": ("5xx", 3),
+    "Target_5XX_Response-Count/local/comments/internal-alb": ("5xx", 20),
     "TargetResponseTime-Avg/local/comments/public-alb": ("latency", 1.5),
     "Service-MaxCapacity/local/comments/api": ("desired", 4),
 }
 MAX_INSTANCES = 4
+MAX_TASKS_PER_INSTANCE = 4
+SRE_TOPIC = "local-chaos-comment-sre-updates"
+SRE_QUEUE = "local-chaos-comment-sre-notifications"
+HEALTH_PATH = "/index.html"     # the target group's health check
+HEALTH_INTERVAL = 0.5           # seconds between two checks of a target
+HEALTH_TIMEOUT = 1.0
+HEALTH_THRESHOLD = 2            # consecutive results that change a target's health
+TARGET_TIMEOUT = 3.0            # a request a target does not answer in time gets 504
+DRAIN = 1.0                     # seconds a deregistered task keeps its requests in flight
+# the API service's Application Auto Scaling, which the sandbox evaluates
+# (moto stores it and never does): between these counts, a target-tracking
+# policy on the requests per target per minute, scaled to the
+# sandbox's minutes. No CPU policy: on a machine of two busy cores the
+# tasks' CPU says more about other work than about the service's load.
+SCALE_MIN, SCALE_MAX = 2, 4
+REQUESTS_TARGET = 1200.0        # ALBRequestCountPerTarget, requests per target per minute
+SCALE_OUT_COOLDOWN = 3          # seconds after a scale-out before the next (one round)
+SCALE_IN_AFTER = 20             # seconds every policy must want fewer tasks before a scale-in
+SCALING_WINDOW = 6              # seconds of requests a policy's metric looks at
 
 AGENT_BIN = os.path.join(ROOT, "bin", "chaos-agent")
 CTL_BIN = os.path.join(ROOT, "bin", "chaosctl")
@@ -138,6 +159,35 @@ def instance_ip(k):
 
 def api_task_ip(k):
     return "10.99.0.%d" % (20 + k if k % 2 else 140 + k)
+
+
+def task_ip_pool(k):
+    """The addresses tasks on instance k may get, in its zone's half of
+    the VPC (the subnets are 10.99.0.0/25 and 10.99.0.128/25)."""
+    base = 20 if k % 2 else 140
+    return ["10.99.0.%d" % i for i in range(base, base + 60)]
+
+
+def tasks_path(d):
+    return os.path.join(d, "tasks.json")
+
+
+def read_tasks(d):
+    """The service's tasks as the sandbox's scheduler last wrote them (each
+    {"arn", "instance", "ip", "pause", "app", "ifname", ...})."""
+    try:
+        with open(tasks_path(d)) as f:
+            return json.load(f)
+    except FileNotFoundError:
+        with open(os.path.join(d, "state.json")) as f:
+            return json.load(f).get("api_tasks", [])
+
+
+def write_tasks(d, tasks):
+    tmp = tasks_path(d) + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump(tasks, f, indent=1)
+    os.replace(tmp, tasks_path(d))
 
 
 # ------------------------------------------------------------------- state
@@ -298,54 +348,111 @@ def instance_init(d, k):
 
 def services(d):
     """The parts of AWS around the cluster, in one process: the load balancer
-    (a thread) and, every few seconds, what CloudWatch, the ECS agents and EC2
-    would do (control_loop)."""
+    (a thread, with its health checks in another) and, every few seconds,
+    what CloudWatch, the ECS agents, the ECS scheduler and EC2 would do
+    (control_loop)."""
     with open(os.path.join(d, "state.json")) as f:
         st = json.load(f)
     lb = Balancer([t["ip"] for t in st["api_tasks"]])
     threading.Thread(target=lb.serve, daemon=True).start()
+    threading.Thread(target=lb.check_health, daemon=True).start()
     control_loop(st, lb)
 
 
 class Balancer:
-    """The stand-in ALB: GET /P goes to the next API task's /cgi-bin/P (round
-    robin); a target that does not answer in 2 s is skipped for 5 s, like a
-    failed health check. The target's status passes through; 503 when no
-    target answers. A header X-Target names the task that answered. It counts
-    5xx answers and response times for CloudWatch."""
+    """The stand-in ALB and its target group. GET /P goes to the next
+    healthy API task's /cgi-bin/P (round robin), one try: a target that
+    refuses gets the client a 502, one that does not answer within
+    TARGET_TIMEOUT a 504, as an ALB answers. Targets are health-checked
+    (GET HEALTH_PATH every HEALTH_INTERVAL s, HEALTH_TIMEOUT s to answer):
+    HEALTH_THRESHOLD failures in a row take a target out of rotation, as many
+    successes bring it (or a new one) in. 503 when no target is healthy. A
+    header X-Target names the task that answered. It counts 5xx answers,
+    response times and requests per target for CloudWatch."""
 
     def __init__(self, targets):
-        self.targets = targets
         self.lock = threading.Lock()
         self.next = 0
-        self.down_until = {t: 0.0 for t in targets}
         self.count_5xx = 0
         self.times = []
+        self.requests = 0
+        # the targets present at start are healthy (sandbox up waited for them)
+        self.health = {t: {"healthy": True, "streak": 0} for t in targets}
+
+    def set_targets(self, targets):
+        """The scheduler's task addresses: new ones start unhealthy until
+        their health checks pass, gone ones leave."""
+        with self.lock:
+            self.health = {t: self.health.get(t, {"healthy": False, "streak": 0})
+                           for t in targets}
+
+    def healthy(self):
+        with self.lock:
+            return sorted(t for t, h in self.health.items() if h["healthy"])
+
+    def registered(self):
+        """Every target of the group, healthy or not."""
+        with self.lock:
+            return sorted(self.health)
 
     def take_stats(self):
         with self.lock:
-            out = (self.count_5xx, self.times)
-            self.count_5xx, self.times = 0, []
+            out = (self.count_5xx, self.times, self.requests)
+            self.count_5xx, self.times, self.requests = 0, [], 0
         return out
+
+    def check_health(self):
+        def one(t, results):
+            c = http.client.HTTPConnection(t, 80, timeout=HEALTH_TIMEOUT)
+            try:
+                c.request("GET", HEALTH_PATH)
+                results[t] = c.getresponse().status == 200
+            except OSError:
+                results[t] = False
+            finally:
+                c.close()
+        while True:
+            t0 = time.monotonic()
+            with self.lock:
+                targets = list(self.health)
+            results = {}
+            threads = [threading.Thread(target=one, args=(t, results)) for t in targets]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+            with self.lock:
+                for t, ok in results.items():
+                    h = self.health.get(t)
+                    if h is None:
+                        continue
+                    if ok == h["healthy"]:
+                        h["streak"] = 0
+                        continue
+                    h["streak"] += 1
+                    if h["streak"] >= HEALTH_THRESHOLD:
+                        h["healthy"], h["streak"] = ok, 0
+                        log("balancer: target %s is %s" % (t, "healthy" if ok else "unhealthy"))
+            time.sleep(max(0.0, HEALTH_INTERVAL - (time.monotonic() - t0)))
 
     def forward(self, path):
         with self.lock:
-            order = self.targets[self.next:] + self.targets[:self.next]
-            self.next = (self.next + 1) % len(self.targets)
-        now = time.monotonic()
-        order = [t for t in order if self.down_until[t] <= now] or order
-        for t in order:
-            c = http.client.HTTPConnection(t, 80, timeout=2)
-            try:
-                c.request("GET", path)
-                r = c.getresponse()
-                return r.status, r.getheader("Content-Type", "text/plain"), r.read(), t
-            except OSError:
-                with self.lock:
-                    self.down_until[t] = time.monotonic() + 5
-            finally:
-                c.close()
-        return 503, "text/plain", b"no healthy target\n", None
+            order = sorted(t for t, h in self.health.items() if h["healthy"])
+            if not order:
+                return 503, "text/plain", b"no healthy target\n", None
+            t = order[self.next % len(order)]
+            self.next += 1
+        c = http.client.HTTPConnection(t, 80, timeout=TARGET_TIMEOUT)
+        try:
+            c.request("GET", path)
+            r = c.getresponse()
+            return r.status, r.getheader("Content-Type", "text/plain"), r.read(), t
+        except socket.timeout:
+            return 504, "text/plain", b"target timed out\n", t
+        except OSError:
+            return 502, "text/plain", b"target refused\n", t
+        finally:
+            c.close()
 
     def serve(self):
         lb = self
@@ -354,7 +461,7 @@ class Balancer:
             protocol_version = "HTTP/1.0"
 
             def log_message(self, fmt, *args):
-                sys.stderr.write("%s %s\n" % (self.log_date_time_string(), fmt % args))
+                pass
 
             def do_GET(self):
                 t0 = time.monotonic()
@@ -365,6 +472,7 @@ class Balancer:
                 with lb.lock:
                     lb.count_5xx += status >= 500
                     lb.times.append(time.monotonic() - t0)
+                    lb.requests += target is not None     # routed to a target
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
@@ -376,6 +484,7 @@ class Balancer:
         class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
             daemon_threads = True
             allow_reuse_address = True
+            request_queue_size = 128
 
         Server((HOST_IP, LB_PORT), Handler).serve_forever()
 
@@ -402,94 +511,47 @@ def control_loop(st, lb, every=METRICS_PERIOD):
 
     - CloudWatch data: per service, AWS/ECS CPUUtilization (CPU used by its
       app containers over the CPU its tasks reserve, %, from their cgroups)
-      and ECS/ContainerInsights DesiredTaskCount/RunningTaskCount (moto's
-      counts); the load balancer's AWS/ApplicationELB HTTPCode_Target_5XX_Count
-      and TargetResponseTime.
+      and ECS/ContainerInsights DesiredTaskCount/RunningTaskCount; the load
+      balancer's AWS/ApplicationELB HTTPCode_Target_5XX_Count,
+      TargetResponseTime, RequestCount and RequestCountPerTarget.
     - CloudWatch alarms (moto never evaluates them): each rule of ALARM_RULES
-      on the latest window, set with SetAlarmState when it changes.
-    - The ECS agent: a task moto says should stop has its containers stopped.
+      on the latest window, set with SetAlarmState when it changes, and the
+      alarm's actions: CloudWatch's notification published to its SNS topics.
+    - The ECS agent: a task moto says should stop has its containers stopped;
+      a task whose app container exited is reported stopped.
     - EC2: an instance moto says is terminated loses its init, and with it
-      its engine, containers and agent (the kernel ends its PID namespace).
+      its engine, containers and agent (the kernel ends its PID namespace);
+      its tasks are reported stopped.
+    - The ECS service scheduler (schedule()): as many tasks as the service's
+      desired count, started on live instances, extra ones stopped; the load
+      balancer's targets follow.
     """
-    moto = MotoServer.client(st["moto"]["port"], st["dir"])
-    tasks = st["api_tasks"]
-    groups = {API_SERVICE: [t["app"] for t in tasks]}
-    last_cpu, alarm_state, stopped, gone = {}, {}, set(), set()
+    d = st["dir"]
+    moto = MotoServer.client(st["moto"]["port"], d)
+    tasks = read_tasks(d)
+    last_cpu, alarm_state, gone = {}, {}, set()
     window = []          # (time, 5xx count, [response times]) of the alarm window
+    alarms = {}          # name -> AlarmActions, read once
+    scaler = Autoscaler()
     while True:
         now = time.monotonic()
         try:
-            svcs, described, reservations = moto.call([
-                ("ecs", "describe_services", {"cluster": CLUSTER, "services": list(groups)}),
+            svcs, described, reservations, described_alarms, listed = moto.call([
+                ("ecs", "describe_services", {"cluster": CLUSTER, "services": [API_SERVICE]}),
                 ("ecs", "describe_tasks", {"cluster": CLUSTER,
-                                           "tasks": [t["arn"] for t in tasks]}),
+                                           "tasks": [t["arn"] for t in tasks] or ["none"]}),
                 ("ec2", "describe_instances", {"InstanceIds": [
-                    i["instance_id"] for i in st["instances"].values()]})])
+                    i["instance_id"] for i in st["instances"].values()]}),
+                ("cloudwatch", "describe_alarms", {"AlarmNames": list(ALARM_RULES)}),
+                ("ecs", "list_tasks", {"cluster": CLUSTER, "desiredStatus": "RUNNING"})])
         except Exception as exc:  # moto gone: keep trying until killed
             log("control: %s" % exc)
             time.sleep(every)
             continue
-        data, desired = [], {}
-        for svc in svcs["services"]:
-            name = svc["serviceName"]
-            desired[name] = svc["desiredCount"]
-            dims = [{"Name": "ClusterName", "Value": CLUSTER},
-                    {"Name": "ServiceName", "Value": name}]
-            for metric, value in (("DesiredTaskCount", svc["desiredCount"]),
-                                  ("RunningTaskCount", svc["runningCount"])):
-                data.append(("ECS/ContainerInsights", {
-                    "MetricName": metric, "Dimensions": dims, "Value": value,
-                    "Unit": "Count"}))
-            used = [cpu_usage_ns(c) for c in groups.get(name, [])]
-            if used and None not in used:
-                total = sum(used)
-                if name in last_cpu:
-                    secs = now - last_cpu[name][0]
-                    reserved = TASK_CPU_UNITS / 1024.0 * len(used)
-                    pct = (total - last_cpu[name][1]) / 1e9 / secs / reserved * 100
-                    data.append(("AWS/ECS", {"MetricName": "CPUUtilization",
-                                             "Dimensions": dims, "Value": round(pct, 1),
-                                             "Unit": "Percent"}))
-                last_cpu[name] = (now, total)
-        n5xx, times = lb.take_stats()
-        lbdims = [{"Name": "LoadBalancer", "Value": "app/local-comments/sandbox"}]
-        data.append(("AWS/ApplicationELB", {"MetricName": "HTTPCode_Target_5XX_Count",
-                                            "Dimensions": lbdims, "Value": n5xx,
-                                            "Unit": "Count"}))
-        if times:
-            data.append(("AWS/ApplicationELB", {
-                "MetricName": "TargetResponseTime", "Dimensions": lbdims,
-                "Value": sum(times) / len(times), "Unit": "Seconds"}))
-        window = [w for w in window if now - w[0] < ALARM_WINDOW] + [(now, n5xx, times)]
-        all_times = [x for w in window for x in w[2]]
-        observed = {
-            "5xx": sum(w[1] for w in window),
-            "latency": sum(all_times) / len(all_times) if all_times else 0.0,
-            "desired": desired.get(API_SERVICE, 0),
-        }
-        calls = [("cloudwatch", "put_metric_data", {"Namespace": ns, "MetricData": [m]})
-                 for ns, m in data]
-        for name, (what, threshold) in ALARM_RULES.items():
-            state = "ALARM" if observed[what] >= threshold else "OK"
-            if alarm_state.get(name) != state:
-                alarm_state[name] = state
-                calls.append(("cloudwatch", "set_alarm_state", {
-                    "AlarmName": name, "StateValue": state, "StateReason":
-                    "sandbox: %s %.3g over the last %d s (threshold %g)"
-                    % (what, observed[what], ALARM_WINDOW, threshold)}))
-        # the ECS agent's part
-        for t in described["tasks"]:
-            if t.get("desiredStatus") == "STOPPED" and t["taskArn"] not in stopped:
-                stopped.add(t["taskArn"])
-                mine = [x for x in tasks if x["arn"] == t["taskArn"]]
-                for x in mine:
-                    e = Engine(st["dir"], x["instance"])
-                    try:
-                        e.docker("stop", "-t", "2", x["app"], x["pause"], check=False)
-                        log("control: task %s stopped, as moto asked" % t["taskArn"])
-                    except subprocess.TimeoutExpired:
-                        log("control: task %s: docker stop timed out" % t["taskArn"])
-        # EC2's part
+        alarms = {a["AlarmName"]: a.get("AlarmActions", [])
+                  for a in described_alarms["MetricAlarms"]}
+        calls = []
+        # EC2's part: a terminated instance's init dies, and all with it
         for r in reservations["Reservations"]:
             for i in r["Instances"]:
                 if i["State"]["Name"] in ("shutting-down", "terminated") and \
@@ -500,11 +562,267 @@ def control_loop(st, lb, every=METRICS_PERIOD):
                             kill_pid(inst["init_pid"], signal.SIGKILL)
                             log("control: instance %s (%s) terminated in moto: its init is "
                                 "killed" % (inst["name"], i["InstanceId"]))
+        # the ECS agents' part, then the scheduler's
+        desired = svcs["services"][0]["desiredCount"] if svcs["services"] else 0
+        stopping = {t["taskArn"] for t in described.get("tasks", [])
+                    if t.get("desiredStatus") == "STOPPED"}
+        # a task moto runs that no engine does (it never started) is stopped,
+        # as the ECS agent reports a task it cannot find
+        known = {t["arn"] for t in tasks}
+        for arn in set(listed.get("taskArns", [])) - known:
+            log("scheduler: task %s runs nowhere: stopped" % arn)
+            calls.append(("ecs", "stop_task", {"cluster": CLUSTER, "task": arn,
+                                               "reason": "sandbox: no container runs it"}))
+        try:
+            tasks = schedule(st, moto, tasks, stopping, desired, lb)
+        except Exception as exc:  # an engine call failed: try again next round
+            log("scheduler: %s" % exc)
+        write_tasks(d, tasks)
+        lb.set_targets([t["ip"] for t in tasks])
+
+        # CloudWatch's data
+        data = []
+        dims = [{"Name": "ClusterName", "Value": CLUSTER},
+                {"Name": "ServiceName", "Value": API_SERVICE}]
+        for metric, value in (("DesiredTaskCount", desired),
+                              ("RunningTaskCount", len(tasks))):
+            data.append(("ECS/ContainerInsights", {
+                "MetricName": metric, "Dimensions": dims, "Value": value, "Unit": "Count"}))
+        cpu_pct = 0.0
+        used = {t["app"]: cpu_usage_ns(t["app"]) for t in tasks}
+        used = {c: v for c, v in used.items() if v is not None}
+        if used:
+            if last_cpu:
+                secs = now - last_cpu["t"]
+                delta = sum(v - last_cpu["used"].get(c, v) for c, v in used.items())
+                reserved = TASK_CPU_UNITS / 1024.0 * len(used)
+                pct = cpu_pct = delta / 1e9 / secs / reserved * 100
+                data.append(("AWS/ECS", {"MetricName": "CPUUtilization", "Dimensions": dims,
+                                         "Value": round(pct, 1), "Unit": "Percent"}))
+            last_cpu = {"t": now, "used": used}
+        n5xx, times, nreq = lb.take_stats()
+        lbdims = [{"Name": "LoadBalancer", "Value": "app/local-comments/sandbox"}]
+        data.append(("AWS/ApplicationELB", {"MetricName": "HTTPCode_Target_5XX_Count",
+                                            "Dimensions": lbdims, "Value": n5xx,
+                                            "Unit": "Count"}))
+        data.append(("AWS/ApplicationELB", {"MetricName": "RequestCount",
+                                            "Dimensions": lbdims, "Value": nreq,
+                                            "Unit": "Count"}))
+        healthy = lb.healthy()
+        # Application Auto Scaling's part
+        try:
+            scaled = scaler.evaluate(moto, desired, nreq, len(lb.registered()), cpu_pct, now)
+        except Exception as exc:
+            scaled = None
+            log("autoscaling: %s" % exc)
+        if scaled is not None and scaled != desired:
+            log("autoscaling: desired count %d -> %d" % (desired, scaled))
+            calls.append(("ecs", "update_service", {"cluster": CLUSTER, "service": API_SERVICE,
+                                                    "desiredCount": scaled}))
+        if healthy:
+            data.append(("AWS/ApplicationELB", {
+                "MetricName": "RequestCountPerTarget", "Dimensions": lbdims,
+                "Value": nreq / len(healthy), "Unit": "Count"}))
+        if times:
+            data.append(("AWS/ApplicationELB", {
+                "MetricName": "TargetResponseTime", "Dimensions": lbdims,
+                "Value": sum(times) / len(times), "Unit": "Seconds"}))
+        window = [w for w in window if now - w[0] < ALARM_WINDOW] + [(now, n5xx, times)]
+        all_times = [x for w in window for x in w[2]]
+        observed = {
+            "5xx": sum(w[1] for w in window),
+            "latency": sum(all_times) / len(all_times) if all_times else 0.0,
+            "desired": desired,
+        }
+        calls += [("cloudwatch", "put_metric_data", {"Namespace": ns, "MetricData": [m]})
+                  for ns, m in data]
+        for name, (what, threshold) in ALARM_RULES.items():
+            state = "ALARM" if observed[what] >= threshold else "OK"
+            if alarm_state.get(name, "OK") != state:
+                reason = ("sandbox: %s %.3g over the last %d s (threshold %g)"
+                          % (what, observed[what], ALARM_WINDOW, threshold))
+                calls.append(("cloudwatch", "set_alarm_state", {
+                    "AlarmName": name, "StateValue": state, "StateReason": reason}))
+                calls += notify(name, alarms.get(name, []), alarm_state.get(name, "OK"),
+                                state, reason, threshold)
+                alarm_state[name] = state
         try:
             moto.call(calls)
         except Exception as exc:
             log("control: %s" % exc)
         time.sleep(max(0.0, every - (time.monotonic() - now)))
+
+
+def notify(name, actions, old, new, reason, threshold):
+    """CloudWatch's part when an alarm changes state: its message, as
+    CloudWatch writes it, published to each SNS topic of its actions (moto
+    stores the actions but never runs them). OK actions are not modelled."""
+    if new != "ALARM":
+        return []
+    msg = {"AlarmName": name, "AlarmDescription": None, "AWSAccountId": ACCOUNT,
+           "NewStateValue": new, "NewStateReason": reason, "OldStateValue": old,
+           "StateChangeTime": datetime.datetime.now(datetime.timezone.utc).strftime(
+               "%Y-%m-%dT%H:%M:%S.%f")[:-3] + "+0000",
+           "Region": "US East (N. Virginia)",
+           "Trigger": {"Threshold": float(threshold),
+                       "ComparisonOperator": "GreaterThanOrEqualToThreshold"}}
+    return [("sns", "publish", {"TopicArn": arn, "Message": json.dumps(msg),
+                                "Subject": 'ALARM: "%s" in US East (N. Virginia)' % name})
+            for arn in actions if arn.startswith("arn:aws:sns:")]
+
+
+class Autoscaler:
+    """Application Auto Scaling's target tracking for the API service, as
+    moto stores it (describe_scaling_policies, describe_scalable_targets)
+    but never runs it. Each policy proposes ceil(desired * metric / target)
+    tasks, within the scalable target's bounds. Any policy that wants more
+    scales out at once (then not again for the policy's ScaleOutCooldown);
+    the service scales in to the largest proposal only when every policy
+    has wanted fewer tasks for ScaleInCooldown seconds (AWS waits for 15
+    low data points of a minute). Metrics: the load balancer's requests per
+    target of the group per minute over the last SCALING_WINDOW s
+    (ALBRequestCountPerTarget: "the average number of requests received by
+    each target in a target group"; a health check that times out on a busy
+    machine does not double it) and the tasks' CPU over what they reserve
+    (ECSServiceAverageCPUUtilization)."""
+
+    def __init__(self):
+        self.requests = []          # (time, requests, targets of the group)
+        self.last_out = 0.0
+        self.low_since = None
+
+    def evaluate(self, moto, desired, nreq, ntargets, cpu_pct, now):
+        """The desired count the policies want now, or None to leave it;
+        ntargets is how many targets the target group holds."""
+        self.requests = [r for r in self.requests if now - r[0] < SCALING_WINDOW]
+        self.requests.append((now, nreq, ntargets))
+        policies, targets = moto.call([
+            ("application-autoscaling", "describe_scaling_policies",
+             {"ServiceNamespace": "ecs"}),
+            ("application-autoscaling", "describe_scalable_targets",
+             {"ServiceNamespace": "ecs"})])
+        rid = "service/%s/%s" % (CLUSTER, API_SERVICE)
+        bounds = [(t["MinCapacity"], t["MaxCapacity"]) for t in targets["ScalableTargets"]
+                  if t["ResourceId"] == rid]
+        if not bounds or desired == 0:
+            return None
+        lo, hi = bounds[0]
+        span = now - self.requests[0][0] + METRICS_PERIOD
+        per_target = (sum(r[1] for r in self.requests) / max(1, ntargets) / span * 60.0)
+        want, cooldowns = [], []
+        for p in policies["ScalingPolicies"]:
+            conf = p.get("TargetTrackingScalingPolicyConfiguration")
+            if p["ResourceId"] != rid or not conf:
+                continue
+            kind = conf.get("PredefinedMetricSpecification", {}).get("PredefinedMetricType")
+            metric = {"ALBRequestCountPerTarget": per_target,
+                      "ECSServiceAverageCPUUtilization": cpu_pct}.get(kind)
+            if metric is None:
+                continue
+            n = int(-(-desired * metric // conf["TargetValue"]))     # ceil
+            want.append(max(lo, min(hi, n)))
+            cooldowns.append((conf.get("ScaleOutCooldown", 0), conf.get("ScaleInCooldown", 0)))
+        if not want:
+            return None
+        if max(want) > desired:
+            self.low_since = None
+            if now - self.last_out >= max(c[0] for c in cooldowns):
+                self.last_out = now
+                return max(want)
+            return None
+        if max(want) < desired:
+            self.low_since = self.low_since or now
+            if now - self.low_since >= max(c[1] for c in cooldowns):
+                self.low_since = None
+                return max(want)
+            return None
+        self.low_since = None
+        return None
+
+
+def schedule(st, moto, tasks, stopping, desired, lb):
+    """The ECS service scheduler and agents, for the API service. A task
+    stops when moto says so (StopTask), when its instance is gone or when
+    its app container exited (reported to moto with StopTask, as the agent
+    would); then tasks are started on the live instances with the fewest
+    tasks, or the newest stopped, until the service runs its desired count.
+    A task stopped on purpose (StopTask, scale-in) leaves the load
+    balancer first and drains for DRAIN s, as ECS deregisters a service's
+    task before stopping it; a task whose instance died just goes. Returns
+    the tasks that run."""
+    d = st["dir"]
+    keep, leaving = [], []
+    for t in tasks:
+        inst = st["instances"][str(t["instance"])]
+        why = None
+        if t["arn"] in stopping:
+            why = "stopped in moto"
+        elif not alive(inst["init_pid"]):
+            why = "its instance is gone"
+        else:
+            running = Engine(d, t["instance"]).docker(
+                "inspect", "-f", "{{.State.Running}}", t["app"], check=False)
+            if running != "true":
+                why = "its essential container exited"
+        if why is None:
+            keep.append(t)
+            continue
+        log("scheduler: task %s stops: %s" % (t["arn"], why))
+        leaving.append((t, None if t["arn"] in stopping else why))
+    while len(keep) > desired:
+        t = keep.pop()
+        log("scheduler: task %s stops: the desired count is %d" % (t["arn"], desired))
+        leaving.append((t, "scaled in"))
+    if leaving:
+        lb.set_targets([t["ip"] for t in keep])
+        time.sleep(DRAIN)
+        for t, why in leaving:
+            try:
+                if why:
+                    moto.call([("ecs", "stop_task", {"cluster": CLUSTER, "task": t["arn"],
+                                                     "reason": "sandbox: " + why})])
+                remove_task(st, t)
+            except Exception as exc:   # its containers go at the next round or at down
+                log("scheduler: task %s: %s" % (t["arn"], exc))
+    live = [int(k) for k, i in sorted(st["instances"].items()) if alive(i["init_pid"])]
+    while len(keep) < desired and live:
+        load = {k: sum(1 for t in keep if t["instance"] == k) for k in live}
+        k = min(live, key=lambda x: (load[x], x))
+        if load[k] >= MAX_TASKS_PER_INSTANCE:
+            log("scheduler: no room for another task (%d running)" % len(keep))
+            break
+        taken = {t["ip"] for t in keep}
+        ip = [a for a in task_ip_pool(k) if a not in taken][0]
+        st["task_seq"] = st.get("task_seq", 0) + 1
+        try:
+            t = start_task(st, moto, Engine(d, k), k, API_FAMILY, API_CONTAINER, ip,
+                           "t%d" % st["task_seq"], ["httpd", "-f", "-p", "80", "-h", "/www"],
+                           API_SERVICE)
+        except Exception as exc:   # tried again next round
+            log("scheduler: a task could not start on %s: %s" % (instance_name(k), exc))
+            break
+        log("scheduler: task %s started on %s (%s)" % (t["arn"], instance_name(k), ip))
+        keep.append(t)
+        # the balancer health-checks it from now on
+        lb.set_targets([x["ip"] for x in keep])
+    return keep
+
+
+def remove_task(st, t):
+    """A stopped task's containers and its port on the VPC bridge go."""
+    e = Engine(st["dir"], t["instance"])
+    if alive(st["instances"][str(t["instance"])]["init_pid"]):
+        try:
+            e.docker("rm", "-f", t["app"], t["pause"], check=False, timeout=30)
+        except subprocess.TimeoutExpired:
+            log("scheduler: task %s: docker stop timed out" % t["arn"])
+    if t.get("ifname"):
+        subprocess.run(["ip", "-n", VPC_NS, "link", "del", t["ifname"]], capture_output=True)
+    # The address goes back to the pool; the next task that takes it has
+    # another MAC. Forget the old one so that the balancer's first packets
+    # find the new task at once instead of probing the gone one for seconds.
+    subprocess.run(["ip", "neigh", "flush", "to", t["ip"], "dev", HOST_IF],
+                   capture_output=True)
 
 
 # ---------------------------------------------------------------------- up
@@ -562,13 +880,24 @@ def start_task(st, moto, e, k, family, container, ip, ifname, cmd, service):
         for key, v in dict(labels, **{L_CONTAINER: name}).items():
             out += ["--label", "%s=%s" % (key, v)]
         return out
-    pause = e.docker("run", "-d", "--name", "ecs-%s-1-internalecspause-%s" % (family, short[:12]),
-                     "--network", "none", *label_args(PAUSE_NAME), IMAGE)
-    plug_task(st, k, e.pid(pause), ifname, ip)
-    app = e.docker("run", "-d", "--name", "ecs-%s-1-%s-%s" % (family, container, short[:12]),
-                   "--network", "container:" + pause, *label_args(container), IMAGE, *cmd)
+    names = ["ecs-%s-1-internalecspause-%s" % (family, short[:12]),
+             "ecs-%s-1-%s-%s" % (family, container, short[:12])]
+    try:
+        pause = e.docker("run", "-d", "--name", names[0], "--network", "none",
+                         *label_args(PAUSE_NAME), IMAGE)
+        plug_task(st, k, e.pid(pause), ifname, ip)
+        app = e.docker("run", "-d", "--name", names[1], "--network", "container:" + pause,
+                       *label_args(container), IMAGE, *cmd)
+    except (SandboxError, subprocess.TimeoutExpired):
+        # the task failed to start, as ECS would report it: stopped, and
+        # nothing of it left
+        moto.call([("ecs", "stop_task", {"cluster": CLUSTER, "task": arn,
+                                         "reason": "sandbox: the task failed to start"})])
+        e.docker("rm", "-f", *names, check=False, timeout=30)
+        subprocess.run(["ip", "-n", VPC_NS, "link", "del", ifname], capture_output=True)
+        raise
     return {"arn": arn, "instance": k, "ip": ip, "pause": pause, "app": app,
-            "family": family, "container": container}
+            "family": family, "container": container, "ifname": ifname}
 
 
 def up(args):
@@ -633,6 +962,14 @@ def build(st, n):
     moto = MotoServer(log_dir=d)
     moto.start()
     st.set("moto", {"pid": moto.proc.pid, "port": moto.port, "url": moto.url})
+    # moto moves a task from RUNNING towards STOPPED each time it is
+    # described; ECS keeps it RUNNING until it is stopped (StopTask, which
+    # moto honours): never advance on its own
+    req = urllib.request.Request(moto.url + "/moto-api/state-manager/set-transition",
+                                 data=json.dumps({"model_name": "ecs::task", "transition": {
+                                     "progression": "manual", "times": 2 ** 31}}).encode(),
+                                 method="POST")
+    urllib.request.urlopen(req, timeout=10).close()
 
     # the instances
     for k in range(1, n + 1):
@@ -742,12 +1079,39 @@ def build(st, n):
     alarm_metrics = {"5xx": ("AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", "Sum"),
                      "latency": ("AWS/ApplicationELB", "TargetResponseTime", "Average"),
                      "desired": ("ECS/ContainerInsights", "DesiredTaskCount", "Maximum")}
+    # the service's Application Auto Scaling (Autoscaler plays it)
+    rid = "service/%s/%s" % (CLUSTER, API_SERVICE)
+    moto.call([("application-autoscaling", "register_scalable_target", {
+        "ServiceNamespace": "ecs", "ResourceId": rid,
+        "ScalableDimension": "ecs:service:DesiredCount", "MinCapacity": SCALE_MIN,
+        "MaxCapacity": SCALE_MAX})] + [
+        ("application-autoscaling", "put_scaling_policy", {
+            "PolicyName": name, "ServiceNamespace": "ecs", "ResourceId": rid,
+            "ScalableDimension": "ecs:service:DesiredCount",
+            "PolicyType": "TargetTrackingScaling",
+            "TargetTrackingScalingPolicyConfiguration": {
+                "TargetValue": target, "PredefinedMetricSpecification": spec,
+                "ScaleOutCooldown": SCALE_OUT_COOLDOWN, "ScaleInCooldown": SCALE_IN_AFTER}})
+        for name, target, spec in (
+            ("local-comments-api-requests", REQUESTS_TARGET, {
+                "PredefinedMetricType": "ALBRequestCountPerTarget",
+                "ResourceLabel": "app/local-comments/sandbox/targetgroup/local-api/sandbox"}),)])
+    # the SRE team's topic, and the queue subscribed to it where its
+    # notifications can be read (the infrastructure makes the same pair)
+    topic = moto.call([("sns", "create_topic", {"Name": SRE_TOPIC})])[0]["TopicArn"]
+    queue = moto.call([("sqs", "create_queue", {"QueueName": SRE_QUEUE})])[0]["QueueUrl"]
+    queue_arn = moto.call([("sqs", "get_queue_attributes", {
+        "QueueUrl": queue, "AttributeNames": ["QueueArn"]})])[0]["Attributes"]["QueueArn"]
+    moto.call([("sns", "subscribe", {"TopicArn": topic, "Protocol": "sqs",
+                                     "Endpoint": queue_arn})])
+    st.set("sre", {"topic": topic, "queue": queue})
     for alarm, (what, threshold) in ALARM_RULES.items():
         ns, metric, stat = alarm_metrics[what]
         moto.call([("cloudwatch", "put_metric_alarm", {
             "AlarmName": alarm, "Namespace": ns, "MetricName": metric, "Statistic": stat,
             "Period": 60, "EvaluationPeriods": 1, "Threshold": float(threshold),
-            "ComparisonOperator": "GreaterThanOrEqualToThreshold"}),
+            "ComparisonOperator": "GreaterThanOrEqualToThreshold",
+            "AlarmActions": [topic] if what == "desired" else []}),
                    ("cloudwatch", "set_alarm_state", {
                        "AlarmName": alarm, "StateValue": "OK",
                        "StateReason": "sandbox start"})])
@@ -774,6 +1138,11 @@ def build(st, n):
                    "MasterUsername": "comments", "MasterUserPassword": "sandbox-only"})])
     moto.call([("ssm", "put_parameter", {"Name": KEY_PARAMETER, "Type": "SecureString",
                                           "Value": keytext})])
+    # what the infrastructure publishes for the experiments' look-ups, under
+    # /local/ (the live stack writes the same names under /live/)
+    moto.call([("ssm", "put_parameter", {"Name": name, "Type": "String", "Value": value})
+               for name, value in published_values(st).items()])
+    write_tasks(d, st["api_tasks"])
 
     # the load balancer and CloudWatch's data, detached
     with open(os.path.join(d, "lb.log"), "ab") as out:
@@ -789,6 +1158,31 @@ def build(st, n):
     with open(os.path.join(d, "env"), "w") as f:
         for k, v in sandbox_env(st).items():
             f.write("export %s=%s\n" % (k, shquote(v)))
+
+
+def published_values(st):
+    """The SSM parameters of the sandbox: the names and URLs the library's
+    experiments look up as /${environment}/..., environment = local."""
+    p = "/local/app/comments/"
+    rules = {what: name for name, (what, _) in ALARM_RULES.items()}
+    return {
+        p + "cluster_name": CLUSTER,
+        p + "autoscaling_group/ondemand/name": ASG_NAME,
+        p + "web_url": "http://%s:%d" % (HOST_IP, LB_PORT),
+        p + "sre/notification_topic_arn": st["sre"]["topic"],
+        p + "sre/notification_queue_url": st["sre"]["queue"],
+        p + "db_instance_identifier": DB_INSTANCE,
+        p + "db_instance_address": DB_IP,
+        p + "db_port": str(DB_PORT),
+        p + "services/api/name": API_SERVICE,
+        p + "services/api/container_name": API_CONTAINER,
+        p + "services/api/max_count": "4",
+        p + "alarms/errors_internal": rules["5xx"],
+        p + "alarms/latency_public": rules["latency"],
+        p + "alarms/max_capacity_api": rules["desired"],
+        "/local/chaos/agent_key_parameter": KEY_PARAMETER,
+        "/local/vpc/private_subnets_by_az": json.dumps(st["subnets"], sort_keys=True),
+    }
 
 
 def child_of(pid):
@@ -813,12 +1207,8 @@ def sandbox_env(st):
         "AWS_DEFAULT_REGION": REGION,
         "AWS_EC2_METADATA_DISABLED": "true",
         "CHAOS_SANDBOX_DIR": st["dir"],
-        # the Auto Scaling group's subnets, for ecs-instance-asg-fail-az
-        # (moto's ids change with every sandbox)
-        "ASG_ALL_SUBNETS": json.dumps([v for _, v in sorted(st["subnets"].items())]),
-        "ASG_HEALTHY_SUBNETS": json.dumps([v for az, v in sorted(st["subnets"].items())
-                                           if az != REGION + "b"]),
         "PATH": os.pathsep.join([os.path.join(ROOT, "bin"), venv_bin,
+                                 os.path.join(ROOT, "build", "tools", "bin"),
                                  os.environ.get("PATH", "/usr/bin:/bin")]),
     }
 
