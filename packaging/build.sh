@@ -48,6 +48,10 @@ pkgver=$version-1
 work=$top/build/pkg
 dist=$top/build/packages
 mkdir -p "$work" "$dist"
+# One build at a time (CI starts one in the background while the tests
+# run; make check-packaging and check-instance then wait for it here).
+exec 7>"$work/.lock"
+flock 7
 start=$(date +%s)
 
 root=$(root_build)
