@@ -228,6 +228,11 @@ def test_runner_image_is_small_and_ready_for_batch(engine, images):
     assert "home-ok" in out and "library-ok" in out, out
 
 
+def alarms_clear(sandbox):
+    alarms = sandbox.moto().call([("cloudwatch", "describe_alarms", {})])[0]
+    return all(a["StateValue"] != "ALARM" for a in alarms["MetricAlarms"])
+
+
 def test_job_runs_a_library_experiment_and_uploads_its_journal(sandbox, job):
     assert all_running(sandbox), sandbox.api_containers()
     with Sampler(sandbox.api_containers, 0.5) as states:
@@ -237,14 +242,19 @@ def test_job_runs_a_library_experiment_and_uploads_its_journal(sandbox, job):
         name = job.start("runner-pause", ["--key-ssm-parameter", KEY_PARAMETER])
         code = job.wait(name, 300)
     logs = job.logs(name)
-    assert code == 0, "the job exited %d:\n%s" % (code, logs)
     assert "no agent key" not in logs, logs
     files = uploaded(job.moto, job.bucket)
     assert sorted(files) == ["chaostoolkit.log", "journal.json", "report.html"], files.keys()
     report = files["report.html"]
     assert b"<svg" in report and b"pause-container" in report, report[:300]
     journal = json.loads(files["journal.json"])
-    assert journal["status"] == "completed" and not journal["deviated"], journal["status"]
+    # In the sandbox the pause is meant to hurt: users behind the frozen
+    # task time out and the SLO probe or the 5xx alarm says so (the
+    # library's own test, tests/e2e/test_library_sandbox.py). The job's
+    # exit status is chaosctl run's verdict on the journal: 1 when the
+    # experiment deviated, 0 when it held.
+    assert journal["status"] == "completed", journal["status"]
+    assert code == (1 if journal["deviated"] else 0), "the job exited %d:\n%s" % (code, logs)
     act = [a for a in journal["run"] if a["activity"]["name"] == "pause-service-containers"][0]
     out = json.loads(act["output"]["stdout"])
     assert [r["status"] for r in out["results"]] == [201], out
@@ -255,14 +265,20 @@ def test_job_runs_a_library_experiment_and_uploads_its_journal(sandbox, job):
     assert all_running(sandbox), sandbox.api_containers()
     # credentials came from the endpoint, with the token
     assert job.creds.calls and all(ok for _, ok in job.creds.calls), job.creds.calls
-    print("job: exit 0, journal, log and report in s3://%s/, %d credentials requests"
-          % (job.bucket, len(job.creds.calls)))
+    print("job: exit %d (deviated: %s), journal, log and report in s3://%s/, "
+          "%d credentials requests" % (code, journal["deviated"], job.bucket,
+                                       len(job.creds.calls)))
 
 
 def test_sigterm_at_the_job_timeout_still_uploads_and_reverts(sandbox, job):
     """Batch ends a job at its timeout as ECS stops a task: SIGTERM to pid 1,
     SIGKILL 30 s later. Sent while a container is paused: the rollback
     reverts the pause and the journal reaches S3 before the SIGKILL."""
+    # A fault of an earlier test may have set off the sandbox's alarms:
+    # the experiment's steady state needs them clear again (they look at
+    # the last ALARM_WINDOW seconds).
+    wait_for(lambda: alarms_clear(sandbox), 120, interval=2,
+             desc="the sandbox's alarms to clear")
     name = job.start("runner-sigterm")
 
     def paused():
