@@ -30,7 +30,22 @@ CHAOSAWS = {
     "chaosaws.asg.actions.terminate_random_instances": {
         "autoscaling:DescribeAutoScalingGroups", "ec2:TerminateInstances"},
     "chaosaws.cloudwatch.probes.get_alarm_state_value": {"cloudwatch:DescribeAlarms"},
-    "chaosaws.cloudwatch.probes.get_metric_data": {"cloudwatch:GetMetricData"},
+    # the library's own extension (library/python/chaoskit): a service's
+    # tasks counted task by task, its alarm notification read from SQS;
+    # the load generator calls no AWS API
+    "chaoskit.aws.desired_tasks_are_running": {
+        "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks"},
+    "chaoskit.aws.running_task_count": {"ecs:ListTasks", "ecs:DescribeTasks"},
+    "chaoskit.aws.wait_for_task_count": {
+        "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks"},
+    "chaoskit.aws.wait_for_desired_tasks": {
+        "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks"},
+    "chaoskit.aws.wait_for_recovery": {
+        "ecs:DescribeServices", "ecs:ListTasks", "ecs:DescribeTasks"},
+    "chaoskit.aws.wait_for_alarm_notification": {
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "kms:Decrypt"},
+    "chaoskit.aws.get_parameter": {"ssm:GetParameter", "kms:Decrypt"},
+    "chaoskit.load.constant_rate": set(),
     "chaosaws.rds.probes.instance_status": {"rds:DescribeDBInstances"},
     "chaosaws.rds.actions.reboot_db_instance": {"rds:RebootDBInstance"},
 }
@@ -55,7 +70,7 @@ LOOKED_UP = {"ssm:GetParameter", "ssm:GetParameters", "sqs:ReceiveMessage", "sqs
 # Actions without resource-level permissions: the only ones allowed on "*"
 # without a condition.
 NO_RESOURCE_LEVEL = {"ec2:DescribeInstances", "autoscaling:DescribeAutoScalingGroups",
-                     "cloudwatch:GetMetricData", "ecs:DiscoverPollEndpoint", "ecr:GetAuthorizationToken",
+                     "ecs:DiscoverPollEndpoint", "ecr:GetAuthorizationToken",
                      "ecs:DescribeTaskDefinition"}
 
 

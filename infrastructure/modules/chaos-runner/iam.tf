@@ -193,14 +193,6 @@ data "aws_iam_policy_document" "job" {
     resources = var.alarm_arns
   }
 
-  # ecs-service-autoscaling, ecs-service-cpu-scaling, ecs-service-scale-in,
-  # ecs-service-scale-out: chaosaws.cloudwatch.probes.get_metric_data.
-  statement {
-    sid       = "ScalingExperimentsReadMetrics"
-    actions   = ["cloudwatch:GetMetricData"]
-    resources = ["*"]
-  }
-
   # rds-instance-reboot: reboot_db_instance, and instance_status before
   # and after it.
   statement {
