@@ -135,6 +135,15 @@ def our_burners():
             if proc_ppid(p) in OUR_AGENT_PIDS or proc_ppid(p) == me}
 
 
+def wait_our_burners(n, timeout=5.0):
+    """Until exactly n of our burners are seen. A burner names itself
+    chaos-burn when it first runs, which a loaded machine may delay until
+    after the agent has answered (the process exists; its name does not
+    yet)."""
+    return wait_for(lambda: len(our_burners()) == n, timeout,
+                    desc="%d of our burners" % n)
+
+
 def kill_our_burners():
     left = our_burners()
     for pid in left:

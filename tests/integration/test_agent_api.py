@@ -12,7 +12,8 @@ import time
 import pytest
 
 import chaos_client as cc
-from conftest import ROOT, established, our_burners, parse_ts, wait_for, wait_no_burners
+from conftest import (ROOT, established, our_burners, parse_ts, wait_for, wait_no_burners,
+                      wait_our_burners)
 
 ID_RE = re.compile(r"^f-[0-9a-f]{16}$")
 
@@ -125,7 +126,7 @@ def test_create_get_list_delete(agent):
     assert 4000 - (t1 - t0) * 1000 - 50 <= f["remaining_ms"] <= 4000
     pids = f["detail"]["burner_pids"]
     assert len(pids) == 1 and len(f["detail"]["cpus"]) == 1
-    assert set(our_burners()) == set(pids)
+    wait_for(lambda: set(our_burners()) == set(pids), 5.0, desc="the burners")
 
     ev = audits(agent, "fault_start")
     assert len(ev) == 1
@@ -179,7 +180,7 @@ def test_defaults_are_filled_in(agent):
 def test_revert_all(agent):
     c = agent.client
     ids = [agent.inject(duration=5, load=5, cores=1)["id"] for _ in range(3)]
-    assert len(our_burners()) == 3
+    wait_our_burners(3)
     r = c.delete("/v1/faults")
     assert r.status == 200, r
     assert sorted(r.json()["reverted"]) == sorted(ids)
@@ -395,7 +396,8 @@ def test_max_faults_gives_429(session):
     r = c.create(duration=5, params={"load": 5, "cores": 1})
     msg = error_of(r, 429, "too_many_faults")
     assert "max_faults" in msg and "2" in msg
-    assert len(c.faults("active")) == 2 and len(our_burners()) == 2
+    assert len(c.faults("active")) == 2
+    wait_our_burners(2)
     ev = [e for e in audits(a, "fault_start") if e["status"] == 429]
     assert len(ev) == 1
     # Ending one frees a slot.
@@ -416,12 +418,13 @@ def test_client_id_is_idempotent(agent):
     r3 = c.create(duration=3, params={"load": 50, "cores": 1}, client_id="run-42-burn")
     assert r3.status == 200 and r3.json()["id"] == r1.json()["id"]
     assert r3.json()["params"]["load"] == 5
-    assert len(c.faults()) == 1 and len(our_burners()) == 1
+    assert len(c.faults()) == 1
+    wait_our_burners(1)
     assert len(audits(agent, "fault_start_repeat")) == 2
     # Another id is another fault.
     r4 = c.create(duration=3, params={"load": 5, "cores": 1}, client_id="run-43")
     assert r4.status == 201 and r4.json()["id"] != r1.json()["id"]
-    assert len(our_burners()) == 2
+    wait_our_burners(2)
     c.delete("/v1/faults")
     # After the fault ended the id still names it; nothing new starts.
     r5 = c.create(duration=3, params={"load": 5, "cores": 1}, client_id="run-42-burn")

@@ -11,7 +11,7 @@ import time
 import pytest
 
 import chaos_client as cc
-from conftest import ROOT, our_burners
+from conftest import ROOT, our_burners, wait_for, wait_our_burners
 
 UNAUTH = {"error": {"code": "unauthenticated", "message": "authentication required"}}
 BODY = {"type": "burn-cpu", "duration": 3, "params": {"load": 20, "cores": 1}}
@@ -167,7 +167,7 @@ def test_method_swap_cannot_revert_a_fault(agent):
     assert_rejected(agent, r, "bad_signature", before, method="DELETE", path=path)
     g = agent.client.fault(f["id"])
     assert g["state"] == "active"
-    assert set(our_burners()) == set(f["detail"]["burner_pids"])
+    wait_for(lambda: set(our_burners()) == set(f["detail"]["burner_pids"]), 5.0, desc="the burners")
     # Path swap: a signature for another id does not revert this one.
     before = agent.events("auth_failure")
     r = agent.client.request("DELETE", path, sign_path="/v1/faults/f-0123456789abcdef")
@@ -227,7 +227,7 @@ def test_replayed_request_is_refused(agent):
     assert_rejected(agent, r2, "replayed_nonce", before, method="POST")
     faults = c.faults()
     assert len(faults) == 1 and faults[0]["id"] == r1.json()["id"]
-    assert len(our_burners()) == 1
+    wait_our_burners(1)
     assert auth_failures(agent).get("replayed_nonce") == 1
     assert c.delete("/v1/faults/" + r1.json()["id"]).status == 200
 
@@ -310,7 +310,7 @@ def test_unauthenticated_revert_all_keeps_faults(agent):
     r = agent.client.request("DELETE", "/v1/faults", sig="a" * 64)
     assert_rejected(agent, r, "bad_signature", before)
     assert agent.client.fault(f["id"])["state"] == "active"
-    assert set(our_burners()) == set(f["detail"]["burner_pids"])
+    wait_for(lambda: set(our_burners()) == set(f["detail"]["burner_pids"]), 5.0, desc="the burners")
     assert [e for e in agent.events("audit") if e["action"] == "fault_revert_all"] == []
 
 

@@ -15,7 +15,7 @@ import time
 import pytest
 
 from conftest import (CTL_BIN, catches_signal, make_keyfile, our_burners, proc_alive, proc_ppid,
-                      run_ctl, wait_for, wait_no_burners)
+                      run_ctl, wait_for, wait_no_burners, wait_our_burners)
 
 NCPU = len(os.sched_getaffinity(0))
 
@@ -190,7 +190,7 @@ def test_inject_list_revert(chaosctl, agent):
                  "--cores", "1", "--client-id", "ctl-1")
     assert r.returncode == 0 and as_json(r)["results"][0]["status"] == 200
     assert as_json(r)["results"][0]["body"]["id"] == fid
-    assert len(our_burners()) == 1
+    wait_our_burners(1)
 
     r = chaosctl("revert", fid)
     assert r.returncode == 0, r.stderr
@@ -366,7 +366,7 @@ def test_agent_side_errors_exit_1(session, keyfile):
     r = run_ctl("inject", "burn-cpu", "--duration", "5", "--load", "5", "--cores", "1",
                 agents=[a.url], keyfile=keyfile)
     assert r.returncode == 1 and "429 too_many_faults" in r.stdout
-    assert len(our_burners()) == 1
+    wait_our_burners(1)
     run_ctl("revert", "--all", agents=[a.url], keyfile=keyfile)
 
 
@@ -389,7 +389,7 @@ def test_two_agents_both_get_the_fault(session, keyfile):
         assert len(ag.client.faults("active")) == 1
         (pid,) = f["detail"]["burner_pids"]
         assert proc_alive(pid) and proc_ppid(pid) == ag.pid   # burned by that agent
-    assert len(our_burners()) == 2
+    wait_our_burners(2)
     # One listing across both, then the kill switch on both.
     r = run_ctl("faults", agents=[a.url, b.url], keyfile=keyfile)
     assert r.stdout.count(" active ") == 2
