@@ -11,6 +11,7 @@ tens of seconds per call under emulation.
 Measurements worth reporting go through the `record` fixture into
 build/instance/measurements.json.
 """
+import datetime
 import json
 import os
 import re
@@ -208,6 +209,12 @@ def wait_fault_ended(inst, fid, timeout):
         f = fault_state(inst, fid)
         return f if f is not None and f["state"] not in ("pending", "active") else None
     return wait_for(ended, timeout, interval=0.3, what="fault %s to end" % fid)
+
+
+def parse_ms(stamp):
+    """Milliseconds since the epoch of an agent's time stamp."""
+    d = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ")
+    return int(d.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
 
 
 def now():

@@ -6,7 +6,7 @@ stated where it is asserted, with the statistics behind it."""
 import time
 
 import workload as W
-from conftest import body, ctl, fault_state, wait_fault_ended
+from conftest import body, ctl, fault_state, parse_ms, wait_fault_ended
 from procs import wait_for
 
 WEB, API, TASK_A, PEER = W.WEB_A, W.API_B, W.TASK_A, W.PEER_IP
@@ -66,12 +66,6 @@ def test_latency_gone_at_the_deadline(inst, tasks, record):
     record("latency_deadline_late_ms", late)
     print("latency removed %d ms after its deadline" % late)
     assert 0 <= late < 1000, late
-
-
-def parse_ms(stamp):
-    import datetime
-    d = datetime.datetime.strptime(stamp, "%Y-%m-%dT%H:%M:%S.%fZ")
-    return int(d.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
 
 
 def test_agent_killed_the_unit_reverts(inst, tasks, record):

@@ -44,7 +44,8 @@ the ECS developer guide and of the ECS agent's own handlers
   deleted on stop; iptables and ip6tables chains named
   TRAFFICTYPE-PROTOCOL-PORT inserted into INPUT or OUTPUT, checked with
   `iptables -C`. A command that fails is 500 "internal error"; commands
-  that take over 5 s together are 500 "... request timed out".
+  that take over 5 s together are 500 "... request timed out" (--budget
+  stretches that under emulation, where every process start is slow).
 
 What it does not reproduce: how the ECS agent finds a task's network
 namespace and ENIs (tests name them); the task metadata and credentials
@@ -308,8 +309,10 @@ class Applier:
 class EcsEndpoints:
     """The endpoints for the tasks it is given, on listen (host, port)."""
 
-    def __init__(self, listen=("127.0.0.1", 0), interval=5.0, apply=False, log=None):
+    def __init__(self, listen=("127.0.0.1", 0), interval=5.0, apply=False, log=None,
+                 budget=COMMAND_BUDGET):
         self.listen = listen
+        self.budget = float(budget)
         self.interval = float(interval)
         self.apply = apply
         self.log_path = log
@@ -454,7 +457,7 @@ class EcsEndpoints:
             return 409, {"Error": str(e)}
 
     def _act(self, task, endpoint, op, req):
-        ap = Applier(task, time.monotonic() + COMMAND_BUDGET) if self.apply else None
+        ap = Applier(task, time.monotonic() + self.budget) if self.apply else None
         if endpoint == "network-blackhole-port":
             if req["TrafficType"] == "egress" and req["Port"] == 80:
                 # The ECS agent keeps the task metadata endpoint reachable.
@@ -513,12 +516,16 @@ def main():
     p.add_argument("--interval", type=float, default=5.0,
                    help="seconds per request per route and caller (rate limit)")
     p.add_argument("--apply", action="store_true", help="run tc and iptables for real")
+    p.add_argument("--budget", type=float, default=COMMAND_BUDGET,
+                   help="seconds the commands of one request may take together (the ECS "
+                        "agent's 5; more under emulation, where every process start is slow)")
     p.add_argument("--log", help="append every request as a JSON line to this file")
     p.add_argument("--task", action="append", default=[],
                    help="ID,arn=ARN,netns=PATH,if=IF[+IF],mode=awsvpc|host,enabled=1|0")
     a = p.parse_args()
     host, _, port = a.listen.rpartition(":")
-    ep = EcsEndpoints((host, int(port)), interval=a.interval, apply=a.apply, log=a.log)
+    ep = EcsEndpoints((host, int(port)), interval=a.interval, apply=a.apply, log=a.log,
+                      budget=a.budget)
     for spec in a.task:
         cid, *kv = spec.split(",")
         d = dict(x.split("=", 1) for x in kv)

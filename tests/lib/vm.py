@@ -408,6 +408,14 @@ class Instance:
                           % (p.returncode, short, p.stdout[-2000:], p.stderr[-2000:]))
         return p
 
+    def put(self, path, data, mode="0644"):
+        """Write data (bytes) to path in the guest."""
+        p = subprocess.run(self._ssh_argv("cat >%s && chmod %s %s" % (path, mode, path)),
+                           input=data, capture_output=True, timeout=120)
+        if p.returncode != 0:
+            raise VMError("could not write %s in the guest (exit %d)" % (path, p.returncode),
+                          p.stderr.decode("utf-8", "replace")[-2000:])
+
     def _agent_health(self):
         import urllib.request
         try:
