@@ -2,7 +2,8 @@
 /*
  * worker.c: the HTTP side of the agent, run unprivileged in a seccomp
  * sandbox. One thread: libmicrohttpd is driven from our own poll loop
- * (MHD_USE_EPOLL without an internal thread). Every request that passes
+ * (MHD_USE_EPOLL without an internal thread), which also accepts the
+ * connections and hands them to it (accept_new). Every request that passes
  * routing, size limits, authentication and validation goes to the parent
  * as one message; its connection is suspended until the answer with the
  * same sequence number comes back, so a request the parent answers late
@@ -42,8 +43,12 @@
 
 #define QUERY_PARAMS_MAX 8
 /* Connections above conn_limit that libmicrohttpd may hold while the ones
- * evicted for them close (it accepts up to 10 per round). */
+ * evicted for them close (accept_new takes up to ACCEPT_BATCH a round). */
 #define CONN_SLACK 32
+#define ACCEPT_BATCH 10
+/* How long the listening socket rests when accept4() lacks descriptors or
+ * memory; the poll loop wakes at least once a second to try again. */
+#define ACCEPT_PAUSE_MS 1000
 /* The parent bounds its own work; this only catches a parent gone wrong. */
 #define PARENT_TIMEOUT_MS 600000
 
@@ -104,6 +109,7 @@ struct worker {
 	struct strikes *strikes;
 	uint64_t evicted, timed_out;	/* not yet reported to the parent */
 	int64_t cut_reported_ms;
+	int64_t accept_after;	/* accept4() failed for want of resources */
 };
 
 static struct worker W;
@@ -753,6 +759,67 @@ conn_sweep(void)
 	return next;
 }
 
+/*
+ * How many connections to accept now: none while accept4() rests, and
+ * none above libmicrohttpd's limit, which it would close at once; they
+ * wait in the listen queue instead, as they did when it accepted itself.
+ */
+static unsigned
+accept_room(void)
+{
+	const union MHD_DaemonInfo *di;
+	unsigned limit = (unsigned)W.args->cfg->conn_limit + CONN_SLACK, room;
+
+	if (mono_ms() < W.accept_after)
+		return 0;
+	di = MHD_get_daemon_info(W.mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	if (di == NULL || di->num_connections >= limit)
+		return 0;
+	room = limit - di->num_connections;
+	return room < ACCEPT_BATCH ? room : ACCEPT_BATCH;
+}
+
+/*
+ * Accept new connections, and hand them to libmicrohttpd only after it
+ * has read what its connections received before them. Left to accept by
+ * itself, it accepts before it reads in a round: a client that closed a
+ * connection and at once opened per_ip_limit new ones still had the
+ * closed one counted against it (its end unread), and one new connection
+ * was closed unanswered; often under load, when many events wait for one
+ * round. A client ends the old connection before it opens the new one, so
+ * once accept4() has returned the new one, that end is there to read.
+ */
+static void
+accept_new(void)
+{
+	struct sockaddr_storage ss[ACCEPT_BATCH];
+	socklen_t len[ACCEPT_BATCH];
+	int fd[ACCEPT_BATCH];
+	unsigned i, n, room = accept_room();
+
+	for (n = 0; n < room; n++) {
+		len[n] = sizeof(ss[n]);
+		fd[n] = accept4(W.args->listen_fd, (struct sockaddr *)(void *)&ss[n], &len[n],
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd[n] >= 0)
+			continue;
+		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+			log_warn("cannot accept a connection; trying again in %d ms",
+			    ACCEPT_PAUSE_MS);
+			W.accept_after = mono_ms() + ACCEPT_PAUSE_MS;
+		}
+		break;
+	}
+	if (n == 0)
+		return;
+	/* Reads those ends and closes what ended, uncounting it. */
+	(void)MHD_run(W.mhd);
+	/* Over per_ip_limit, libmicrohttpd closes it (and logs why). */
+	for (i = 0; i < n; i++)
+		(void)MHD_add_connection(W.mhd, fd[i], (struct sockaddr *)(void *)&ss[i],
+		    len[i]);
+}
+
 static enum MHD_Result
 access_handler(void *cls, struct MHD_Connection *c, const char *url, const char *method,
     const char *version, const char *upload_data, size_t *upload_data_size, void **con_cls)
@@ -887,12 +954,11 @@ worker_main(const struct worker_args *args)
 	/* The drop changed our credentials, which clears the parent-death signal. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) != 0)
 		fatal("prctl(PR_SET_PDEATHSIG)");
-	W.mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME,
-	    0, NULL, NULL,
+	W.mhd = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ERROR_LOG |
+	    MHD_ALLOW_SUSPEND_RESUME, 0, NULL, NULL,
 	    access_handler, NULL,
 	    /* First, so that libmicrohttpd logs nothing of its own before it. */
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
-	    MHD_OPTION_LISTEN_SOCKET, args->listen_fd,
 	    /* Room above conn_limit for connections being evicted and closed. */
 	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)cfg->conn_limit + CONN_SLACK,
 	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)cfg->per_ip_limit,
@@ -917,9 +983,10 @@ worker_main(const struct worker_args *args)
 		(void)proto_send(args->parent_fd, MSG_STAT, 0, 0, ready, sizeof(ready) - 1);
 	}
 	for (;;) {
-		struct pollfd pfd[2] = {
+		struct pollfd pfd[3] = {
 			{ .fd = epfd, .events = POLLIN },
 			{ .fd = args->parent_fd, .events = POLLIN },
+			{ .fd = accept_room() > 0 ? args->listen_fd : -1, .events = POLLIN },
 		};
 		MHD_UNSIGNED_LONG_LONG to;
 		int64_t due = conn_sweep();
@@ -929,10 +996,12 @@ worker_main(const struct worker_args *args)
 			timeout = (int)to;
 		if (due >= 0 && due < timeout)
 			timeout = (int)due + 1;
-		if (poll(pfd, 2, timeout) < 0 && errno != EINTR)
+		if (poll(pfd, NELEM(pfd), timeout) < 0 && errno != EINTR)
 			fatal("poll");
 		if (pfd[1].revents != 0)
 			parent_readable();
+		if (pfd[2].revents != 0)
+			accept_new();
 		report_cuts();
 		expire_waiting();
 		(void)MHD_run(W.mhd);
