@@ -8,7 +8,7 @@
 #      mirror has no arm64 builds of the security updates), then, from
 #      Debian 12, libcurl (Debian 11's 7.74 lacks CURLOPT_AWS_SIGV4 and
 #      CURLOPT_PROTOCOLS_STR; twice: with TLS for chaosctl, without for the
-#      agent), libmicrohttpd, libxml2 and cJSON, each as a static library
+#      agent), libmicrohttpd, expat and cJSON, each as a static library
 #      with only the features we use, into /work/deps/ARCH
 #      (kept between runs: a stamp of this script and of the source
 #      versions says when to rebuild);
@@ -46,7 +46,7 @@ export CFLAGS="-O2 -g -fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2"
 # The source packages and the suite each comes from: OpenSSL from Debian
 # 11's security archive (the newest 1.1.1 update), the rest from Debian 12
 # (bookworm and bookworm-security).
-sources=(openssl/bullseye-security curl/bookworm libmicrohttpd/bookworm libxml2/bookworm cjson/bookworm)
+sources=(openssl/bullseye-security curl/bookworm libmicrohttpd/bookworm expat/bookworm cjson/bookworm)
 packages=("${sources[@]%%/*}")
 
 fetch_sources() {
@@ -186,11 +186,10 @@ build_deps() {
 	build_autotools libmicrohttpd "src/microhttpd:all src/microhttpd:install src/include:install" \
 		--disable-https --without-gnutls --disable-doc \
 		--disable-examples --disable-curl --disable-postprocessor
-	# Parsing AWS XML answers from memory: no I/O modules, no ICU, no lzma.
-	build_autotools libxml2 ".:libxml2.la .:install-libLTLIBRARIES include:install" \
-		--without-python --without-icu --without-lzma \
-		--without-zlib --without-http --without-ftp --without-readline \
-		--without-catalog --without-docbook --without-legacy
+	# chaosctl's XML parser (AWS Query answers, parsed from memory): the
+	# library and its headers, not xmlwf, the examples or the tests.
+	build_autotools expat "lib:all lib:install" \
+		--without-xmlwf --without-examples --without-tests --without-docbook
 	cj=$(srcdir cjson)
 	echo "build-in-root: cjson ($arch)" >&2
 	read -r -a cflags <<<"$CFLAGS"
@@ -215,7 +214,7 @@ build_project() {
 	# uses SHA-256 and two helpers (common/sign.c says why no more).
 	local agent_libs="$d/libmicrohttpd.a $d/libcjson.a $prefix/http/lib/libcurl.a"
 	agent_libs+=" $d/libcrypto.a $sys/libseccomp.a -lpthread -ldl"
-	local ctl_libs="$d/libxml2.a $d/libcjson.a $d/libcurl.a $d/libssl.a $d/libcrypto.a"
+	local ctl_libs="$d/libexpat.a $d/libcjson.a $d/libcurl.a $d/libssl.a $d/libcrypto.a"
 	ctl_libs+=" -lpthread -ldl -lm"
 	echo "build-in-root: chaos-agent and chaosctl ($arch)" >&2
 	# Make variables given on the command line replace the pkg-config
@@ -225,7 +224,7 @@ build_project() {
 	# does not: it stays a printed warning here rather than an error.
 	make -C "$src" -j"$jobs" WERROR=1 CC="$CC" \
 		CFLAGS="-include $src/packaging/compat/glibc.h -Wno-error=format-truncation" \
-		PKG_CFLAGS="-I$prefix/include -I$prefix/include/libxml2 -DCURL_STATICLIB -DLIBXML_STATIC" \
+		PKG_CFLAGS="-I$prefix/include -DCURL_STATICLIB" \
 		AGENT_LIBS="$agent_libs" CTL_LIBS="$ctl_libs" \
 		all >&2
 	mkdir -p "$out"
