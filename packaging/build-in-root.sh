@@ -82,19 +82,24 @@ srcdir() {
 # only the library and its headers are built and installed, not the
 # programs and tests around them.
 build_autotools() {
-	local name=${1%%/*} variant='' steps=$2 src bdir step into=$prefix
+	local name=${1%%/*} variant='' steps=$2 pkg src bdir step into=$prefix
 	[[ $1 == */* ]] && variant=${1#*/} && into=$prefix/$variant
 	shift 2
-	src=$(srcdir "$name")
-	[ -n "$src" ] || die "no source for $name"
+	pkg=$(srcdir "$name")
+	[ -n "$pkg" ] || die "no source for $name"
+	# Debian's expat source keeps the project one level down, in expat/.
+	src=$pkg
+	[ -f "$src/configure.ac" ] || src=$pkg/$name
 	bdir=$work/deps/build-$arch/$name${variant:+-$variant}
 	rm -rf "$bdir"
 	mkdir -p "$bdir"
-	# Where Debian's patches touch configure.ac, Makefile.am or m4 files,
-	# the shipped configure is stale: make it anew, as Debian's build does.
-	if [ ! -f "$src/.autoreconf-done" ] && [ -f "$src/debian/patches/series" ] &&
-		(cd "$src/debian/patches" && grep -v '^#' series | xargs -r grep -lE \
-			'^\+\+\+ .*(configure\.ac|Makefile\.am|\.m4)' >/dev/null); then
+	# Where there is no configure (expat's source is a git export), or
+	# Debian's patches touch configure.ac, Makefile.am or m4 files and the
+	# shipped one is stale: make it anew, as Debian's build does.
+	if [ ! -f "$src/.autoreconf-done" ] && { [ ! -f "$src/configure" ] ||
+		{ [ -f "$pkg/debian/patches/series" ] &&
+			(cd "$pkg/debian/patches" && grep -v '^#' series | xargs -r grep -lE \
+				'^\+\+\+ .*(configure\.ac|Makefile\.am|\.m4)' >/dev/null); }; }; then
 		(cd "$src" && autoreconf -fi >/dev/null 2>&1) || die "autoreconf $name failed"
 		touch "$src/.autoreconf-done"
 	fi
