@@ -6,7 +6,8 @@ Measures each AGENT, by default the package's binary when packaging/build.sh
 has made it (build/pkg/out/ARCH/chaos-agent: every library but glibc
 linked in, what hosts run) and the development build (bin/chaos-agent,
 shared libraries). Starts it alone on 127.0.0.1 with a fresh key and
-state directory, waits until it is idle, then reads /proc/PID/maps and
+state directory, has it answer two signed requests of chaosctl (as a
+host's agent has between experiments), waits until it is idle, then reads /proc/PID/maps and
 /proc/PID/pagemap of the parent and the worker and counts every physical
 page that either maps once. That total is what the two processes cost
 when nothing else shares their libraries (a fresh host, a sidecar
@@ -173,8 +174,9 @@ def start(agent, tmp):
         log.seek(0)
         for line in log:
             try:
-                if json.loads(line).get("event") == "listening":
-                    return proc
+                ev = json.loads(line)
+                if ev.get("event") == "listening":
+                    return proc, key, ev["port"]
             except ValueError:
                 pass
         time.sleep(0.02)
@@ -182,11 +184,24 @@ def start(agent, tmp):
     raise SystemExit("memory: the agent did not start: " + open(log.name).read()[-400:])
 
 
+def serve(key, port):
+    """What a host's agent has done between two experiments: answered
+    chaosctl's signed requests (a fault list and info), so the code that
+    checks a signature has run in both processes."""
+    ctl = os.path.join(ROOT, "bin", "chaosctl")
+    if not os.path.exists(ctl):
+        raise SystemExit("memory: bin/chaosctl is missing: run make first")
+    for cmd in ("faults", "info"):
+        subprocess.run([ctl, "--agent", "http://127.0.0.1:%d" % port, "--key-file", key, cmd],
+                       check=True, capture_output=True, timeout=30)
+
+
 def sample(agent, secs, relro, idle):
     """One start of agent: ({pfn: class} of both, {role: ({pfn: class}, rollup)})."""
     tmp = tempfile.mkdtemp(prefix="chaos-mem.")
-    proc = start(agent, tmp)
+    proc, key, port = start(agent, tmp)
     try:
+        serve(key, port)
         time.sleep(idle)
         pids = [("parent", proc.pid)] + [("worker", k) for k in children(proc.pid)]
         pages, per = {}, {}
