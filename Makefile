@@ -7,12 +7,12 @@ PREFIX ?= /usr/local
 DESTDIR ?=
 
 CC ?= cc
-PKGS := libmicrohttpd libcjson libcurl libseccomp libcrypto libxml-2.0
+PKGS := libmicrohttpd libcjson libcurl libseccomp libcrypto expat
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # Each binary links only what it uses.
 AGENT_LIBS := $(shell pkg-config --libs libmicrohttpd libcjson libcurl libseccomp libcrypto 2>/dev/null)
-CTL_LIBS := $(shell pkg-config --libs libcjson libcurl libcrypto libxml-2.0 2>/dev/null) -lm
+CTL_LIBS := $(shell pkg-config --libs libcjson libcurl libcrypto expat 2>/dev/null) -lm
 CMOCKA_LIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 
 WARN := -Wall -Wextra -Wformat=2 -Wformat-security -Wshadow -Wpointer-arith \
@@ -87,7 +87,7 @@ tests/bin/chaos-agent-testhooks: $(patsubst %.c,$(B)/testhooks/%.o,$(AGENT_SRCS)
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # ---- unit tests: one cmocka binary per module, linked with that module only
-UNIT_TESTS := sign spec config proto auth route registry util netplan jsoncheck life state strikes buf ini ecs slug
+UNIT_TESTS := sign spec config proto auth route registry util netplan jsoncheck life state strikes buf ini ecs slug xml
 UNIT_BINS := $(patsubst %,tests/bin/test_%,$(UNIT_TESTS))
 UNIT_DEPS_sign := common/sign.c common/util.c common/err.c common/file.c
 UNIT_DEPS_spec := common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
@@ -106,6 +106,7 @@ UNIT_DEPS_buf := common/buf.c common/err.c
 UNIT_DEPS_ini := controller/ini.c common/file.c common/util.c common/err.c
 UNIT_DEPS_ecs := faults/ecs/request.c faults/ecs/client.c common/buf.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
 UNIT_DEPS_slug := controller/slug.c
+UNIT_DEPS_xml := controller/xml.c common/util.c common/err.c
 
 .SECONDEXPANSION:
 tests/bin/test_%: $(B)/tests/unit/test_%.o $$(call obj,$$(UNIT_DEPS_$$*))

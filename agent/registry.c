@@ -4,7 +4,6 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <openssl/rand.h>
 
 #include "life.h"
 #include "registry.h"
@@ -133,7 +132,7 @@ registry_create(struct registry *reg, struct fault_req *req, bool *full)
 	}
 	if ((f = calloc(1, sizeof(*f))) == NULL)
 		return NULL;
-	if (RAND_bytes(rnd, sizeof(rnd)) != 1 ||
+	if (random_bytes(rnd, sizeof(rnd)) != 0 ||
 	    (f->life = calloc(1, sizeof(*f->life))) == NULL) {
 		free(f);
 		return NULL;

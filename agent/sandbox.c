@@ -73,7 +73,7 @@ static const int allowed[] = {
 	SCMP_SYS(exit_group),
 	SCMP_SYS(futex),
 	SCMP_SYS(getpid),
-	SCMP_SYS(getrandom),	/* OpenSSL's DRBG reseeds from it */
+	SCMP_SYS(getrandom),	/* fault ids (random_bytes) */
 	SCMP_SYS(gettid),
 	SCMP_SYS(restart_syscall),
 	SCMP_SYS(rt_sigprocmask),

@@ -1,9 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * sign.c: HMAC-SHA256 request signatures (see sign.h and docs/protocol.md).
- * OpenSSL's libcrypto provides HMAC, SHA-256, randomness and the
- * constant-time comparison.
+ *
+ * OpenSSL's libcrypto provides SHA-256 (its low-level SHA256_* calls), the
+ * constant-time comparison and the wiping of secrets; HMAC (RFC 2104) is
+ * the two hashes below, and nonces come from getrandom(2). Not EVP, HMAC()
+ * or RAND_bytes(): each reaches OPENSSL_init_crypto, which, in the
+ * packages' static link, brings most of libcrypto (every cipher, digest,
+ * engine and error string table, their pointers relocated at every start)
+ * into chaos-agent for one hash. The SHA256_*
+ * calls are deprecated, not removed, in OpenSSL 3: OPENSSL_API_COMPAT
+ * asks for the 1.1.1 API, which the packages build against.
  */
+#define OPENSSL_API_COMPAT 0x10101000L
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -13,9 +23,7 @@
 #include <unistd.h>
 
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/rand.h>
+#include <openssl/sha.h>
 
 #include "err.h"
 #include "file.h"
@@ -24,6 +32,50 @@
 
 #define PARAM_CHARSET "_.:-"
 #define KEYFILE_MAX 8192
+
+/* SHA-256 of len bytes of data (data may be NULL when len is 0). */
+static void
+sha256(const void *data, size_t len, unsigned char digest[SHA256_DIGEST_LENGTH])
+{
+	SHA256_CTX c;
+
+	SHA256_Init(&c);
+	SHA256_Update(&c, len > 0 ? data : "", len);
+	SHA256_Final(digest, &c);
+	OPENSSL_cleanse(&c, sizeof(c));
+}
+
+/* HMAC-SHA256 (RFC 2104): H((K ^ opad) || H((K ^ ipad) || msg)). */
+static void
+hmac_sha256(const unsigned char *key, size_t keylen, const void *msg, size_t len,
+    unsigned char mac[SHA256_DIGEST_LENGTH])
+{
+	unsigned char k[SHA256_CBLOCK], pad[SHA256_CBLOCK], inner[SHA256_DIGEST_LENGTH];
+	SHA256_CTX c;
+	size_t i;
+
+	memset(k, 0, sizeof(k));
+	if (keylen > sizeof(k))
+		sha256(key, keylen, k);
+	else if (keylen > 0)
+		memcpy(k, key, keylen);
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] = k[i] ^ 0x36;
+	SHA256_Init(&c);
+	SHA256_Update(&c, pad, sizeof(pad));
+	SHA256_Update(&c, len > 0 ? msg : "", len);
+	SHA256_Final(inner, &c);
+	for (i = 0; i < sizeof(pad); i++)
+		pad[i] = k[i] ^ 0x5c;
+	SHA256_Init(&c);
+	SHA256_Update(&c, pad, sizeof(pad));
+	SHA256_Update(&c, inner, sizeof(inner));
+	SHA256_Final(mac, &c);
+	OPENSSL_cleanse(k, sizeof(k));
+	OPENSSL_cleanse(pad, sizeof(pad));
+	OPENSSL_cleanse(inner, sizeof(inner));
+	OPENSSL_cleanse(&c, sizeof(c));
+}
 
 static int
 param_cmp(const void *a, const void *b)
@@ -65,18 +117,15 @@ sign_compute(const struct sign_key *key, const char *method, const char *path,
     const char *canon_query, int64_t ts, const unsigned char nonce[SIGN_NONCE_LEN],
     const void *body, size_t bodylen, unsigned char mac[SIGN_MAC_LEN])
 {
-	unsigned char digest[32];
+	unsigned char digest[SHA256_DIGEST_LENGTH];
 	char bodyhex[65], noncehex[2 * SIGN_NONCE_LEN + 1];
 	char sts[64 + SIGN_PATH_MAX + SIGN_QUERY_MAX + 2 * SIGN_NONCE_LEN + SIGN_KEYID_MAX + 128];
-	unsigned int maclen = 0;
 	int n;
 
 	if (strlen(method) > 16 || strlen(path) > SIGN_PATH_MAX ||
 	    strlen(canon_query) > SIGN_QUERY_MAX)
 		return CE_INVALID;
-	if (EVP_Digest(bodylen > 0 ? body : "", bodylen, digest, NULL,
-	    EVP_sha256(), NULL) != 1)
-		return CE_INTERNAL;
+	sha256(body, bodylen, digest);
 	hex_encode(digest, sizeof(digest), bodyhex);
 	hex_encode(nonce, SIGN_NONCE_LEN, noncehex);
 	n = snprintf(sts, sizeof(sts), "%s\n%s\n%s\n%s\n%lld\n%s\n%s\n%s",
@@ -84,9 +133,7 @@ sign_compute(const struct sign_key *key, const char *method, const char *path,
 	    key->id, bodyhex);
 	if (n < 0 || (size_t)n >= sizeof(sts))
 		return CE_INVALID;
-	if (HMAC(EVP_sha256(), key->key, (int)key->len, (unsigned char *)sts,
-	    (size_t)n, mac, &maclen) == NULL || maclen != SIGN_MAC_LEN)
-		return CE_INTERNAL;
+	hmac_sha256(key->key, key->len, sts, (size_t)n, mac);
 	OPENSSL_cleanse(sts, sizeof(sts));
 	return 0;
 }
@@ -100,7 +147,7 @@ sign_request(const struct sign_key *key, const char *method, const char *path,
 	int64_t ts = wall_ms() / 1000;
 	int r, n;
 
-	if (RAND_bytes(nonce, sizeof(nonce)) != 1)
+	if (random_bytes(nonce, sizeof(nonce)) != 0)
 		return CE_INTERNAL;
 	if ((r = sign_compute(key, method, path, canon_query, ts, nonce, body,
 	    bodylen, mac)) != 0)
@@ -286,10 +333,10 @@ out:
 void
 sign_key_fingerprint(const unsigned char *key, size_t len, char out[9])
 {
-	unsigned char digest[32];
+	unsigned char digest[SHA256_DIGEST_LENGTH];
 	char hex[65];
 
-	(void)EVP_Digest(key, len, digest, NULL, EVP_sha256(), NULL);
+	sha256(key, len, digest);
 	hex_encode(digest, sizeof(digest), hex);
 	memcpy(out, hex, 8);
 	out[8] = '\0';

@@ -56,7 +56,7 @@ int sign_canonical_query(struct sign_param *params, size_t n, char *out, size_t 
 
 /*
  * Compute the MAC of a request into mac. body may be NULL when bodylen is 0.
- * Returns 0, CE_INVALID (path or method too long) or CE_INTERNAL.
+ * Returns 0, or CE_INVALID (method, path or query too long).
  */
 int sign_compute(const struct sign_key *key, const char *method, const char *path,
     const char *canon_query, int64_t ts, const unsigned char nonce[SIGN_NONCE_LEN],

@@ -54,6 +54,12 @@ int hex_digit(char c);
  */
 int hex_decode(const char *in, unsigned char *out, size_t len);
 
+/*
+ * Fill buf with len bytes from the kernel's random generator (getrandom(2),
+ * waiting until it is seeded). Returns 0, or CE_SYSTEM with errno set.
+ */
+int random_bytes(void *buf, size_t len);
+
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t mono_ms(void);
 

@@ -4,8 +4,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #include "alarm.h"
 #include "aws.h"
@@ -26,8 +24,9 @@ alarms_check(const struct aws *a, const char *const *names, size_t n, char *fire
 	char body[8192], enc[512], seen[ALARMS_MAX] = { 0 };
 	size_t used, i;
 	struct aws_resp r;
-	xmlDoc *doc;
-	const xmlNode *res, *kinds[2], *m;
+	struct xml_node *doc;
+	const struct xml_node *res, *kinds[2], *m;
+	struct errbuf xe;
 	int rc, k, firing = 0;
 
 	used = (size_t)snprintf(body, sizeof(body), "Action=DescribeAlarms&Version=2010-08-01"
@@ -42,20 +41,18 @@ alarms_check(const struct aws *a, const char *const *names, size_t n, char *fire
 	if ((rc = aws_call(a, "monitoring", "monitoring", "POST", "/",
 	    "application/x-www-form-urlencoded; charset=utf-8", NULL, body, used, &r, eb)) != 0)
 		return rc;
-	doc = xmlReadMemory(r.body, (int)r.len, "alarms.xml", NULL,
-	    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	doc = xml_parse(r.body, r.len, &xe);
 	aws_resp_free(&r);
 	if (doc == NULL)
-		return err_set(eb, CE_SYSTEM, "cloudwatch DescribeAlarms: the answer is not XML");
-	res = xml_child(xmlDocGetRootElement(doc), "DescribeAlarmsResult");
+		return err_set(eb, CE_SYSTEM, "cloudwatch DescribeAlarms: the answer is not "
+		    "XML (%s)", xe.msg);
+	res = xml_child(doc, "DescribeAlarmsResult");
 	kinds[0] = xml_child(res, "MetricAlarms");
 	kinds[1] = xml_child(res, "CompositeAlarms");
 	for (k = 0; k < 2; k++)
-		for (m = kinds[k] != NULL ? kinds[k]->children : NULL; m != NULL; m = m->next) {
+		for (m = kinds[k] != NULL ? kinds[k]->child : NULL; m != NULL; m = m->next) {
 			char name[256], state[32];
 
-			if (m->type != XML_ELEMENT_NODE)
-				continue;
 			xml_text(xml_child(m, "AlarmName"), name, sizeof(name));
 			xml_text(xml_child(m, "StateValue"), state, sizeof(state));
 			for (i = 0; i < n && i < ALARMS_MAX; i++)
@@ -66,7 +63,7 @@ alarms_check(const struct aws *a, const char *const *names, size_t n, char *fire
 				(void)str_copy(fired, len, name);
 			}
 		}
-	xmlFreeDoc(doc);
+	xml_free(doc);
 	for (i = 0; i < n && i < ALARMS_MAX; i++)
 		if (!seen[i])
 			return err_set(eb, CE_NOT_FOUND, "CloudWatch alarm '%s' does not exist "

@@ -13,14 +13,13 @@
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 #include <openssl/sha.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "aws.h"
 #include "ini.h"
+#include "xml.h"
 #include "../common/buf.h"
 #include "../common/err.h"
 #include "../common/util.h"
@@ -406,22 +405,6 @@ aws_resp_free(struct aws_resp *r)
 
 #define AWS_BODY_MAX (16 * 1024 * 1024)	/* the largest answer AWS may give us */
 
-/* The first element named name anywhere under node (AWS nests errors). */
-static const xmlNode *
-xml_find(const xmlNode *node, const char *name)
-{
-	for (; node != NULL; node = node->next) {
-		const xmlNode *f;
-
-		if (node->type == XML_ELEMENT_NODE &&
-		    strcmp((const char *)node->name, name) == 0)
-			return node;
-		if ((f = xml_find(node->children, name)) != NULL)
-			return f;
-	}
-	return NULL;
-}
-
 /* AWS's error code and message, from a JSON or an XML error answer. */
 static void
 error_of(const struct aws_resp *r, char *code, size_t clen, char *msg, size_t mlen)
@@ -451,25 +434,14 @@ error_of(const struct aws_resp *r, char *code, size_t clen, char *msg, size_t ml
 		return;
 	}
 	{
-		xmlDoc *doc = xmlReadMemory(r->body, (int)(r->len < INT32_MAX ? r->len : 0),
-		    "error.xml", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
-		const xmlNode *n;
+		/* AWS nests the error: <ErrorResponse><Error><Code>... */
+		struct xml_node *doc = xml_parse(r->body, r->len, NULL);
 
 		if (doc == NULL)
 			return;
-		if ((n = xml_find(xmlDocGetRootElement(doc), "Code")) != NULL) {
-			xmlChar *t = xmlNodeGetContent(n);
-
-			(void)str_copy(code, clen, t != NULL ? (const char *)t : "");
-			xmlFree(t);
-		}
-		if ((n = xml_find(xmlDocGetRootElement(doc), "Message")) != NULL) {
-			xmlChar *t = xmlNodeGetContent(n);
-
-			(void)str_copy(msg, mlen, t != NULL ? (const char *)t : "");
-			xmlFree(t);
-		}
-		xmlFreeDoc(doc);
+		xml_text(xml_find(doc, "Code"), code, clen);
+		xml_text(xml_find(doc, "Message"), msg, mlen);
+		xml_free(doc);
 	}
 }
 

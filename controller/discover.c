@@ -6,8 +6,6 @@
 #include <string.h>
 
 #include <cjson/cJSON.h>
-#include <libxml/parser.h>
-#include <libxml/tree.h>
 
 #include "aws.h"
 #include "xml.h"
@@ -75,20 +73,18 @@ jstr(const cJSON *o, const char *k)
 /* The text of the first child element named name, or NULL. */
 struct ec2_instance {
 	char id[32], ip[64], az[32], state[32];
-	xmlNode *tags;		/* <tagSet>, borrowed from the document */
+	const struct xml_node *tags;	/* <tagSet>, borrowed from the document */
 };
 
 static bool
-has_tag(const xmlNode *tagset, const char *kv)
+has_tag(const struct xml_node *tagset, const char *kv)
 {
 	const char *eq = strchr(kv, '=');
-	const xmlNode *it;
+	const struct xml_node *it;
 
-	for (it = tagset != NULL ? tagset->children : NULL; it != NULL; it = it->next) {
+	for (it = tagset != NULL ? tagset->child : NULL; it != NULL; it = it->next) {
 		char k[256], v[512];
 
-		if (it->type != XML_ELEMENT_NODE)
-			continue;
 		xml_text(xml_child(it, "key"), k, sizeof(k));
 		xml_text(xml_child(it, "value"), v, sizeof(v));
 		if (eq != NULL && strlen(k) == (size_t)(eq - kv) &&
@@ -110,8 +106,9 @@ ec2_describe(const struct aws *a, cJSON *ids, const struct discover_opts *o, str
 		size_t cap = 256 + 64 * 100, used;
 		int i;
 		struct aws_resp r;
-		xmlDoc *doc;
-		const xmlNode *rs, *res;
+		struct xml_node *doc;
+		const struct xml_node *rs, *res;
+		struct errbuf xe;
 
 		if ((body = malloc(cap)) == NULL)
 			return err_set(eb, CE_NOMEM, "out of memory");
@@ -129,25 +126,22 @@ ec2_describe(const struct aws *a, cJSON *ids, const struct discover_opts *o, str
 		free(body);
 		if (rc != 0)
 			break;
-		doc = xmlReadMemory(r.body, (int)r.len, "ec2.xml", NULL,
-		    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+		doc = xml_parse(r.body, r.len, &xe);
 		aws_resp_free(&r);
 		if (doc == NULL)
 			return err_set(eb, CE_SYSTEM, "ec2 DescribeInstances: the answer is "
-			    "not XML");
-		rs = xml_child(xmlDocGetRootElement(doc), "reservationSet");
-		for (res = rs != NULL ? rs->children : NULL; res != NULL; res = res->next) {
-			const xmlNode *set = xml_child(res, "instancesSet"), *in;
+			    "not XML (%s)", xe.msg);
+		rs = xml_child(doc, "reservationSet");
+		for (res = rs != NULL ? rs->child : NULL; res != NULL; res = res->next) {
+			const struct xml_node *set = xml_child(res, "instancesSet"), *in;
 
-			for (in = set != NULL ? set->children : NULL; in != NULL; in = in->next) {
+			for (in = set != NULL ? set->child : NULL; in != NULL; in = in->next) {
 				struct ec2_instance e;
 				const cJSON *ci;
 				struct host *h;
 				size_t k;
 				bool ok = true;
 
-				if (in->type != XML_ELEMENT_NODE)
-					continue;
 				memset(&e, 0, sizeof(e));
 				xml_text(xml_child(in, "instanceId"), e.id, sizeof(e.id));
 				xml_text(xml_child(in, "privateIpAddress"), e.ip, sizeof(e.ip));
@@ -155,7 +149,7 @@ ec2_describe(const struct aws *a, cJSON *ids, const struct discover_opts *o, str
 				    e.az, sizeof(e.az));
 				xml_text(xml_child(xml_child(in, "instanceState"), "name"), e.state,
 				    sizeof(e.state));
-				e.tags = (xmlNode *)(uintptr_t)xml_child(in, "tagSet");
+				e.tags = xml_child(in, "tagSet");
 				if (e.id[0] == '\0' || e.ip[0] == '\0' ||
 				    strcmp(e.state, "running") != 0)
 					continue;
@@ -180,7 +174,7 @@ ec2_describe(const struct aws *a, cJSON *ids, const struct discover_opts *o, str
 				    "http://[%s]:%ld" : "http://%s:%ld", e.ip, o->port);
 			}
 		}
-		xmlFreeDoc(doc);
+		xml_free(doc);
 	}
 	return rc;
 }

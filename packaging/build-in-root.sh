@@ -7,8 +7,9 @@
 #      archive (the point release's libssl-dev lacks its fixes, and the
 #      mirror has no arm64 builds of the security updates), then, from
 #      Debian 12, libcurl (Debian 11's 7.74 lacks CURLOPT_AWS_SIGV4 and
-#      CURLOPT_PROTOCOLS_STR), libmicrohttpd, libxml2 and cJSON, each as a
-#      static library with only the features we use, into /work/deps/ARCH
+#      CURLOPT_PROTOCOLS_STR; twice: with TLS for chaosctl, without for the
+#      agent), libmicrohttpd, expat and cJSON, each as a static library
+#      with only the features we use, into /work/deps/ARCH
 #      (kept between runs: a stamp of this script and of the source
 #      versions says when to rebuild);
 #   2. chaos-agent and chaosctl from /work/src-ARCH with `make WERROR=1`,
@@ -45,7 +46,7 @@ export CFLAGS="-O2 -g -fPIC -fstack-protector-strong -D_FORTIFY_SOURCE=2"
 # The source packages and the suite each comes from: OpenSSL from Debian
 # 11's security archive (the newest 1.1.1 update), the rest from Debian 12
 # (bookworm and bookworm-security).
-sources=(openssl/bullseye-security curl/bookworm libmicrohttpd/bookworm libxml2/bookworm cjson/bookworm)
+sources=(openssl/bullseye-security curl/bookworm libmicrohttpd/bookworm expat/bookworm cjson/bookworm)
 packages=("${sources[@]%%/*}")
 
 fetch_sources() {
@@ -75,28 +76,35 @@ srcdir() {
 	find "$srcs" -maxdepth 1 -type d -name "$1-[0-9]*" | head -1
 }
 
-# build_autotools NAME STEPS CONFIGURE_ARGS...: out-of-tree build into
-# $prefix. STEPS names the make runs, DIR:TARGET each: only the library and
-# its headers are built and installed, not the programs and tests around
-# them.
+# build_autotools NAME[/VARIANT] STEPS CONFIGURE_ARGS...: out-of-tree
+# build into $prefix, or $prefix/VARIANT for a second build of the same
+# source with other options. STEPS names the make runs, DIR:TARGET each:
+# only the library and its headers are built and installed, not the
+# programs and tests around them.
 build_autotools() {
-	local name=$1 steps=$2 src bdir step
+	local name=${1%%/*} variant='' steps=$2 pkg src bdir step into=$prefix
+	[[ $1 == */* ]] && variant=${1#*/} && into=$prefix/$variant
 	shift 2
-	src=$(srcdir "$name")
-	[ -n "$src" ] || die "no source for $name"
-	bdir=$work/deps/build-$arch/$name
+	pkg=$(srcdir "$name")
+	[ -n "$pkg" ] || die "no source for $name"
+	# Debian's expat source keeps the project one level down, in expat/.
+	src=$pkg
+	[ -f "$src/configure.ac" ] || src=$pkg/$name
+	bdir=$work/deps/build-$arch/$name${variant:+-$variant}
 	rm -rf "$bdir"
 	mkdir -p "$bdir"
-	# Where Debian's patches touch configure.ac, Makefile.am or m4 files,
-	# the shipped configure is stale: make it anew, as Debian's build does.
-	if [ ! -f "$src/.autoreconf-done" ] && [ -f "$src/debian/patches/series" ] &&
-		(cd "$src/debian/patches" && grep -v '^#' series | xargs -r grep -lE \
-			'^\+\+\+ .*(configure\.ac|Makefile\.am|\.m4)' >/dev/null); then
+	# Where there is no configure (expat's source is a git export), or
+	# Debian's patches touch configure.ac, Makefile.am or m4 files and the
+	# shipped one is stale: make it anew, as Debian's build does.
+	if [ ! -f "$src/.autoreconf-done" ] && { [ ! -f "$src/configure" ] ||
+		{ [ -f "$pkg/debian/patches/series" ] &&
+			(cd "$pkg/debian/patches" && grep -v '^#' series | xargs -r grep -lE \
+				'^\+\+\+ .*(configure\.ac|Makefile\.am|\.m4)' >/dev/null); }; }; then
 		(cd "$src" && autoreconf -fi >/dev/null 2>&1) || die "autoreconf $name failed"
 		touch "$src/.autoreconf-done"
 	fi
-	echo "build-in-root: $name ($arch)" >&2
-	(cd "$bdir" && "$src/configure" --host="$triplet" --prefix="$prefix" \
+	echo "build-in-root: $name${variant:+ ($variant)} ($arch)" >&2
+	(cd "$bdir" && "$src/configure" --host="$triplet" --prefix="$into" \
 		--disable-shared --enable-static "$@" >configure.log 2>&1) ||
 		{ tail -30 "$bdir/configure.log" >&2; die "configure $name failed (see $bdir/config.log)"; }
 	for step in $steps; do
@@ -153,30 +161,40 @@ build_deps() {
 	rm -rf "$prefix"
 	mkdir -p "$prefix/lib" "$prefix/include/cjson"
 	build_openssl
-	# HTTP(S) and unix sockets with our OpenSSL and SigV4; nothing else. The
-	# CA bundle is a per-package symlink (packaging/build.sh), since Debian
-	# and Amazon Linux keep theirs in different places.
-	build_autotools curl "lib:all lib:install include:install" --with-openssl="$prefix" \
-		--with-ca-bundle=/usr/lib/chaosctl/ca-bundle.crt \
-		--without-ca-path --without-zlib --without-brotli --without-zstd \
+	# HTTP and unix sockets; nothing else.
+	local curl_http=(--without-zlib --without-brotli --without-zstd \
 		--without-nghttp2 --without-libidn2 --without-libpsl --without-librtmp \
 		--without-libssh2 --without-libgsasl --disable-ldap --disable-ldaps \
 		--disable-rtsp --disable-dict --disable-telnet --disable-tftp --disable-pop3 \
 		--disable-imap --disable-smtp --disable-gopher --disable-mqtt --disable-smb \
-		--disable-ftp --disable-file --disable-manual --disable-docs
+		--disable-ftp --disable-file --disable-manual --disable-docs)
+	# chaosctl's: HTTPS too, with our OpenSSL, and SigV4. The CA bundle is a
+	# per-package symlink (packaging/build.sh), since Debian and Amazon Linux
+	# keep theirs in different places.
+	build_autotools curl "lib:all lib:install include:install" --with-openssl="$prefix" \
+		--with-ca-bundle=/usr/lib/chaosctl/ca-bundle.crt --without-ca-path \
+		"${curl_http[@]}"
+	# The agent's: no TLS at all. It speaks plain HTTP only (to Docker's
+	# socket and to the ECS agent on 169.254.170.2, and it sets
+	# CURLOPT_PROTOCOLS_STR "http"); a TLS-capable libcurl would link libssl
+	# and most of libcrypto into it, over a megabyte of code and relocated
+	# tables in memory for nothing.
+	build_autotools curl/http "lib:all lib:install" --without-ssl "${curl_http[@]}"
 	# Debian's patches name the library after a TLS flavour (libcurl-nss.a).
-	if [ ! -f "$prefix/lib/libcurl.a" ]; then
-		mv "$(ls "$prefix"/lib/libcurl-*.a)" "$prefix/lib/libcurl.a"
-	fi
+	local lib
+	for lib in "$prefix/lib" "$prefix/http/lib"; do
+		if [ ! -f "$lib/libcurl.a" ]; then
+			mv "$(ls "$lib"/libcurl-*.a)" "$lib/libcurl.a"
+		fi
+	done
 	# HTTP only: the agent's API is plain HTTP (see docs/security.md).
 	build_autotools libmicrohttpd "src/microhttpd:all src/microhttpd:install src/include:install" \
 		--disable-https --without-gnutls --disable-doc \
 		--disable-examples --disable-curl --disable-postprocessor
-	# Parsing AWS XML answers from memory: no I/O modules, no ICU, no lzma.
-	build_autotools libxml2 ".:libxml2.la .:install-libLTLIBRARIES include:install" \
-		--without-python --without-icu --without-lzma \
-		--without-zlib --without-http --without-ftp --without-readline \
-		--without-catalog --without-docbook --without-legacy
+	# chaosctl's XML parser (AWS Query answers, parsed from memory): the
+	# library and its headers, not xmlwf, the examples or the tests.
+	build_autotools expat "lib:all lib:install" \
+		--without-xmlwf --without-examples --without-tests --without-docbook
 	cj=$(srcdir cjson)
 	echo "build-in-root: cjson ($arch)" >&2
 	read -r -a cflags <<<"$CFLAGS"
@@ -197,7 +215,12 @@ licenses() {
 
 build_project() {
 	local src=$work/src-$arch out=$work/out/$arch sys=/usr/lib/$triplet d=$prefix/lib
-	local libs_common="$d/libcjson.a $d/libcurl.a $d/libssl.a $d/libcrypto.a"
+	# The agent links the TLS-less libcurl and no libssl; of libcrypto it
+	# uses SHA-256 and two helpers (common/sign.c says why no more).
+	local agent_libs="$d/libmicrohttpd.a $d/libcjson.a $prefix/http/lib/libcurl.a"
+	agent_libs+=" $d/libcrypto.a $sys/libseccomp.a -lpthread -ldl"
+	local ctl_libs="$d/libexpat.a $d/libcjson.a $d/libcurl.a $d/libssl.a $d/libcrypto.a"
+	ctl_libs+=" -lpthread -ldl -lm"
 	echo "build-in-root: chaos-agent and chaosctl ($arch)" >&2
 	# Make variables given on the command line replace the pkg-config
 	# answers of the Makefile: every library but glibc is an archive.
@@ -206,9 +229,8 @@ build_project() {
 	# does not: it stays a printed warning here rather than an error.
 	make -C "$src" -j"$jobs" WERROR=1 CC="$CC" \
 		CFLAGS="-include $src/packaging/compat/glibc.h -Wno-error=format-truncation" \
-		PKG_CFLAGS="-I$prefix/include -I$prefix/include/libxml2 -DCURL_STATICLIB -DLIBXML_STATIC" \
-		AGENT_LIBS="$d/libmicrohttpd.a $libs_common $sys/libseccomp.a -lpthread -ldl" \
-		CTL_LIBS="$d/libxml2.a $libs_common -lpthread -ldl -lm" \
+		PKG_CFLAGS="-I$prefix/include -DCURL_STATICLIB" \
+		AGENT_LIBS="$agent_libs" CTL_LIBS="$ctl_libs" \
 		all >&2
 	mkdir -p "$out"
 	"$triplet-strip" --strip-unneeded -o "$out/chaos-agent" "$src/bin/chaos-agent"

@@ -149,7 +149,7 @@ stage_ctl() {
 	bin/chaosctl completion zsh >"$zshdir/_chaosctl"
 	chmod 0644 "$d/usr/share/bash-completion/completions/chaosctl" "$zshdir/_chaosctl"
 	install -D -m 0644 docs/protocol.md "$docdir/protocol.md"
-	licenses "$licdir" "$fmt" curl libxml2 cjson openssl
+	licenses "$licdir" "$fmt" curl expat cjson openssl
 }
 
 # licenses DIR FORMAT LIB...: the project's copyright notice and those of

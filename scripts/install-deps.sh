@@ -13,7 +13,7 @@ pkgs=(
 	# toolchain
 	build-essential pkg-config clang llvm libclang-rt-14-dev
 	# libraries the agent and chaosctl link against
-	libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev libseccomp-dev libssl-dev libxml2-dev
+	libmicrohttpd-dev libcjson-dev libcurl4-openssl-dev libseccomp-dev libssl-dev libexpat1-dev
 	# unit tests
 	libcmocka-dev
 	# integration tests: process inspection, networking

@@ -21,6 +21,8 @@ import tempfile
 import time
 from datetime import datetime
 
+from memory import children, rollup
+
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 AGENT = os.path.join(ROOT, "bin", "chaos-agent")
 CTL = os.path.join(ROOT, "bin", "chaosctl")
@@ -37,30 +39,9 @@ def rss_kib(pid):
 
 def mem_kib(pid):
     """RSS, and the part of it private to the process (not shared libraries)."""
-    vals = {}
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            k, _, rest = line.partition(":")
-            if k in ("Rss", "Pss", "Private_Clean", "Private_Dirty"):
-                vals[k] = int(rest.split()[0])
+    vals = rollup(pid)
     return (f"RSS {vals['Rss']} KiB (PSS {vals['Pss']}, private "
             f"{vals['Private_Clean'] + vals['Private_Dirty']})")
-
-
-def children(pid):
-    out = []
-    for d in os.listdir("/proc"):
-        if not d.isdigit():
-            continue
-        try:
-            with open(f"/proc/{d}/stat") as f:
-                s = f.read()
-        except OSError:
-            continue
-        fields = s[s.rindex(")") + 2:].split()
-        if int(fields[1]) == pid:
-            out.append(int(d))
-    return out
 
 
 def cpu_ticks(pid):

@@ -63,7 +63,7 @@ def project_libraries(root):
         if d.startswith(os.path.join(root, "proc")):
             continue
         found += [os.path.join(d, f) for f in files
-                  if f.startswith(("libmicrohttpd", "libcjson", "libcurl", "libxml2"))]
+                  if f.startswith(("libmicrohttpd", "libcjson", "libcurl", "libexpat"))]
     return found
 
 

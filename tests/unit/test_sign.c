@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include "../../common/err.h"
 #include "../../common/sign.h"
@@ -96,6 +97,52 @@ t_vector_get_matches_protocol_md(void **state)
 	    mac), 0);
 	mac_hex(mac, hex);
 	assert_string_equal(hex, VEC_GET_SIG);
+}
+
+/*
+ * sign.c computes HMAC from the SHA-256 block function itself: it must equal
+ * OpenSSL's HMAC() for every key length a key file allows (32 to 64 bytes,
+ * 64 being SHA-256's block) and for empty and multi-block messages.
+ */
+static void
+t_mac_equals_openssl_hmac_for_every_key_length(void **state)
+{
+	static const char *bodies[] = { "", VEC_BODY,
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" };
+	unsigned char nonce[SIGN_NONCE_LEN], mac[SIGN_MAC_LEN], want[SIGN_MAC_LEN];
+	unsigned char digest[32];
+	char sts[1024], bodyhex[65], noncehex[2 * SIGN_NONCE_LEN + 1];
+	struct sign_key k;
+	unsigned int len;
+	size_t kl, b, i;
+	int n;
+
+	(void)state;
+	vector_nonce(nonce);
+	hex_encode(nonce, sizeof(nonce), noncehex);
+	for (kl = SIGN_KEY_MIN; kl <= SIGN_KEY_MAX; kl++) {
+		for (b = 0; b < sizeof(bodies) / sizeof(bodies[0]); b++) {
+			memset(&k, 0, sizeof(k));
+			(void)str_copy(k.id, sizeof(k.id), "ops1");
+			for (i = 0; i < kl; i++)
+				k.key[i] = (unsigned char)(0xa5 ^ (i * 7 + kl));
+			k.len = kl;
+			assert_int_equal(sign_compute(&k, "POST", "/v1/faults", "", VEC_TS,
+			    nonce, bodies[b], strlen(bodies[b]), mac), 0);
+			assert_int_equal(EVP_Digest(bodies[b], strlen(bodies[b]), digest,
+			    NULL, EVP_sha256(), NULL), 1);
+			hex_encode(digest, sizeof(digest), bodyhex);
+			n = snprintf(sts, sizeof(sts), "%s\nPOST\n/v1/faults\n\n%lld\n%s\n"
+			    "ops1\n%s", SIGN_SCHEME, (long long)VEC_TS, noncehex, bodyhex);
+			assert_true(n > 0 && (size_t)n < sizeof(sts));
+			len = 0;
+			assert_non_null(HMAC(EVP_sha256(), k.key, (int)kl,
+			    (const unsigned char *)sts, (size_t)n, want, &len));
+			assert_int_equal(len, SIGN_MAC_LEN);
+			assert_memory_equal(mac, want, SIGN_MAC_LEN);
+		}
+	}
 }
 
 static void
@@ -783,6 +830,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_vector_post_matches_protocol_md),
 		cmocka_unit_test(t_vector_get_matches_protocol_md),
+		cmocka_unit_test(t_mac_equals_openssl_hmac_for_every_key_length),
 		cmocka_unit_test(t_vector_key_loads_from_keyfile_text),
 		cmocka_unit_test(t_vector_header_verifies),
 		cmocka_unit_test(t_every_signed_field_changes_the_mac),
