@@ -114,7 +114,7 @@ tests/bin/test_%: $(B)/tests/unit/test_%.o $$(call obj,$$(UNIT_DEPS_$$*))
 	$(QLD)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) $(CMOCKA_LIBS)
 
 # ---- fuzz targets: libFuzzer with clang (make fuzz), corpus replay otherwise
-FUZZ_TARGETS := request authhdr spec config proto json state ini report ecs
+FUZZ_TARGETS := request authhdr spec config proto json state ini report ecs xml
 FUZZ_DEPS_request := agent/route.c common/jsoncheck.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/sign.c common/util.c common/err.c common/file.c
 FUZZ_DEPS_authhdr := common/sign.c common/util.c common/err.c common/file.c
 FUZZ_DEPS_spec := common/jsoncheck.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
@@ -125,6 +125,7 @@ FUZZ_DEPS_json := common/jsoncheck.c common/util.c common/err.c
 FUZZ_DEPS_ini := controller/ini.c common/file.c common/util.c common/err.c
 FUZZ_DEPS_report := controller/report.c controller/report_svg.c common/buf.c common/file.c common/util.c common/err.c
 FUZZ_DEPS_ecs := faults/ecs/request.c faults/ecs/client.c common/buf.c common/spec.c common/spec_table.c common/spec_json.c common/netaddr.c common/util.c common/err.c
+FUZZ_DEPS_xml := controller/xml.c common/util.c common/err.c
 REPLAY_BINS := $(patsubst %,tests/bin/replay_%,$(FUZZ_TARGETS))
 
 tests/bin/replay_%: $(B)/tests/fuzz/fuzz_%.o $(B)/tests/fuzz/replay.o $$(call obj,$$(FUZZ_DEPS_$$*))

@@ -62,9 +62,14 @@ on_start(void *ud, const XML_Char *name, const XML_Char **attrs)
 		stop(b, "too many elements");
 		return;
 	}
+	/* The name without its prefix: no element may be left without one. */
+	if (colon != NULL && colon[1] == '\0') {
+		stop(b, "an element name ending in ':'");
+		return;
+	}
 	if ((n = calloc(1, sizeof(*n))) == NULL ||
 	    (n->name = strdup(colon != NULL ? colon + 1 : name)) == NULL ||
-	    (n->text = strdup("")) == NULL) {
+	    (n->text = calloc(1, 1)) == NULL) {
 		if (n != NULL) {
 			free(n->name);
 			free(n);
@@ -110,14 +115,37 @@ on_text(void *ud, const XML_Char *s, int len)
 
 	if (b->why != NULL || n == NULL || len <= 0)
 		return;
-	if ((t = realloc(n->text, n->textlen + (size_t)len + 1)) == NULL) {
-		stop(b, "out of memory");
-		return;
+	if (n->textlen + (size_t)len + 1 > n->textcap) {
+		/* Doubling: expat hands text over in many small pieces. */
+		size_t cap = n->textcap > 0 ? n->textcap : 64;
+
+		while (cap < n->textlen + (size_t)len + 1)
+			cap *= 2;
+		if ((t = realloc(n->text, cap)) == NULL) {
+			stop(b, "out of memory");
+			return;
+		}
+		n->text = t;
+		n->textcap = cap;
 	}
-	memcpy(t + n->textlen, s, (size_t)len);
+	memcpy(n->text + n->textlen, s, (size_t)len);
 	n->textlen += (size_t)len;
-	t[n->textlen] = '\0';
-	n->text = t;
+	n->text[n->textlen] = '\0';
+}
+
+/*
+ * AWS answers carry no document type declaration; one can only declare
+ * entities (the "billion laughs", external files), so none is parsed.
+ */
+static void XMLCALL
+on_doctype(void *ud, const XML_Char *name, const XML_Char *sysid, const XML_Char *pubid,
+    int internal)
+{
+	(void)name;
+	(void)sysid;
+	(void)pubid;
+	(void)internal;
+	stop(ud, "a document type declaration (AWS answers have none)");
 }
 
 struct xml_node *
@@ -137,6 +165,7 @@ xml_parse(const char *buf, size_t len, struct errbuf *eb)
 	XML_SetUserData(b.p, &b);
 	XML_SetElementHandler(b.p, on_start, on_end);
 	XML_SetCharacterDataHandler(b.p, on_text);
+	XML_SetStartDoctypeDeclHandler(b.p, on_doctype);
 	if (XML_Parse(b.p, buf, (int)len, XML_TRUE) != XML_STATUS_OK || b.why != NULL ||
 	    b.root == NULL) {
 		(void)err_set(eb, CE_INVALID, "malformed XML answer: %s (line %lu)",

@@ -20,6 +20,7 @@ struct xml_node {
 	char *name;
 	char *text;			/* concatenated character data; "" when none */
 	size_t textlen;
+	size_t textcap;			/* bytes allocated at text */
 	struct xml_node *parent;
 	struct xml_node *child, *last_child, *next;
 };

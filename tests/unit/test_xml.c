@@ -152,11 +152,12 @@ t_depth_and_entity_expansion_bounded(void **state)
 	assert_null(xml_parse(deep, nest(deep, XML_DEPTH_MAX + 1), &eb));
 	assert_non_null(strstr(eb.msg, "nested too deeply"));
 	{
-		/* The "billion laughs": expat refuses the amplification. */
+		/* The "billion laughs": no document type declaration is parsed. */
 		char lol[2048];
 		size_t n = 0;
 
-		n += (size_t)snprintf(lol + n, sizeof(lol) - n, "<!DOCTYPE l [<!ENTITY l0 \"lol\">");
+		n += (size_t)snprintf(lol + n, sizeof(lol) - n,
+		    "<!DOCTYPE l [<!ENTITY l0 \"lol\">");
 		for (i = 1; i < 10; i++)
 			n += (size_t)snprintf(lol + n, sizeof(lol) - n,
 			    "<!ENTITY l%zu \"&l%zu;&l%zu;&l%zu;&l%zu;&l%zu;&l%zu;&l%zu;&l%zu;"
@@ -164,7 +165,37 @@ t_depth_and_entity_expansion_bounded(void **state)
 			    i - 1, i - 1, i - 1);
 		(void)snprintf(lol + n, sizeof(lol) - n, "]><a>&l9;</a>");
 		assert_null(parse(lol, &eb));
+		assert_non_null(strstr(eb.msg, "document type declaration"));
 	}
+	/* An external entity, and a declaration that declares nothing. */
+	assert_null(parse("<!DOCTYPE a [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><a>&x;</a>",
+	    &eb));
+	assert_non_null(strstr(eb.msg, "document type declaration"));
+	assert_null(parse("<!DOCTYPE a><a/>", &eb));
+}
+
+/* Text in many pieces (one per character reference) is kept whole. */
+static void
+t_text_in_many_pieces(void **state)
+{
+	enum { N = 100000 };
+	static char buf[3 + 5 * N + 4 + 1];
+	struct xml_node *doc;
+	struct errbuf eb;
+	size_t i, n = 0;
+
+	(void)state;
+	memcpy(buf + n, "<a>", 3);
+	n += 3;
+	for (i = 0; i < N; i++, n += 5)
+		memcpy(buf + n, "&amp;", 5);
+	memcpy(buf + n, "</a>", 5);
+	n += 4;
+	doc = xml_parse(buf, n, &eb);
+	assert_non_null(doc);
+	assert_int_equal(doc->textlen, N);
+	assert_int_equal(strspn(doc->text, "&"), N);
+	xml_free(doc);
 }
 
 int
@@ -172,6 +203,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_reads_an_ec2_answer),
+		cmocka_unit_test(t_text_in_many_pieces),
 		cmocka_unit_test(t_missing_elements_read_as_empty),
 		cmocka_unit_test(t_prefixes_dropped_and_text_cut_to_fit),
 		cmocka_unit_test(t_malformed_answers_refused_with_a_reason),
