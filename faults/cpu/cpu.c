@@ -149,9 +149,11 @@ spawn_burner(struct fault *f, struct cpu_priv *p, int readfd, int cpu, int load,
     struct errbuf *eb)
 {
 	uint64_t start = 0;
+	cpu_set_t mine, one;
 	cJSON *b;
 	pid_t pid, self = getpid();
-	int r;
+	bool pinned;
+	int r, forked;
 
 	if (p->n == CPU_SETSIZE)
 		return err_set(eb, CE_INVALID, "too many burners");
@@ -160,10 +162,23 @@ spawn_burner(struct fault *f, struct cpu_priv *p, int readfd, int cpu, int load,
 		cJSON_AddItemToArray(cpus, cJSON_CreateNumber(cpu));
 		return 0;
 	}
-	if ((pid = fork()) < 0)
-		return err_set(eb, CE_SYSTEM, "fork: %s", strerror(errno));
+	/*
+	 * Born on its CPU: a child inherits the affinity mask at fork, so the
+	 * burner is pinned before the answer names its pid (it pins itself
+	 * again, to no effect). Ours is put back at once.
+	 */
+	CPU_ZERO(&one);
+	CPU_SET(cpu, &one);
+	pinned = sched_getaffinity(0, sizeof(mine), &mine) == 0 &&
+	    sched_setaffinity(0, sizeof(one), &one) == 0;
+	pid = fork();
 	if (pid == 0)
 		burner_main(readfd, cpu, load, f->deadline_mono * 1000000LL, self);
+	forked = errno;
+	if (pinned)
+		(void)sched_setaffinity(0, sizeof(mine), &mine);
+	if (pid < 0)
+		return err_set(eb, CE_SYSTEM, "fork: %s", strerror(forked));
 	p->pids[p->n++] = pid;
 	p->alive++;
 	(void)proc_starttime(pid, &start);
