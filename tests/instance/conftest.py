@@ -41,10 +41,14 @@ class Tasks:
         self.inst = inst
         self.c = {}
 
-    def docker_api(self, method, path, check=True):
-        """One Docker Engine API call in the guest; the parsed answer."""
-        out = self.inst.ssh("curl -sS --fail-with-body --unix-socket /run/docker.sock "
-                            "-X %s 'http://docker%s'" % (method, path), check=check).stdout
+    def docker_api(self, method, path, doc=None, check=True):
+        """One Docker Engine API call in the guest, with doc as its JSON
+        body if given; the parsed answer."""
+        cmd = "curl -sS --fail-with-body --unix-socket /run/docker.sock -X " + method
+        if doc is not None:
+            cmd += " -H 'Content-Type: application/json' --data-binary @-"
+        out = self.inst.ssh("%s 'http://docker%s'" % (cmd, path), check=check,
+                            input=None if doc is None else json.dumps(doc)).stdout
         return json.loads(out) if out.strip() else None
 
     def events(self, name, event, since, until):

@@ -56,16 +56,6 @@ PORT = 8421
 BUDGET = 9
 
 
-def _docker(inst, method, path, doc=None, check=True):
-    """One Docker Engine API call in the guest: the parsed answer."""
-    cmd = "curl -sS --fail-with-body --unix-socket /run/docker.sock -X %s" % method
-    if doc is not None:
-        cmd += " -H 'Content-Type: application/json' --data-binary @-"
-    out = inst.ssh("%s 'http://docker%s'" % (cmd, path), check=check,
-                   input=None if doc is None else json.dumps(doc)).stdout
-    return json.loads(out) if out.strip() else None
-
-
 def _chaosctl_from_deb():
     deb = os.path.join(ROOT, "build", "packages", "chaosctl_%s-1_amd64.deb" % _version())
     tar = subprocess.run(["dpkg-deb", "--fsys-tarfile", deb], capture_output=True)
@@ -110,7 +100,7 @@ class Sidecar:
             key = f.read()
         inst.ssh("rm -rf %s && mkdir -p %s" % (STATE, STATE))
         pause = "container:" + W.PAUSE_A
-        _docker(inst, "POST", "/containers/create?name=" + SIDECAR, {
+        t.docker_api("POST", "/containers/create?name=" + SIDECAR, {
             "Image": W.IMAGE,
             "Entrypoint": ["/usr/sbin/chaos-agent"],
             "Cmd": ["--set", "mode=task", "--set", "key_env=CHAOS_AGENT_KEY",
@@ -128,12 +118,12 @@ class Sidecar:
                           "/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu:ro",
                           "/lib64:/lib64:ro", "/etc/passwd:/etc/passwd:ro",
                           "/etc/group:/etc/group:ro", STATE + ":/var/lib/chaos-agent"]}})
-        _docker(inst, "POST", "/containers/%s/start" % SIDECAR)
+        t.docker_api("POST", "/containers/%s/start" % SIDECAR)
         self.wait_serving()
         return self
 
     def down(self):
-        _docker(self.inst, "DELETE", "/containers/%s?force=1" % SIDECAR, check=False)
+        self.tasks.docker_api("DELETE", "/containers/%s?force=1" % SIDECAR, check=False)
         self.inst.ssh("systemctl stop chaos-ecs-endpoints; ip addr del %s/32 dev lo; rm -rf %s"
                       % (ECS_IP, STATE), check=False)
 
@@ -144,7 +134,7 @@ class Sidecar:
 
     # -- the sidecar as a process
     def pid(self):
-        return _docker(self.inst, "GET", "/containers/%s/json" % SIDECAR)["State"]["Pid"]
+        return self.tasks.inspect(SIDECAR)["State"]["Pid"]
 
     # -- calls
     def ctl(self, *args, check=0, timeout=120):
@@ -380,10 +370,10 @@ def test_sidecar_stopped_stops_the_fault(sc, record):
     sc.inject("blackhole", "--dest-port", "7000", "--protocol", "tcp", "--duration", "300")
     assert "egress-tcp-7000" in sc.chains()
     t0 = time.monotonic()
-    _docker(sc.inst, "POST", "/containers/%s/stop?t=30" % SIDECAR)
+    sc.tasks.docker_api("POST", "/containers/%s/stop?t=30" % SIDECAR)
     took = time.monotonic() - t0
     record("task_sigterm_stop_s", round(took, 2))
     print("docker stop of the sidecar with a blackhole on: stopped in %.2f s" % took)
     assert "egress-tcp-7000" not in sc.chains(), sc.chains()
     assert sc.tasks.probe(W.WEB_A, "connect", PEER, 7000, 3)["ok"]
-    _docker(sc.inst, "POST", "/containers/%s/start" % SIDECAR)
+    sc.tasks.docker_api("POST", "/containers/%s/start" % SIDECAR)
